@@ -45,6 +45,9 @@ class CacheKeyer:
     def __init__(self, provider: str, base_url: str | None, model: str, template: ProviderRequest) -> None:
         self.provider, self.base_url, self.model, self.template = provider, base_url, model, template
         self._parts: dict[int, tuple[str, str]] = {}
+        self._shared: dict[tuple[str, str], str] = {}
+        """Canonical JSON of the messages before the last one (the system prompt and few-shot turns, the same for
+        most items of a run and the longest part of a request), by role and content."""
 
     def _around(self, sample_index: int) -> tuple[str, str]:
         parts = self._parts.get(sample_index)
@@ -69,7 +72,31 @@ class CacheKeyer:
     def key(self, messages: tuple[dict[str, str], ...] | list[dict[str, str]], sample_index: int = 0) -> str:
         """The cache key of the run's request with these ``messages``."""
         before, after = self._around(sample_index)
-        return hashlib.sha256((before + canonical_json(list(messages)) + after).encode()).hexdigest()
+        return hashlib.sha256((before + self._messages_json(messages) + after).encode()).hexdigest()
+
+    def _messages_json(self, messages: tuple[dict[str, str], ...] | list[dict[str, str]]) -> str:
+        """``canonical_json(list(messages))``, with the JSON of every message but the last taken from a memo: equal
+        to it character for character, since the canonical form of a list is its items' forms joined by commas."""
+        if not messages:
+            return "[]"
+        parts = []
+        for m in messages[:-1]:
+            if m.keys() != {"role", "content"}:
+                parts.append(canonical_json(m))
+                continue
+            memo_key = (m["role"], m["content"])
+            text = self._shared.get(memo_key)
+            if text is None:
+                if len(self._shared) >= _SHARED_MAX:
+                    self._shared.clear()
+                text = self._shared[memo_key] = canonical_json(m)
+            parts.append(text)
+        parts.append(canonical_json(messages[-1]))
+        return "[" + ",".join(parts) + "]"
+
+
+_SHARED_MAX = 4096
+"""Messages kept in :attr:`CacheKeyer._shared` (dynamic few-shot turns vary; their pool is finite but may be large)."""
 
 
 _IN_CHUNK = 500
@@ -119,9 +146,11 @@ class ResponseCache:
             else:
                 rest.append(k)
         rest = list(dict.fromkeys(rest))
+        cur = self.project.conn.cursor()
+        cur.row_factory = None  # plain tuples: a Row object per reply is a measurable share of a cached rerun
         for i in range(0, len(rest), _IN_CHUNK):
             chunk = rest[i : i + _IN_CHUNK]
-            rows = self.project.conn.execute(
+            rows = cur.execute(
                 f"SELECT key, response_json FROM llm_cache WHERE key IN ({','.join('?' * len(chunk))})", chunk
             ).fetchall()
             for key, body in rows:

@@ -2,7 +2,8 @@
 
 Why: one asyncio event loop runs on one core, and the provider SDK alone costs about 2 ms of CPU per call, so a
 single process tops out near 500 calls/s whatever the concurrency. With ``N`` workers the judging process itself is
-worker 0 and ``N - 1`` more processes are started (``multiprocessing``, ``spawn``); each runs the same engine
+worker 0 and ``N - 1`` more processes are started (``multiprocessing``, from a fork server: see
+:func:`worker_context`); each runs the same engine
 against the same run in the same SQLite file (WAL; writers wait on the busy timeout), committing its verdicts and
 cached replies every 50 ms as a single process does. So the guarantees do not change: every verdict is committed as
 it arrives, and a resume (with any number of workers) judges only what is missing and pays for nothing twice.
@@ -28,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
-import os
 import signal
 import threading
 import time
@@ -36,7 +36,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from judgekit import errors
 from judgekit.judging.pricing import PriceTable
@@ -45,6 +45,8 @@ from judgekit.models import Item
 
 if TYPE_CHECKING:  # pragma: no cover
     from judgekit.judging.engine import _Engine
+
+T = TypeVar("T")
 
 REPORT_INTERVAL = 0.2
 """Seconds between two progress reports of a worker process."""
@@ -67,13 +69,14 @@ def shared_chunk_size(n_items: int, workers: int) -> int:
     return max(1, min(32, n_items // (4 * workers)))
 
 
-class SharedClaim:
-    """Hands out the chunks of one item list to every process, through a counter in shared memory."""
+class SharedClaim(Generic[T]):
+    """Hands out the chunks of one list (the items in worker 0, their ids in the others) to every process, through a
+    counter in shared memory."""
 
-    def __init__(self, items: Sequence[Item], size: int, counter: Any) -> None:
+    def __init__(self, items: Sequence[T], size: int, counter: Any) -> None:
         self.items, self.size, self.counter = items, size, counter
 
-    def __call__(self) -> Sequence[Item] | None:
+    def __call__(self) -> Sequence[T] | None:
         with self.counter.get_lock():
             k = self.counter.value
             if k * self.size >= len(self.items):
@@ -123,6 +126,7 @@ class Outcome:
     stop_reason: str | None = None
     fatal: BaseException | None = None
     per_worker: list[int] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
 
     def add(self, counts: dict[str, Any]) -> None:
         self.spent += float(counts.get("spent", 0.0))
@@ -138,6 +142,7 @@ class Outcome:
         if self.stop_reason is None and reason not in (None, "stopped"):
             self.stop_reason = reason
         self.per_worker.append(int(counts.get("written", 0)))
+        self.cpu_s.append(float(counts.get("cpu_s", 0.0)))
 
 
 def engine_counts(engine: _Engine) -> dict[str, Any]:
@@ -154,6 +159,7 @@ def engine_counts(engine: _Engine) -> dict[str, Any]:
         "requests": prog.requests,
         "written": engine.written,
         "stop_reason": engine.stop_reason,
+        "cpu_s": time.process_time() - engine.cpu0,
     }
 
 
@@ -193,9 +199,9 @@ def worker_main(
     report the counts. Ctrl-C is left to the parent (which stops the workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        items: list[Item] = items_conn.recv()
+        ids: list[str] = items_conn.recv()
         items_conn.close()
-        asyncio.run(_worker(spec, items, counter, conn, go, stop, abort))
+        asyncio.run(_worker(spec, ids, counter, conn, go, stop, abort))
     except BaseException as exc:  # report, never raise: the parent decides
         with contextlib.suppress(OSError, ValueError):
             conn.send(("error", describe_error(exc)))
@@ -205,17 +211,17 @@ def worker_main(
 
 
 async def _worker(
-    spec: WorkerSpec, items: list[Item], counter: Any, conn: Connection, go: Any, stop: Any, abort: Any
+    spec: WorkerSpec, ids: list[str], counter: Any, conn: Connection, go: Any, stop: Any, abort: Any
 ) -> None:
     from judgekit.judging.cache import ResponseCache
     from judgekit.judging.engine import _Engine, few_shot_source
     from judgekit.judging.providers import make_adapter
     from judgekit.storage import Project
 
-    parent = os.getppid()
+    parent = mp.parent_process()  # the judging process (not the fork server): its sentinel closes when it dies
 
     def orphaned() -> bool:
-        return os.getppid() != parent
+        return parent is not None and not parent.is_alive()
 
     if orphaned() or abort.is_set():
         return
@@ -247,7 +253,7 @@ async def _worker(
             parse_retries=spec.parse_retries,
             examples=examples,
             variant=None,
-            progress=Progress(len(items), enabled=False),
+            progress=Progress(len(ids), enabled=False),
             backoff_base=spec.backoff_base,
             static_examples=static_examples,
         )
@@ -257,7 +263,13 @@ async def _worker(
                 await adapter.aclose()
                 conn.send(("done", engine_counts(engine)))
                 return
-        engine.claim = SharedClaim(items, spec.chunk, counter)
+        claim_ids = SharedClaim(ids, spec.chunk, counter)
+
+        def claim() -> Sequence[Item] | None:
+            chunk = claim_ids()
+            return None if chunk is None else project.items(chunk)
+
+        engine.claim = claim
         main = asyncio.current_task()
         last = [0.0]
 
@@ -290,17 +302,54 @@ async def _worker(
 # -- the parent -----------------------------------------------------------------------------------------------------
 
 
-def _send_items(conn: Connection, items: Sequence[Item]) -> None:
+def _send_ids(conn: Connection, items: Sequence[Item]) -> None:
+    """Send the ids of the items to judge; a worker reads each chunk it takes from the project database. Why not
+    the items: pickling 10,000 items holds this process's interpreter for about 0.1 s (every call in flight
+    waits), and unpickling them costs the worker more than reading its chunks."""
     with contextlib.suppress(OSError):  # the process died or was stopped before reading them
-        conn.send(list(items))
+        conn.send([it.id for it in items])
     conn.close()
+
+
+WORKER_PRELOAD = ["judgekit.judging.workers", "judgekit.judging.engine", "judgekit.judging.providers.openai", "jinja2"]
+"""Modules imported once by the fork server, so that every worker forked from it starts with them loaded."""
+_SDK_PRELOAD = {"openai": ["openai"], "openai-compatible": ["openai"], "anthropic": ["anthropic"]}
+
+
+def worker_context(provider: str | None = None) -> Any:
+    """The ``multiprocessing`` context worker processes are started with, starting its fork server if need be.
+
+    Why a fork server: a fresh Python process needs 2 to 5 s of CPU to import a provider SDK (``import openai``
+    2.4 s, ``import anthropic`` 4.8 s on the benchmark machine), paid by every worker of every run with ``spawn``,
+    and on a 2-core machine that CPU is taken from the judging. The fork server is a clean process (started with
+    ``spawn``, so it never inherits the parent's threads, event loop or SQLite connection) that imports the engine
+    and the SDK once; each worker is then a ``fork`` of it and starts in milliseconds. The server is started at most
+    once per Python process (the first run pays for its imports; :func:`run_judge` starts it before preparing the run,
+    so the imports overlap that work). Where there is no fork server (Windows), workers are spawned.
+    """
+    if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    from multiprocessing import forkserver
+
+    if provider is not None:
+        # effective only before the server starts (the first run of the process); later ones import what they lack
+        ctx.set_forkserver_preload([*WORKER_PRELOAD, *_SDK_PRELOAD.get(provider, []), *_transport_preload()])
+        forkserver.ensure_running()
+    return ctx
+
+
+def _transport_preload() -> list[str]:
+    from judgekit.judging.providers.base import http_transport
+
+    return ["aiohttp"] if http_transport() == "aiohttp" else []
 
 
 class WorkerPool:
     """The processes 1..N-1 of a run, seen from worker 0 (the parent): start, admit, aggregate, stop."""
 
     def __init__(self, specs: list[WorkerSpec], claim_items: Sequence[Item], chunk: int, display: Progress) -> None:
-        ctx = mp.get_context("spawn")
+        ctx = worker_context()
         self.ctx = ctx
         self.counter = ctx.Value("q", 0)
         self.claim = SharedClaim(claim_items, chunk, self.counter)
@@ -309,7 +358,10 @@ class WorkerPool:
         self.specs = {s.index: s for s in specs}
         self.go = {s.index: ctx.Event() for s in specs}
         self.conns: dict[int, Connection] = {}
-        self.senders: list[threading.Thread] = []
+        self.starters: list[threading.Thread] = []
+        self.started: set[int] = set()
+        """Workers whose process has been started (by its starter thread)."""
+        self.start_errors: dict[int, BaseException] = {}
         self.procs: dict[int, Any] = {}
         self.ready: set[int] = set()
         self.admitted: set[int] = set()
@@ -322,8 +374,9 @@ class WorkerPool:
         """Worker 0's engine (its counts are part of the display)."""
 
     def start(self) -> None:
-        """Start the processes. The item list goes through a pipe, from a thread: a new process reads it only after
-        its imports (a second or two), and the judging must not wait for that."""
+        """Start the processes, each from its own thread: starting one waits for the fork server, which on the
+        process's first run is still importing the SDK (seconds), and the judging in this process must not wait
+        for that. The thread then sends the item list through a pipe (a large list takes a moment too)."""
         for i, spec in self.specs.items():
             recv, send = self.ctx.Pipe(duplex=False)
             items_recv, items_send = self.ctx.Pipe(duplex=False)
@@ -333,13 +386,27 @@ class WorkerPool:
                 name=f"judgekit-worker-{i}",
                 daemon=True,
             )
-            proc.start()
+            self.conns[i], self.procs[i] = recv, proc
+            starter = threading.Thread(
+                target=self._start_one, args=(i, proc, send, items_recv, items_send), daemon=True
+            )
+            starter.start()
+            self.starters.append(starter)
+
+    def _start_one(self, i: int, proc: Any, send: Connection, items_recv: Connection, items_send: Connection) -> None:
+        try:
+            if not self.stop_event.is_set():
+                proc.start()
+                self.started.add(i)
+        except Exception as exc:  # pragma: no cover - fork server gone, out of processes
+            self.start_errors[i] = exc
+        finally:
             send.close()
             items_recv.close()
-            self.conns[i], self.procs[i] = recv, proc
-            sender = threading.Thread(target=_send_items, args=(items_send, self.claim.items), daemon=True)
-            sender.start()
-            self.senders.append(sender)
+        if i in self.started:
+            _send_ids(items_send, self.claim.items)
+        else:
+            items_send.close()
 
     def fail(self, exc: BaseException) -> None:
         """Record the first error and stop every worker (they finish their calls in flight)."""
@@ -370,6 +437,12 @@ class WorkerPool:
         """Read the workers' reports, admit the ready ones, propagate a failure, redraw the progress line."""
         for i in self.specs:
             if i in self.final:
+                continue
+            if i in self.start_errors:
+                self.final[i] = {}
+                self.fail(errors.JudgekitError(f"judge worker {i} could not be started: {self.start_errors[i]}"))
+                continue
+            if i not in self.started:
                 continue
             self._receive(i)
             code = self.procs[i].exitcode
@@ -424,9 +497,10 @@ class WorkerPool:
             if self.claim.exhausted or self.stop_event.is_set():
                 for i, proc in self.procs.items():
                     if i not in self.ready and i not in self.final:
-                        proc.terminate()  # still starting: it has written nothing
-                        proc.join(5)
-                        self.final[i] = {}
+                        if i in self.started:
+                            proc.terminate()  # still starting: it has written nothing
+                            proc.join(5)
+                        self.final[i] = {}  # (a starter thread still waiting sees the stop and starts nothing)
             await asyncio.sleep(0.05)
         self.poll(None)
 
@@ -434,9 +508,12 @@ class WorkerPool:
         """Stop (``abort``: at once, saving what is done) and reap every worker process."""
         (self.abort_event if abort else self.stop_event).set()
         deadline = time.monotonic() + JOIN_TIMEOUT
-        for proc in self.procs.values():
+        for starter in self.starters:
+            starter.join(max(0.0, deadline - time.monotonic()))
+        started = [proc for i, proc in self.procs.items() if i in self.started]
+        for proc in started:
             proc.join(max(0.0, deadline - time.monotonic()))
-        for proc in self.procs.values():
+        for proc in started:
             if proc.is_alive():  # pragma: no cover - a worker stuck beyond the timeout
                 proc.terminate()
                 proc.join(5)

@@ -90,6 +90,8 @@ class FakeLLMServer:
         """After this many 200 replies, every further request hangs (simulates a process killed mid-run)."""
         self.record = True
         self.count = 0
+        self.connections = 0
+        """TCP connections accepted so far (a client that keeps its connections alive opens few)."""
         self._ok = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -189,6 +191,7 @@ class FakeLLMServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self.connections += 1
         try:
             while True:
                 line = await reader.readline()

@@ -288,16 +288,24 @@ def test_ordinal_rubric_and_openai_compatible_base_url(project: Project, server:
     assert {v.label for v in project.verdicts(s.run.name)} == {"1"}
 
 
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 def test_one_pooled_client_per_run_sized_to_the_concurrency(
-    project: Project, openai_env: FakeLLMServer, provider: str
+    project: Project, openai_env: FakeLLMServer, provider: str, transport: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from judgekit.judging import make_adapter
     from judgekit.judging.providers.base import pool_limits
 
+    monkeypatch.setenv("JUDGEKIT_HTTP_TRANSPORT", transport)
     adapter = make_adapter(provider, "m", max_connections=256)
-    pool = adapter.client._client._transport._pool  # type: ignore[attr-defined]
-    assert (pool._max_connections, pool._max_keepalive_connections) == pool_limits(256) == (1000, 256)
+    http = adapter.client._client  # type: ignore[attr-defined]
+    if transport == "aiohttp":
+        assert "AioHttp" in type(http).__name__  # the SDK's DefaultAioHttpClient, not its httpx2 default
+        limits = http._transport.limits
+        assert (limits.max_connections, limits.max_keepalive_connections) == pool_limits(256) == (1000, 256)
+    else:
+        pool = http._transport._pool
+        assert (pool._max_connections, pool._max_keepalive_connections) == pool_limits(256) == (1000, 256)
     # the whole run goes through that one client: 64 calls over at most 16 connections, none reopened
     built: list[object] = []
     orig = adapter.complete
@@ -310,9 +318,23 @@ def test_one_pooled_client_per_run_sized_to_the_concurrency(
     items = single_items(64, prefix="pool")
     project.add_items(items)
     cfg = build_config(provider, "m", bundled("helpfulness_pass_fail"), confidence="none")
+    before = openai_env.connections
     run_judge(project, cfg, items=items, adapter=adapter, concurrency=16, progress=False)
     assert len(built) == 64 and len({id(c) for c in built}) == 1
-    assert len(pool._connections) <= 16
+    assert openai_env.connections - before <= 16
+
+
+def test_http_transport_is_chosen_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from judgekit.errors import ConfigError
+    from judgekit.judging.providers.base import http_transport
+
+    monkeypatch.delenv("JUDGEKIT_HTTP_TRANSPORT", raising=False)
+    assert http_transport() == "aiohttp"
+    monkeypatch.setenv("JUDGEKIT_HTTP_TRANSPORT", "HTTPX")
+    assert http_transport() == "httpx"
+    monkeypatch.setenv("JUDGEKIT_HTTP_TRANSPORT", "requests")
+    with pytest.raises(ConfigError, match="JUDGEKIT_HTTP_TRANSPORT must be 'aiohttp' or 'httpx'"):
+        http_transport()
 
 
 def test_cache_buffers_replies_until_flushed(project: Project) -> None:
@@ -341,10 +363,23 @@ def test_cache_keyer_gives_the_keys_of_cache_key() -> None:
         extra={"top_p": 0.5},
     )
     keyer = CacheKeyer("openai", "http://x/v1/", "m", template)
-    for msgs in [(), ({"role": "user", "content": 'é "quoted" \x00'},), ({"role": "system", "content": "s"},) * 3]:
+    shared = ({"role": "system", "content": "rubric " * 500}, {"role": "user", "content": "example"})
+    cases = [
+        (),
+        ({"role": "user", "content": 'é "quoted" \x00'},),
+        ({"role": "system", "content": "s"},) * 3,
+        # a run's requests share their first messages (memoised) and differ in the last; asked twice, in turn
+        *[
+            (*shared, {"role": "assistant", "content": '{"label": "pass"}'}, {"role": "user", "content": f"item {i}"})
+            for i in (1, 2, 1)
+        ],
+        ({"role": "user", "content": "x", "name": "n"}, {"role": "user", "content": "item"}),
+    ]
+    for msgs in cases:
         request = ProviderRequest(**{**template.__dict__, "messages": msgs})
         for sample in (0, 3):
             assert keyer.key(msgs, sample) == cache_key("openai", "http://x/v1/", "m", request, sample)
+    assert keyer.key(cases[3], 0) != keyer.key(cases[4], 0)
 
 
 @pytest.mark.parametrize("verbalized", [False, True])

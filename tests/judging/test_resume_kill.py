@@ -33,6 +33,14 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren ... of ``pid``: the worker processes are children of the fork server, a child."""
+    out = []
+    for c in _children(pid):
+        out += [c, *_descendants(c)]
+    return out
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -70,7 +78,13 @@ def test_sigkill_then_resume_pays_for_no_item_twice(tmp_path: Path, server: Fake
             time.sleep(0.05)
         time.sleep(0.2)
         assert server.count > 10  # requests were in flight when it died
-        children = _children(proc.pid)
+        if workers > 1:  # wait for the worker process (forked by the fork server once it has imported the SDK)
+            deadline = time.monotonic() + 30
+            while len(_descendants(proc.pid)) == len(_children(proc.pid)):
+                assert time.monotonic() < deadline, "the worker process never started"
+                time.sleep(0.05)
+            time.sleep(0.3)  # its calls are in flight (and hang)
+        children = _descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         # worker processes notice that the judging process is gone, save what they have and exit
