@@ -95,6 +95,16 @@ def _steady_rate(project: Project, name: str) -> float:
     return (hi - lo) / (ts[hi] - ts[lo]) if hi > lo and ts[hi] > ts[lo] else float("nan")
 
 
+def _speed() -> float:
+    """Milliseconds for a fixed pure-Python loop: the machine's speed right now. On a shared VM it drifts by tens of
+    percent from one minute to the next without any steal time showing, so every timed line carries it."""
+    t = time.perf_counter()
+    x = 0
+    for i in range(1_000_000):
+        x += i * i
+    return (time.perf_counter() - t) * 1000
+
+
 def _load() -> str:
     try:
         return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -234,7 +244,8 @@ def main() -> int:
         rubric = load_rubric(ROOT / "rubrics" / "helpfulness_pass_fail.yaml")
         print(
             f"items {args.items}, concurrency {args.concurrency}, latency {args.latency * 1000:.0f} ms, "
-            f"best of {args.repeat}; {_load()} on {os.cpu_count()} cores",
+            f"best of {args.repeat}; {_load()} on {os.cpu_count()} cores; speed probe {_speed():.0f} ms (a fixed "
+            "pure-Python loop: lower is faster; it drifts on a shared VM)",
             flush=True,
         )
 
@@ -327,7 +338,7 @@ def main() -> int:
                         print(
                             f"  rep {rep + 1}, workers {w}: {first['steady']:.0f} req/s steady, {first['rate']:.0f} "
                             f"over the whole run, client CPU {first['cpu_ms']:.2f} ms per call, verdicts per worker "
-                            f"{first['shares']}; steal {first['steal']:.1f}%, {_load()}",
+                            f"{first['shares']}; steal {first['steal']:.1f}%, speed probe {_speed():.0f} ms, {_load()}",
                             flush=True,
                         )
                         if w == 1:

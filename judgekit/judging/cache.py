@@ -45,9 +45,10 @@ class CacheKeyer:
     def __init__(self, provider: str, base_url: str | None, model: str, template: ProviderRequest) -> None:
         self.provider, self.base_url, self.model, self.template = provider, base_url, model, template
         self._parts: dict[int, tuple[str, str]] = {}
-        self._shared: dict[tuple[str, str], str] = {}
-        """Canonical JSON of the messages before the last one (the system prompt and few-shot turns, the same for
-        most items of a run and the longest part of a request), by role and content."""
+        self._prefix: dict[tuple[int, tuple[tuple[str, str], ...]], Any] = {}
+        """sha256 state after the request's JSON up to the last message, by sample index and the (role, content) of
+        the messages before it: the system prompt and few-shot turns, the same for most items of a run and the
+        longest part of a request, are serialised and hashed once."""
 
     def _around(self, sample_index: int) -> tuple[str, str]:
         parts = self._parts.get(sample_index)
@@ -70,33 +71,27 @@ class CacheKeyer:
         return parts
 
     def key(self, messages: tuple[dict[str, str], ...] | list[dict[str, str]], sample_index: int = 0) -> str:
-        """The cache key of the run's request with these ``messages``."""
+        """The cache key of the run's request with these ``messages``: the sha256 of ``before + canonical_json(
+        messages) + after``, where the canonical form of a list is its items' forms joined by commas, so the hash of
+        everything up to the last message can be kept and continued."""
         before, after = self._around(sample_index)
-        return hashlib.sha256((before + self._messages_json(messages) + after).encode()).hexdigest()
-
-    def _messages_json(self, messages: tuple[dict[str, str], ...] | list[dict[str, str]]) -> str:
-        """``canonical_json(list(messages))``, with the JSON of every message but the last taken from a memo: equal
-        to it character for character, since the canonical form of a list is its items' forms joined by commas."""
-        if not messages:
-            return "[]"
-        parts = []
-        for m in messages[:-1]:
-            if m.keys() != {"role", "content"}:
-                parts.append(canonical_json(m))
-                continue
-            memo_key = (m["role"], m["content"])
-            text = self._shared.get(memo_key)
-            if text is None:
-                if len(self._shared) >= _SHARED_MAX:
-                    self._shared.clear()
-                text = self._shared[memo_key] = canonical_json(m)
-            parts.append(text)
-        parts.append(canonical_json(messages[-1]))
-        return "[" + ",".join(parts) + "]"
+        head = messages[:-1]
+        if not messages or any(m.keys() != {"role", "content"} for m in head):
+            return hashlib.sha256((before + canonical_json(list(messages)) + after).encode()).hexdigest()
+        shared = (sample_index, tuple((m["role"], m["content"]) for m in head))
+        state = self._prefix.get(shared)
+        if state is None:
+            if len(self._prefix) >= _PREFIX_MAX:
+                self._prefix.clear()
+            state = hashlib.sha256((before + "[" + "".join(canonical_json(m) + "," for m in head)).encode())
+            self._prefix[shared] = state
+        h = state.copy()
+        h.update((canonical_json(messages[-1]) + "]" + after).encode())
+        return h.hexdigest()
 
 
-_SHARED_MAX = 4096
-"""Messages kept in :attr:`CacheKeyer._shared` (dynamic few-shot turns vary; their pool is finite but may be large)."""
+_PREFIX_MAX = 4096
+"""Prefixes kept by a :class:`CacheKeyer` (with dynamic few-shot they vary by item; beyond this many, start over)."""
 
 
 _IN_CHUNK = 500

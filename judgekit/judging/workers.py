@@ -1,16 +1,16 @@
 """Several worker processes for one run (``workers=N``, ``judgekit judge --workers N``).
 
-Why: one asyncio event loop runs on one core, and the provider SDK alone costs about 2 ms of CPU per call, so a
-single process tops out near 500 calls/s whatever the concurrency. With ``N`` workers the judging process itself is
+Why: one asyncio event loop runs on one core, and the provider SDK alone costs about 1.5 ms of CPU per call, so a
+single process tops out near 550 calls/s whatever the concurrency. With ``N`` workers the judging process itself is
 worker 0 and ``N - 1`` more processes are started (``multiprocessing``, from a fork server: see
-:func:`worker_context`); each runs the same engine
-against the same run in the same SQLite file (WAL; writers wait on the busy timeout), committing its verdicts and
-cached replies every 50 ms as a single process does. So the guarantees do not change: every verdict is committed as
-it arrives, and a resume (with any number of workers) judges only what is missing and pays for nothing twice.
+:func:`worker_context`); each runs the same engine against the same run in the same SQLite file (WAL; writers wait on
+the busy timeout), committing its verdicts and cached replies every 50 ms as a single process does. So the
+guarantees do not change: every verdict is committed as it arrives, and a resume (with any number of workers)
+judges only what is missing and pays for nothing twice.
 
 * **Work is shared, not pre-split:** the items to judge are cut into small chunks and every process takes the next
-  chunk from a shared counter when it needs more, so a process that starts late (a new Python process needs one to
-  two seconds to import the SDK) or runs slower simply takes fewer chunks.
+  chunk from a shared counter when it needs more, so a process that starts late (the fork server still importing the
+  SDK on a process's first multi-worker run) or runs slower simply takes fewer chunks.
 * **Limits are divided:** worker ``i`` gets ``concurrency // N`` calls in flight (the remainder goes to the first
   ones), ``rpm / N`` and ``tpm / N``; the sum is the limit. Worker 0 starts alone with the whole limits and hands a
   share over to each process when it is ready: it lowers its own limits first, and the new process starts once
@@ -319,8 +319,9 @@ _SDK_PRELOAD = {"openai": ["openai"], "openai-compatible": ["openai"], "anthropi
 def worker_context(provider: str | None = None) -> Any:
     """The ``multiprocessing`` context worker processes are started with, starting its fork server if need be.
 
-    Why a fork server: a fresh Python process needs 2 to 5 s of CPU to import a provider SDK (``import openai``
-    2.4 s, ``import anthropic`` 4.8 s on the benchmark machine), paid by every worker of every run with ``spawn``,
+    Why a fork server: a fresh Python process needs 1.5 to 5 s of CPU to import a provider SDK (``import openai``
+    1.4 s, ``import anthropic`` 2.7 s on the benchmark machine; twice that without compiled bytecode), paid by every
+    worker of every run with ``spawn``,
     and on a 2-core machine that CPU is taken from the judging. The fork server is a clean process (started with
     ``spawn``, so it never inherits the parent's threads, event loop or SQLite connection) that imports the engine
     and the SDK once; each worker is then a ``fork`` of it and starts in milliseconds. The server is started at most

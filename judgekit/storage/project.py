@@ -167,12 +167,13 @@ class Project:
 
     def items(self, ids: Sequence[str] | None = None) -> list[Item]:
         """Items in insertion order (all, or the given ids in that order)."""
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: loading is per item, and a Row object per item is a measurable share
         if ids is None:
-            rows = self.conn.execute("SELECT * FROM items ORDER BY seq").fetchall()
-            return [_item_from_row(r) for r in rows]
+            return [_item_from_row(r) for r in cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY seq")]
         out = []
         for i in ids:
-            r = self.conn.execute("SELECT * FROM items WHERE id = ?", (i,)).fetchone()
+            r = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (i,)).fetchone()
             if r is None:
                 raise UserError(f"unknown item id {i!r}")
             out.append(_item_from_row(r))
@@ -180,7 +181,9 @@ class Project:
 
     def get_item(self, item_id: str) -> Item | None:
         """One item, or ``None``."""
-        r = self.conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        r = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
         return None if r is None else _item_from_row(r)
 
     def item_count(self) -> int:
@@ -510,22 +513,32 @@ def _dt(s: str | None) -> datetime | None:
     return None if s is None else datetime.fromisoformat(s)
 
 
-def _item_from_row(r: sqlite3.Row) -> Item:
-    meta = ItemMetadata(
-        segment=r["segment"],
-        source=r["source"],
-        risk=r["risk"],
-        created_at=_dt(r["created_at"]),
-        extra=json.loads(r["extra_json"]),
-    )
+_ITEM_COLUMNS = (
+    "id, input, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra_json"
+)
+"""The columns :func:`_item_from_row` reads, in its order."""
+_NO_METADATA = ItemMetadata()
+"""The metadata of an item that has none (models are frozen, so one instance serves every such item)."""
+
+
+def _item_from_row(r: tuple[Any, ...]) -> Item:
+    """An item from a row of :data:`_ITEM_COLUMNS`, validated like any other (the row was validated on the way in,
+    but the database file is the user's)."""
+    item_id, input_, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra = r
+    if segment is None and source is None and risk is None and created_at is None and extra == "{}":
+        meta = _NO_METADATA
+    else:
+        meta = ItemMetadata(
+            segment=segment, source=source, risk=risk, created_at=_dt(created_at), extra=json.loads(extra)
+        )
     return Item(
-        id=r["id"],
-        input=r["input"],
-        output=r["output"],
-        output_a=r["output_a"],
-        output_b=r["output_b"],
-        reference=r["reference"],
-        context=r["context"],
+        id=item_id,
+        input=input_,
+        output=output,
+        output_a=output_a,
+        output_b=output_b,
+        reference=reference,
+        context=context,
         metadata=meta,
     )
 
