@@ -36,6 +36,7 @@ from typing import Any, TextIO, cast
 import numpy as np
 
 from judgekit.errors import ConfigError, ProviderError, UserError
+from judgekit.judging.budget import Budget
 from judgekit.judging.cache import CacheKeyer, ResponseCache
 from judgekit.judging.confidence import check_supported, logprob_confidence, sampling_vote
 from judgekit.judging.fewshot import DynamicFewShot, consensus_labels
@@ -207,6 +208,7 @@ class _Engine:
         progress: Progress,
         backoff_base: float = 0.5,
         static_examples: Sequence[FewShotExample] | None = None,
+        budget_cell: Any = None,
     ) -> None:
         self.backoff_base = backoff_base
         self.project = project
@@ -217,6 +219,8 @@ class _Engine:
         self.pacer = Pacer(concurrency=concurrency, rpm=rpm, tpm=tpm)
         self.workers = concurrency
         self.max_cost = max_cost
+        self.budget = Budget(max_cost, budget_cell)
+        """What the run may still commit; shared by the run's worker processes (``budget_cell``)."""
         self.prices = prices
         self.cache = cache
         self.max_retries = max_retries
@@ -261,7 +265,6 @@ class _Engine:
         self.cpu0 = time.process_time()
         """CPU time of this process when the engine was made (its run's CPU is the difference)."""
         self.spent = 0.0
-        self.reserved = 0.0
         self.cost_known = True
         self.stop_reason: str | None = None
         self.fatal: BaseException | None = None
@@ -340,6 +343,7 @@ class _Engine:
             else:
                 acc.cost += cost
                 self.spent += cost
+                self.budget.spend(cost)
                 self.progress.cost += cost
             self.cache.put(key, self.config.provider, self.config.model, reply, cost)
             return reply
@@ -432,10 +436,9 @@ class _Engine:
 
     async def judge(self, todo: _Todo) -> JudgeVerdict | None:
         item, messages, est = todo.item, todo.messages, todo.est
-        if self.max_cost is not None and self.spent + self.reserved + est > self.max_cost:
+        if not self.budget.try_reserve(est):
             self.stop_reason = "max_cost"
             return None
-        self.reserved += est
         acc = _Acc()
         extra = self._extra(item)
         try:
@@ -451,7 +454,7 @@ class _Engine:
                 return None
             return self._verdict(item, acc, status="api_error", raw=str(exc), extra=extra)
         finally:
-            self.reserved -= est
+            self.budget.release(est)
         return self._from_outcomes(item, outcomes, acc, extra)
 
     def _from_outcomes(
@@ -971,7 +974,12 @@ async def arun_judge(
     prog = Progress(len(selected), already=len(selected) - len(todo), stream=stream, enabled=progress)
 
     def make_engine(
-        conc: int, rpm_: float | None, tpm_: float | None, max_cost_: float | None, progress_: Progress
+        conc: int,
+        rpm_: float | None,
+        tpm_: float | None,
+        max_cost_: float | None,
+        progress_: Progress,
+        budget_cell: Any = None,
     ) -> _Engine:
         assert adapter is not None
         return _Engine(
@@ -992,6 +1000,7 @@ async def arun_judge(
             progress=progress_,
             backoff_base=backoff_base,
             static_examples=static_examples,
+            budget_cell=budget_cell,
         )
 
     def worker_spec(
@@ -1004,7 +1013,7 @@ async def arun_judge(
     ) -> WorkerSpec:
         return WorkerSpec(
             index=index,
-            db_path=str(project.path),
+            db_path=str(project.path.absolute()),
             run_id=run.id,
             chunk=chunk,
             concurrency=conc,

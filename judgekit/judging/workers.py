@@ -14,8 +14,9 @@ judges only what is missing and pays for nothing twice.
 * **Limits are divided:** worker ``i`` gets ``concurrency // N`` calls in flight (the remainder goes to the first
   ones), ``rpm / N`` and ``tpm / N``; the sum is the limit. Worker 0 starts alone with the whole limits and hands a
   share over to each process when it is ready: it lowers its own limits first, and the new process starts once
-  worker 0's calls in flight fit its new share. ``max_cost`` is split the same way (each worker stops at
-  ``max_cost / N``; the run stops cleanly, ``max_cost``, when the first one does).
+  worker 0's calls in flight fit its new share. ``max_cost`` is not divided: the processes draw on one budget in
+  shared memory (:mod:`judgekit.judging.budget`), and the run stops cleanly, ``max_cost``, when its total would pass
+  it.
 * **One progress line and one summary:** the processes report their counts through a pipe every 0.2 s; the
   parent shows the sum and sums the run summary (verdicts, cost, tokens, errors, requests, cache hits).
 * **A failure stops everything:** a fatal reply (401/403/404) or an unexpected error in any worker stops the
@@ -29,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+import os
 import signal
 import threading
 import time
@@ -110,6 +112,11 @@ class WorkerSpec:
     exclude_ids: list[str]
     api_key: str | None
     backoff_base: float
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    """The judging process's environment when the run started (keys, base URLs, proxies): a worker forked from the
+    fork server would otherwise see the environment of the run that started the server, possibly stale."""
+    cwd: str = field(default_factory=os.getcwd)
+    """The judging process's working directory (relative paths in the environment resolve the same)."""
 
 
 @dataclass
@@ -193,15 +200,26 @@ def rebuild_error(desc: dict[str, Any], index: int) -> BaseException:
 
 
 def worker_main(
-    spec: WorkerSpec, counter: Any, conn: Connection, items_conn: Connection, go: Any, stop: Any, abort: Any
+    spec: WorkerSpec,
+    counter: Any,
+    conn: Connection,
+    items_conn: Connection,
+    go: Any,
+    stop: Any,
+    abort: Any,
+    budget_cell: Any = None,
 ) -> None:
     """Entry point of worker process ``spec.index``: join the run, wait for the go, judge chunks until none is left,
     report the counts. Ctrl-C is left to the parent (which stops the workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(spec.env)
+    with contextlib.suppress(OSError):  # the directory was removed meanwhile: the database path is absolute
+        os.chdir(spec.cwd)
     try:
         ids: list[str] = items_conn.recv()
         items_conn.close()
-        asyncio.run(_worker(spec, ids, counter, conn, go, stop, abort))
+        asyncio.run(_worker(spec, ids, counter, conn, go, stop, abort, budget_cell))
     except BaseException as exc:  # report, never raise: the parent decides
         with contextlib.suppress(OSError, ValueError):
             conn.send(("error", describe_error(exc)))
@@ -211,7 +229,14 @@ def worker_main(
 
 
 async def _worker(
-    spec: WorkerSpec, ids: list[str], counter: Any, conn: Connection, go: Any, stop: Any, abort: Any
+    spec: WorkerSpec,
+    ids: list[str],
+    counter: Any,
+    conn: Connection,
+    go: Any,
+    stop: Any,
+    abort: Any,
+    budget_cell: Any = None,
 ) -> None:
     from judgekit.judging.cache import ResponseCache
     from judgekit.judging.engine import _Engine, few_shot_source
@@ -256,6 +281,7 @@ async def _worker(
             progress=Progress(len(ids), enabled=False),
             backoff_base=spec.backoff_base,
             static_examples=static_examples,
+            budget_cell=budget_cell,
         )
         conn.send(("ready", None))
         while not go.wait(0.02):
@@ -353,6 +379,8 @@ class WorkerPool:
         ctx = worker_context()
         self.ctx = ctx
         self.counter = ctx.Value("q", 0)
+        self.budget_cell = ctx.Array("d", 2)
+        """The run's money (spent, reserved), shared by every process: see :mod:`judgekit.judging.budget`."""
         self.claim = SharedClaim(claim_items, chunk, self.counter)
         self.stop_event = ctx.Event()
         self.abort_event = ctx.Event()
@@ -383,7 +411,16 @@ class WorkerPool:
             items_recv, items_send = self.ctx.Pipe(duplex=False)
             proc = self.ctx.Process(
                 target=worker_main,
-                args=(spec, self.counter, send, items_recv, self.go[i], self.stop_event, self.abort_event),
+                args=(
+                    spec,
+                    self.counter,
+                    send,
+                    items_recv,
+                    self.go[i],
+                    self.stop_event,
+                    self.abort_event,
+                    self.budget_cell,
+                ),
                 name=f"judgekit-worker-{i}",
                 daemon=True,
             )
@@ -526,7 +563,7 @@ class WorkerPool:
 async def run_with_workers(
     n: int,
     todo: Sequence[Item],
-    make_engine: Callable[[int, float | None, float | None, float | None, Progress], _Engine],
+    make_engine: Callable[[int, float | None, float | None, float | None, Progress, Any], _Engine],
     spec: Callable[[int, int, int, float | None, float | None, float | None], WorkerSpec],
     *,
     concurrency: int,
@@ -544,10 +581,10 @@ async def run_with_workers(
     def share(x: float | None) -> float | None:
         return None if x is None else x / n
 
-    specs = [spec(i, chunk, conc[i], share(rpm), share(tpm), share(max_cost)) for i in range(1, n)]
+    specs = [spec(i, chunk, conc[i], share(rpm), share(tpm), max_cost) for i in range(1, n)]
     pool = WorkerPool(specs, items, chunk, display)
     own = Progress(display.total, already=display.already, enabled=False)
-    engine: _Engine = make_engine(concurrency, rpm, tpm, share(max_cost), own)
+    engine: _Engine = make_engine(concurrency, rpm, tpm, max_cost, own, pool.budget_cell)
     pool.engine = engine
     engine.claim = pool.claim
     engine.on_tick = lambda: pool.poll(engine)

@@ -33,7 +33,7 @@ class Action:
 
     kind: str = "reply"
     """``reply`` (valid verdict), ``text`` (raw content), ``refusal``, ``status`` (error code), ``hang`` (never
-    answer), ``malformed`` (200 with a body that is not JSON)."""
+    answer), ``malformed`` (200 with a body that is not JSON), ``raw`` (200 with ``text`` as the body)."""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
@@ -271,6 +271,8 @@ class FakeLLMServer:
             return a.status, a.headers, json.dumps(err).encode()
         if a.kind == "malformed":
             return 200, a.headers, b'{"choices": [ this is not json'
+        if a.kind == "raw":
+            return 200, {"content-type": "application/json", **a.headers}, (a.text or "").encode()
         levels = _levels(body)
         label = a.label
         if label is None:

@@ -147,6 +147,18 @@ def test_repair_attempt_can_succeed(project: Project, openai_env: FakeLLMServer)
     assert s.errors == {"bad_response": 1}
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("body", ['{"id": "x"}', '{"choices": [], "content": "not a list"}', "[1, 2]"])
+def test_json_reply_of_the_wrong_shape_is_retried(
+    project: Project, openai_env: FakeLLMServer, provider: str, body: str
+) -> None:
+    openai_env.script(Action(kind="raw", text=body))
+    s = run(project, _cfg(provider), limit=1)
+    (v,) = project.verdicts(s.run.name)
+    assert v.status == "ok" and v.label is not None
+    assert s.errors == {"bad_response": 1} and openai_env.count == 2
+
+
 def test_text_fallback_parses_json_in_prose(project: Project, openai_env: FakeLLMServer) -> None:
     openai_env.rules.append(
         lambda r: Action(kind="text", text='Sure!\n```json\n{"rationale": "ok", "label": "fail"}\n```')

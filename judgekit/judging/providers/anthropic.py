@@ -16,6 +16,7 @@ from judgekit.judging.providers.base import (
     ProviderReply,
     ProviderRequest,
     SdkAdapter,
+    TransientError,
     import_sdk,
     pooled_http_client,
     sdk_error,
@@ -79,27 +80,41 @@ class AnthropicAdapter(SdkAdapter):
             kwargs["tool_choice"] = {"type": "tool", "name": request.schema_name}
         kwargs.update(request.extra)
         try:
-            resp = await self.client.messages.create(**kwargs)
+            # ``post`` with a plain JSON body instead of the typed ``messages.create``, as for OpenAI: the typed call
+            # transforms every parameter and builds pydantic models of the reply, CPU that caps a judging process.
+            # Auth, the ``anthropic-version`` header, base URL, timeouts and error mapping are the SDK's own either way.
+            data = await self.client.post("/v1/messages", cast_to=dict[str, Any], body=kwargs)
         except (sdk.APIError, ValueError) as exc:
             mapped = sdk_error(sdk, exc, self.provider)
             if mapped is exc:
                 raise
             raise mapped from exc
-        texts: list[str] = []
-        structured: dict[str, Any] | None = None
-        for block in resp.content or []:
-            if block.type == "tool_use" and structured is None:
-                structured = dict(block.input) if isinstance(block.input, dict) else None
-            elif block.type == "text":
-                texts.append(block.text)
-        text = json.dumps(structured, ensure_ascii=False) if structured is not None else "".join(texts)
-        refusal = ("".join(texts) or "refused") if resp.stop_reason == "refusal" else None
-        usage = resp.usage
-        return ProviderReply(
-            text=text,
-            structured=structured,
-            refusal=refusal,
-            finish_reason=resp.stop_reason,
-            input_tokens=int(usage.input_tokens or 0),
-            output_tokens=int(usage.output_tokens or 0),
-        )
+        return _reply(data)
+
+
+def _reply(data: Any) -> ProviderReply:
+    """A reply from the Messages API JSON (a dict, as the server sent it): the first ``tool_use`` block's input is
+    the structured verdict, ``text`` blocks are the text (or the refusal)."""
+    if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+        raise TransientError("bad_response", "response without content")
+    texts: list[str] = []
+    structured: dict[str, Any] | None = None
+    for block in data["content"]:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "tool_use" and structured is None:
+            structured = block.get("input") if isinstance(block.get("input"), dict) else None
+        elif block.get("type") == "text":
+            texts.append(str(block.get("text") or ""))
+    text = json.dumps(structured, ensure_ascii=False) if structured is not None else "".join(texts)
+    stop = data.get("stop_reason")
+    refusal = ("".join(texts) or "refused") if stop == "refusal" else None
+    usage = data.get("usage") or {}
+    return ProviderReply(
+        text=text,
+        structured=structured,
+        refusal=refusal,
+        finish_reason=stop,
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+    )
