@@ -8,8 +8,8 @@ judge run with confidences, then
   change), 1,000 new items after 1,000 new labels (the usual case: only the new labels are tallied; rolled back)
   and a rebuild in which nothing changed (an explicit ``rebuild_queue``).
   The first two are also run the legacy way (the window query and per-item Python loop the set-based rebuild
-  replaced, kept below) in the same run, inside a transaction that is rolled back, and the rows of both are
-  checked to be identical;
+  replaced: tests/labeling/queue_reference.py, the oracle of the tests) in the same run, inside a transaction that
+  is rolled back, and the rows of both are checked to be identical;
 * times :func:`judgekit.labeling.next_item` for a heavy annotator (who has labelled ~20% of everything, so the
   query must step over their items) and for a newcomer. Each timed call is followed by a timed submit, so every
   call searches the queue rather than returning a reservation;
@@ -24,9 +24,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import statistics
+import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,6 @@ from judgekit.labeling import (
     AssignmentPolicy,
     ensure_queue,
     get_policy,
-    in_overlap,
     next_item,
     progress,
     progress_all,
@@ -45,6 +44,9 @@ from judgekit.labeling import (
 )
 from judgekit.models import Item, JudgeConfig, Rubric, load_rubric
 from judgekit.storage import Project, now_iso
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "labeling"))
+from queue_reference import reference_rows
 
 BUDGET_MS = 300.0
 RUBRIC = Path(__file__).resolve().parents[1] / "rubrics" / "helpfulness_pass_fail.yaml"
@@ -130,74 +132,13 @@ def _insert_labels(c: object, rows: list[tuple[object, ...]]) -> None:
     )
 
 
-def legacy_queue_rows(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> list[tuple[object, ...]]:
-    """The queue rows computed the legacy way: a window function over every label, then a Python loop per item.
-
-    Kept verbatim (minus the escalation rule, which the benchmark project has no rows for) as the baseline.
-    """
-    c = project.conn
-    key = (rubric.id, rubric.version)
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for item_id, label, n in c.execute(
-        "SELECT item_id, label, COUNT(*) FROM (SELECT item_id, label, ROW_NUMBER() OVER (PARTITION BY item_id, "
-        "annotator ORDER BY revision DESC) AS rn FROM labels WHERE rubric_id = ? AND rubric_version = ?) "
-        "WHERE rn = 1 GROUP BY item_id, label",
-        key,
-    ):
-        counts[item_id][label] = int(n)
-    majority: dict[str, set[str]] = {}
-    n_labelled: dict[str, int] = {}
-    for item_id, cnt in counts.items():
-        top = max(cnt.values())
-        majority[item_id] = {lab for lab, n in cnt.items() if n == top}
-        n_labelled[item_id] = sum(cnt.values())
-    verdicts: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
-    for item_id, label, conf in c.execute(
-        "SELECT v.item_id, v.label, v.confidence FROM verdicts v JOIN judge_runs r ON r.id = v.run_id "
-        "WHERE r.rubric_id = ? AND r.rubric_version = ? AND v.status = 'ok'",
-        key,
-    ):
-        verdicts[item_id].append((label, conf))
-    out: list[tuple[object, ...]] = []
-    for item_id, seq, risk in c.execute("SELECT id, seq, risk FROM items ORDER BY seq"):
-        reasons: list[str] = []
-        priority = {"high": 100.0, "medium": 50.0}.get(risk or "", 0.0)
-        if risk in ("high", "medium"):
-            reasons.append(f"{risk} risk")
-        vs = verdicts.get(item_id, [])
-        human = majority.get(item_id)
-        if human is not None:
-            wrong = [conf for label, conf in vs if label not in human and conf is not None and conf >= 0.7]
-            if wrong:
-                priority += 30.0 * max(wrong)
-                reasons.append("judge confidently wrong")
-        if len({label for label, _ in vs}) > 1:
-            priority += 20.0
-            reasons.append("judges disagree")
-        confs = [conf for _, conf in vs if conf is not None]
-        if confs:
-            priority += 10.0 * (1.0 - min(confs))
-            if min(confs) < 0.6:
-                reasons.append("judge unsure")
-        overlap = in_overlap(rubric.id, item_id, policy.overlap_fraction)
-        if overlap:
-            priority += 1.0
-            reasons.append("overlap set")
-        target = max(policy.overlap_annotators, policy.annotators_per_item) if overlap else policy.annotators_per_item
-        out.append(
-            (rubric.id, rubric.version, item_id, int(seq), round(priority, 6), target, int(overlap),
-             int(n_labelled.get(item_id, 0)), "; ".join(reasons))
-        )  # fmt: skip
-    return out
-
-
 def legacy_rebuild(project: Project, rubric: Rubric) -> tuple[float, list[tuple[object, ...]]]:
     """Seconds the legacy rebuild takes from the current state (rolled back afterwards), and its rows."""
     c = project.conn
     c.execute("BEGIN IMMEDIATE")
     try:
         t0 = time.perf_counter()
-        rows = legacy_queue_rows(project, rubric, get_policy(project, rubric.id))
+        rows = reference_rows(project, rubric, get_policy(project, rubric.id))
         c.execute("DELETE FROM label_queue WHERE rubric_id = ? AND rubric_version = ?", (rubric.id, rubric.version))
         c.executemany(
             "INSERT INTO label_queue (rubric_id, rubric_version, item_id, seq, priority, target, overlap,"

@@ -94,14 +94,38 @@ def _confidently_wrong(
 ) -> list[ItemExample]:
     """The harmful-confidence items, in the order the statistic ranks them (worst first), with their text."""
     worst = list(a.harmful.get("worst") or [])[:limit] if a.harmful.get("available") else []
-    if not worst:
+    return _examples(project, run, data, [(str(w["item_id"]), float(w["confidence"])) for w in worst])
+
+
+_RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _disagreements(project: Project, run: JudgeRun, data: AlignedRatings, limit: int) -> list[ItemExample]:
+    """Items where every annotator gave the same label (at least two did) and the judge's verdict is another one:
+    the clearest disagreements, listed whether or not the judge reports a confidence. Highest risk tier first, then
+    the most annotators, then item order."""
+    rows = []
+    for i, item_id in enumerate(data.item_ids):
+        labels = [lab for lab in data.human[i].tolist() if lab is not None]
+        judge = data.judge[i] if data.status[i] == "ok" else None
+        if len(labels) >= 2 and len(set(labels)) == 1 and judge is not None and judge != labels[0]:
+            rows.append((_RISK_ORDER.get(str(data.risk[i]), 3), -len(labels), i, item_id))
+    rows.sort()
+    return _examples(project, run, data, [(item_id, None) for *_, item_id in rows[:limit]])
+
+
+def _examples(
+    project: Project, run: JudgeRun, data: AlignedRatings, picks: list[tuple[str, float | None]]
+) -> list[ItemExample]:
+    """The report's view of the ``(item id, confidence)`` picks, in their order: text, labels, rationale."""
+    if not picks:
         return []
-    ids = [str(w["item_id"]) for w in worst]
+    ids = [item_id for item_id, _ in picks]
     row = {item_id: i for i, item_id in enumerate(data.item_ids)}
     items = {it.id: it for it in project.items(ids)}
     rationale = {v.item_id: v.rationale for v in project.verdicts(run) if v.item_id in items}
     out = []
-    for w, item_id in zip(worst, ids, strict=True):
+    for item_id, confidence in picks:
         it = items[item_id]
         i = row[item_id]
         humans = {
@@ -112,7 +136,7 @@ def _confidently_wrong(
                 item_id=item_id,
                 segment=it.metadata.segment,
                 risk=it.metadata.risk,
-                confidence=float(w["confidence"]),
+                confidence=confidence,
                 judge_label=None if data.judge[i] is None else str(data.judge[i]),
                 human_majority=None if data.majority[i] is None else str(data.majority[i]),
                 human_labels=humans,
@@ -208,7 +232,10 @@ def build_report(
         aligned[run.name] = (data, crit)
         reports.append(
             RunReport(
-                info=run_info(run), assessment=a, confidently_wrong=_confidently_wrong(project, run, data, a, max_items)
+                info=run_info(run),
+                assessment=a,
+                confidently_wrong=_confidently_wrong(project, run, data, a, max_items),
+                disagreements=_disagreements(project, run, data, max_items),
             )
         )
     comparisons = []

@@ -40,7 +40,8 @@ class RunInfo(BaseModel):
 
 
 class ItemExample(BaseModel):
-    """One item shown in the report (a confidently wrong verdict), with its text truncated for reading."""
+    """One item shown in the report (a confidently wrong verdict, or a disagreement with unanimous annotators), with
+    its text truncated for reading."""
 
     model_config = _CONFIG
     item_id: str
@@ -99,6 +100,9 @@ class RunReport(BaseModel):
     assessment: TrustAssessment
     confidently_wrong: list[ItemExample]
     """Worst first: highest risk tier, then highest confidence (empty when the judge reports no confidence)."""
+    disagreements: list[ItemExample] = Field(default_factory=list)
+    """Items where all annotators (at least two) agree and the judge says otherwise, whatever its confidence:
+    highest risk tier first, then most annotators."""
 
 
 class Report(BaseModel):

@@ -228,6 +228,16 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
             for it in r.confidently_wrong:
                 lines += _md_item(it)
             lines += ["", "</details>", ""]
+        if r.disagreements:
+            lines += [
+                "<details><summary>Judge against unanimous annotators, highest risk first</summary>",
+                "",
+                "| item | risk | confidence | judge | people | input | output |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for it in r.disagreements:
+                lines += _md_item(it)
+            lines += ["", "</details>", ""]
         s = a.sample_size
         if s.get("available") and s.get("more_items_needed"):
             lines += [

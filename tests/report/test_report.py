@@ -127,3 +127,27 @@ def test_importing_judgekit_does_not_import_matplotlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_disagreements_with_unanimous_annotators_are_listed_without_confidence(demo_db: Path) -> None:
+    """The demo's judges report no confidence, so there is no confidently-wrong list; the items where all three
+    annotators agree and the judge does not are listed instead, checked here against the labels themselves."""
+    with Project(demo_db) as p:
+        report = build_report(p, ["gpt-3.5-turbo"], lambda _rid: TrustCriteria(n_boot=100), max_items=15)
+        (run,) = report.runs
+        assert not run.confidently_wrong and not run.assessment.calibration["available"]
+        assert len(run.disagreements) == 15
+        verdicts = {v.item_id: v for v in p.verdicts("gpt-3.5-turbo")}
+        humans: dict[str, set[str]] = {}
+        for lab in p.labels():
+            humans.setdefault(lab.item_id, set()).add(lab.label)
+        for it in run.disagreements:
+            assert it.confidence is None and len(it.human_labels) >= 2
+            assert set(it.human_labels.values()) == humans[it.item_id] and len(humans[it.item_id]) == 1
+            assert verdicts[it.item_id].status == "ok" and verdicts[it.item_id].label == it.judge_label
+            assert it.judge_label != it.human_majority
+        html = render_html(report)
+        assert html.startswith("<!DOCTYPE html>")
+        assert "Judge against unanimous annotators" in html and run.disagreements[0].item_id in html
+        md = render_markdown(report)
+        assert "Judge against unanimous annotators" in md and f"`{run.disagreements[0].item_id}`" in md
