@@ -161,6 +161,21 @@ def _md_item(it: ItemExample) -> list[str]:
     ]
 
 
+def _md_items(title: str, items: list[ItemExample]) -> list[str]:
+    """A folded table of example items (nothing when there are none)."""
+    if not items:
+        return []
+    lines = [
+        f"<details><summary>{title}</summary>",
+        "",
+        "| item | risk | confidence | judge | people | input | output |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for it in items:
+        lines += _md_item(it)
+    return [*lines, "", "</details>", ""]
+
+
 def render_markdown(report: Report, *, html_name: str | None = "report.html", summary_only: bool = False) -> str:
     """The report as GitHub-flavoured Markdown (a PR comment or ``$GITHUB_STEP_SUMMARY``).
 
@@ -218,26 +233,8 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
                 f"confidently wrong {fmt_pct(a.harmful.get('value'))} ({a.harmful.get('n_harmful')} items).",
                 "",
             ]
-        if r.confidently_wrong:
-            lines += [
-                "<details><summary>Confidently wrong items, worst first</summary>",
-                "",
-                "| item | risk | confidence | judge | people | input | output |",
-                "|---|---|---|---|---|---|---|",
-            ]
-            for it in r.confidently_wrong:
-                lines += _md_item(it)
-            lines += ["", "</details>", ""]
-        if r.disagreements:
-            lines += [
-                "<details><summary>Judge against unanimous annotators, highest risk first</summary>",
-                "",
-                "| item | risk | confidence | judge | people | input | output |",
-                "|---|---|---|---|---|---|---|",
-            ]
-            for it in r.disagreements:
-                lines += _md_item(it)
-            lines += ["", "</details>", ""]
+        lines += _md_items("Confidently wrong items, worst first", r.confidently_wrong)
+        lines += _md_items("Judge against unanimous annotators, highest risk first", r.disagreements)
         s = a.sample_size
         if s.get("available") and s.get("more_items_needed"):
             lines += [
