@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TextIO, cast
+from typing import Any, ParamSpec, TextIO, TypeVar, cast
 
 import numpy as np
 
@@ -801,7 +802,7 @@ def build_config(
     )
 
 
-def run_judge(
+async def arun_judge(
     project: Project,
     config: JudgeConfig | None = None,
     *,
@@ -835,72 +836,9 @@ def run_judge(
 
     ``items`` defaults to every project item of the rubric's kind; ``variant`` transforms items (probes);
     ``exclude_ids`` are never used as dynamic few-shot examples (an evaluation split); ``run_meta`` is stored in a
-    new run's notes (the CLI records ``split`` there, so a resume excludes the same items).
+    new run's notes (the CLI records ``split`` there, so a resume excludes the same items). :func:`run_judge` is the
+    same call for code without an event loop.
     """
-    return asyncio.run(
-        arun_judge(
-            project,
-            config,
-            rubric=rubric,
-            items=items,
-            run_name=run_name,
-            concurrency=concurrency,
-            rpm=rpm,
-            tpm=tpm,
-            limit=limit,
-            sample=sample,
-            seed=seed,
-            max_cost=max_cost,
-            resume=resume,
-            timeout=timeout,
-            max_retries=max_retries,
-            parse_retries=parse_retries,
-            use_cache=use_cache,
-            prices=prices,
-            adapter=adapter,
-            variant=variant,
-            exclude_ids=exclude_ids,
-            progress=progress,
-            stream=stream,
-            api_key=api_key,
-            backoff_base=backoff_base,
-            run_meta=run_meta,
-            workers=workers,
-        )
-    )
-
-
-async def arun_judge(
-    project: Project,
-    config: JudgeConfig | None = None,
-    *,
-    rubric: Rubric | None = None,
-    items: Sequence[Item] | None = None,
-    run_name: str | None = None,
-    concurrency: int = 8,
-    rpm: float | None = None,
-    tpm: float | None = None,
-    limit: int | None = None,
-    sample: int | None = None,
-    seed: int = 0,
-    max_cost: float | None = None,
-    resume: str | None = None,
-    timeout: float = 60.0,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    parse_retries: int = DEFAULT_PARSE_RETRIES,
-    use_cache: bool = True,
-    prices: PriceTable | None = None,
-    adapter: ModelAdapter | None = None,
-    variant: ItemVariant | None = None,
-    exclude_ids: Sequence[str] = (),
-    progress: bool = True,
-    stream: TextIO | None = None,
-    api_key: str | None = None,
-    backoff_base: float = 0.5,
-    run_meta: dict[str, Any] | None = None,
-    workers: int = 1,
-) -> RunSummary:
-    """Async form of :func:`run_judge`."""
     t0 = time.monotonic()
     if concurrency < 1:
         raise ConfigError("concurrency must be at least 1")
@@ -1092,3 +1030,23 @@ async def arun_judge(
         workers=out.per_worker,
         cpu_s=out.cpu_s,
     )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """``fn`` run to completion in a new event loop, with ``fn``'s signature (one signature, not a copy of it)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+run_judge = _blocking(arun_judge)
+run_judge.__name__ = run_judge.__qualname__ = "run_judge"
+run_judge.__doc__ = """:func:`arun_judge` run to completion in its own event loop (``asyncio.run``): the call for
+scripts, notebooks without a running loop and the CLI. Same parameters and result."""

@@ -8,17 +8,14 @@ The API returns no token log-probabilities, so ``logprobs`` confidence is refuse
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, ClassVar
 
-from judgekit.errors import MissingKeyError
 from judgekit.judging.providers.base import (
     ProviderReply,
     ProviderRequest,
     SdkAdapter,
     TransientError,
     import_sdk,
-    pooled_http_client,
     sdk_error,
 )
 
@@ -29,40 +26,11 @@ class AnthropicAdapter(SdkAdapter):
     supports_schema: ClassVar[bool] = True
     supports_logprobs: ClassVar[bool] = False
     supports_seed: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        provider: str = "anthropic",
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 60.0,
-        client: Any = None,
-        structured: bool = True,
-        max_connections: int | None = None,
-    ) -> None:
-        self.provider = provider
-        self.model = model
-        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        self.structured = structured
-        if client is None:
-            key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-            if not key:
-                raise MissingKeyError("ANTHROPIC_API_KEY", provider)
-
-            def build() -> Any:
-                sdk = import_sdk("anthropic")
-                return sdk.AsyncAnthropic(
-                    api_key=key,
-                    base_url=self.base_url,
-                    timeout=timeout,
-                    max_retries=0,
-                    http_client=pooled_http_client(sdk, max_connections),
-                )
-
-            self._build = build
-        self._client = client
+    sdk_name: ClassVar[str] = "anthropic"
+    client_class: ClassVar[str] = "AsyncAnthropic"
+    default_provider: ClassVar[str] = "anthropic"
+    env_key: ClassVar[str] = "ANTHROPIC_API_KEY"
+    env_base_url: ClassVar[str] = "ANTHROPIC_BASE_URL"
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         sdk = import_sdk("anthropic")

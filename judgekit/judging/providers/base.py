@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from judgekit.errors import ConfigError
+from judgekit.errors import ConfigError, MissingKeyError
 
 
 @dataclass(frozen=True)
@@ -167,10 +167,56 @@ class ModelAdapter(ABC):
 
 class SdkAdapter(ModelAdapter):
     """An adapter over an official SDK client, built lazily: a run served entirely from the cache never imports
-    the SDK or opens a connection. Subclasses set ``_build`` (a zero-argument factory) or pass a ready client."""
+    the SDK or opens a connection. A subclass names its SDK, client class and environment variables; a ready
+    ``client`` may be passed instead (tests, custom setups)."""
 
+    sdk_name: ClassVar[str]
+    """The SDK's module (``openai``, ``anthropic``)."""
+    client_class: ClassVar[str]
+    """Its async client class (``AsyncOpenAI``, ``AsyncAnthropic``)."""
+    default_provider: ClassVar[str]
+    env_key: ClassVar[str]
+    env_base_url: ClassVar[str]
     _client: Any = None
     _build: Any = None
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        provider: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        client: Any = None,
+        structured: bool = True,
+        max_connections: int | None = None,
+    ) -> None:
+        self.provider = provider or self.default_provider
+        self.model = model
+        self.base_url = base_url or os.environ.get(self.env_base_url) or None
+        self.structured = structured
+        self._client = client
+        if client is None:
+            key = self._api_key(api_key or os.environ.get(self.env_key))
+
+            def build() -> Any:
+                sdk = import_sdk(self.sdk_name)
+                return getattr(sdk, self.client_class)(
+                    api_key=key,
+                    base_url=self.base_url,
+                    timeout=timeout,
+                    max_retries=0,  # the engine retries, so that backoff and the pacer see every attempt
+                    http_client=pooled_http_client(sdk, max_connections),
+                )
+
+            self._build = build
+
+    def _api_key(self, key: str | None) -> str:
+        """The key to use; a missing one fails here, when the adapter is made, before any work starts."""
+        if not key:
+            raise MissingKeyError(self.env_key, self.provider)
+        return key
 
     @property
     def client(self) -> Any:

@@ -6,10 +6,9 @@ and the shared rate limiter see every attempt.
 
 from __future__ import annotations
 
-import os
 from typing import Any, ClassVar
 
-from judgekit.errors import ConfigError, MissingKeyError
+from judgekit.errors import ConfigError
 from judgekit.judging.providers.base import (
     ProviderReply,
     ProviderRequest,
@@ -17,7 +16,6 @@ from judgekit.judging.providers.base import (
     TokenLogprob,
     TransientError,
     import_sdk,
-    pooled_http_client,
     sdk_error,
 )
 
@@ -28,47 +26,18 @@ class OpenAIAdapter(SdkAdapter):
     supports_schema: ClassVar[bool] = True
     supports_logprobs: ClassVar[bool] = True
     supports_seed: ClassVar[bool] = True
+    sdk_name: ClassVar[str] = "openai"
+    client_class: ClassVar[str] = "AsyncOpenAI"
+    default_provider: ClassVar[str] = "openai"
     env_key: ClassVar[str] = "OPENAI_API_KEY"
     env_base_url: ClassVar[str] = "OPENAI_BASE_URL"
 
-    def __init__(
-        self,
-        model: str,
-        *,
-        provider: str = "openai",
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 60.0,
-        client: Any = None,
-        structured: bool = True,
-        max_connections: int | None = None,
-    ) -> None:
-        self.provider = provider
-        self.model = model
-        self.base_url = base_url or os.environ.get(self.env_base_url) or None
-        self.structured = structured
-        if client is None:
-            key = api_key or os.environ.get(self.env_key)
-            if not key:
-                if provider == "openai-compatible":
-                    key = "not-needed"  # local servers (vLLM, Ollama) accept any key
-                else:
-                    raise MissingKeyError(self.env_key, provider)
-            if provider == "openai-compatible" and not self.base_url:
+    def _api_key(self, key: str | None) -> str:
+        if self.provider == "openai-compatible":
+            if not self.base_url:
                 raise ConfigError("openai-compatible needs a server: pass --base-url or set OPENAI_BASE_URL")
-
-            def build() -> Any:
-                sdk = import_sdk("openai")
-                return sdk.AsyncOpenAI(
-                    api_key=key,
-                    base_url=self.base_url,
-                    timeout=timeout,
-                    max_retries=0,
-                    http_client=pooled_http_client(sdk, max_connections),
-                )
-
-            self._build = build
-        self._client = client
+            return key or "not-needed"  # local servers (vLLM, Ollama) accept any key
+        return super()._api_key(key)
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         sdk = import_sdk("openai")
