@@ -66,9 +66,8 @@ from judgekit.models import (
     JudgeVerdict,
     Rubric,
     VerdictStatus,
-    canonical_json,
 )
-from judgekit.storage import Project
+from judgekit.storage import INSERT_VERDICT, Project, verdict_row
 
 DEFAULT_MAX_TOKENS = 300
 """A verdict is a label and one or two sentences; a tight bound keeps a runaway reply cheap."""
@@ -701,13 +700,6 @@ def _verdict_count(project: Project, run_id: int) -> int:
     return int(project.conn.execute("SELECT COUNT(*) FROM verdicts WHERE run_id = ?", (run_id,)).fetchone()[0])
 
 
-_INSERT_VERDICT = (
-    "INSERT INTO verdicts (run_id, item_id, status, label, confidence, confidence_source, rationale, raw_reply,"
-    " input_tokens, output_tokens, cost_usd, latency_s, cache_hit, created_at, extra_json)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
-
-
 def write_verdicts(project: Project, run: JudgeRun, rubric: Rubric, verdicts: list[JudgeVerdict]) -> None:
     """Store a batch of the engine's verdicts in one transaction with one ``executemany``.
 
@@ -722,29 +714,10 @@ def write_verdicts(project: Project, run: JudgeRun, rubric: Rubric, verdicts: li
         project.add_verdicts(run.id, verdicts)
         return
     now = datetime.now(UTC)
-    rows = [
-        (
-            run.id,
-            v.item_id,
-            v.status,
-            v.label,
-            v.confidence,
-            v.confidence_source,
-            v.rationale,
-            v.raw_reply,
-            v.input_tokens,
-            v.output_tokens,
-            v.cost_usd,
-            v.latency_s,
-            int(v.cache_hit),
-            (v.created_at or now).isoformat(),
-            canonical_json(v.extra) if v.extra else "{}",
-        )
-        for v in verdicts
-    ]
+    rows = [verdict_row(run.id, v, now) for v in verdicts]
     try:
         with project.transaction() as c:
-            c.executemany(_INSERT_VERDICT, rows)
+            c.executemany(INSERT_VERDICT, rows)
     except sqlite3.IntegrityError:
         project.add_verdicts(run.id, verdicts)
 

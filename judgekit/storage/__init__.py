@@ -1,10 +1,19 @@
 """Project storage: one SQLite file per project, evolved by named migrations."""
 
 from judgekit.storage.migrations import MIGRATIONS, Migration, applied_migrations, migrate
-from judgekit.storage.project import DEFAULT_DB, Project, WriteCounts, now_iso, resolve_db_path
+from judgekit.storage.project import (
+    DEFAULT_DB,
+    INSERT_VERDICT,
+    Project,
+    WriteCounts,
+    now_iso,
+    resolve_db_path,
+    verdict_row,
+)
 
 __all__ = [
     "DEFAULT_DB",
+    "INSERT_VERDICT",
     "MIGRATIONS",
     "Migration",
     "Project",
@@ -13,4 +22,5 @@ __all__ = [
     "migrate",
     "now_iso",
     "resolve_db_path",
+    "verdict_row",
 ]

@@ -451,28 +451,7 @@ class Project:
                         unchanged += 1
                         continue
                     raise UserError(f"run {run.name!r} already has a different verdict for item {v.item_id!r}")
-                c.execute(
-                    "INSERT INTO verdicts (run_id, item_id, status, label, confidence, confidence_source, rationale,"
-                    " raw_reply, input_tokens, output_tokens, cost_usd, latency_s, cache_hit, created_at, extra_json)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        run_id,
-                        v.item_id,
-                        v.status,
-                        v.label,
-                        v.confidence,
-                        v.confidence_source,
-                        v.rationale,
-                        v.raw_reply,
-                        v.input_tokens,
-                        v.output_tokens,
-                        v.cost_usd,
-                        v.latency_s,
-                        int(v.cache_hit),
-                        _iso(v.created_at),
-                        canonical_json(v.extra),
-                    ),
-                )
+                c.execute(INSERT_VERDICT, verdict_row(run_id, v))
                 added += 1
         return WriteCounts(added, unchanged)
 
@@ -503,6 +482,35 @@ def _label_filter(rubric_id: str | None, rubric_version: int | None, annotator: 
         clauses.append("l.annotator = ?")
         params.append(annotator)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+INSERT_VERDICT = (
+    "INSERT INTO verdicts (run_id, item_id, status, label, confidence, confidence_source, rationale, raw_reply,"
+    " input_tokens, output_tokens, cost_usd, latency_s, cache_hit, created_at, extra_json)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+"""The statement that stores one verdict; its parameters are :func:`verdict_row`."""
+
+
+def verdict_row(run_id: int, v: JudgeVerdict, now: datetime | None = None) -> tuple[Any, ...]:
+    """The parameters of :data:`INSERT_VERDICT` for ``v`` in run ``run_id`` (``now`` when it has no time)."""
+    return (
+        run_id,
+        v.item_id,
+        v.status,
+        v.label,
+        v.confidence,
+        v.confidence_source,
+        v.rationale,
+        v.raw_reply,
+        v.input_tokens,
+        v.output_tokens,
+        v.cost_usd,
+        v.latency_s,
+        int(v.cache_hit),
+        (v.created_at or now or datetime.now(UTC)).isoformat(),
+        canonical_json(v.extra) if v.extra else "{}",
+    )
 
 
 def _iso(d: datetime | None) -> str | None:
