@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import db_option, echo, few_shot_options, open_project
 from judgekit.judging import PriceTable, run_judge
 from judgekit.judging.cli_support import config_from_options, split_exclusion
 
@@ -56,13 +56,7 @@ from judgekit.judging.cli_support import config_from_options, split_exclusion
 @click.option("--samples", type=click.IntRange(2, 50), default=None, help="Samples per item for sampling.")
 @click.option("--temperature", type=float, default=None, help="Sampling temperature (default 0; 1 for sampling).")
 @click.option("--max-tokens", type=click.IntRange(16), default=None, help="Reply token cap (default 300).")
-@click.option("--few-shot", type=click.Choice(["static", "dynamic", "none"]), default="static", show_default=True)
-@click.option("--k", "k", type=click.IntRange(0), default=3, show_default=True, help="Examples for dynamic few-shot.")
-@click.option(
-    "--split",
-    default=None,
-    help="Calibration split (NAME or NAME@VERSION): its test items are never shown as dynamic few-shot examples.",
-)
+@few_shot_options
 @click.option("--text-output", is_flag=True, help="No structured output: ask for JSON in text (old servers).")
 @click.option(
     "--prices",

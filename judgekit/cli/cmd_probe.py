@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import db_option, echo, few_shot_options, open_project
 from judgekit.judging import PriceTable
 from judgekit.judging.cli_support import config_from_options, split_exclusion
 from judgekit.judging.probes import PROBES, run_probe
@@ -27,13 +27,7 @@ from judgekit.judging.probes import PROBES, run_probe
 @click.option(
     "--confidence", type=click.Choice(["logprobs", "verbalized", "sampling", "none"]), default="none", show_default=True
 )
-@click.option("--few-shot", type=click.Choice(["static", "dynamic", "none"]), default="static", show_default=True)
-@click.option("--k", "k", type=click.IntRange(0), default=3, show_default=True, help="Examples for dynamic few-shot.")
-@click.option(
-    "--split",
-    default=None,
-    help="Calibration split (NAME or NAME@VERSION): its test items are never shown as dynamic few-shot examples.",
-)
+@few_shot_options
 @click.option("--run-prefix", default=None, help="Name prefix of the runs (default probe-NAME:MODEL).")
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--timeout", type=float, default=60.0, show_default=True)

@@ -58,6 +58,22 @@ def config_option(f: F) -> F:
     )(f)
 
 
+def few_shot_options(f: F) -> F:
+    """``--few-shot``, ``--k`` and ``--split``: which examples a judge sees, and which items it must never see as
+    examples (a calibration split's test items)."""
+    f = click.option(
+        "--split",
+        default=None,
+        help="Calibration split (NAME or NAME@VERSION): its test items are never shown as dynamic few-shot examples.",
+    )(f)
+    f = click.option(
+        "--k", "k", type=click.IntRange(0), default=3, show_default=True, help="Examples for dynamic few-shot."
+    )(f)
+    return click.option(
+        "--few-shot", type=click.Choice(["static", "dynamic", "none"]), default="static", show_default=True
+    )(f)
+
+
 def bootstrap_options(f: F) -> F:
     """``--seed`` and ``--n-boot``: reproducibility and precision of every bootstrap interval."""
     f = click.option("--n-boot", "n_boot", type=int, default=None, help="Bootstrap resamples (default 1000).")(f)
