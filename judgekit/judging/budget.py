@@ -28,11 +28,6 @@ class Budget:
         self._cell = cell
         self._local = [0.0, 0.0]
 
-    @property
-    def shared(self) -> bool:
-        """True when the amounts live in shared memory (several worker processes)."""
-        return self._cell is not None
-
     def _lock(self) -> Any:
         return self._cell.get_lock() if self._cell is not None else contextlib.nullcontext()
 

@@ -218,7 +218,6 @@ class _Engine:
         self.adapter = adapter
         self.pacer = Pacer(concurrency=concurrency, rpm=rpm, tpm=tpm)
         self.workers = concurrency
-        self.max_cost = max_cost
         self.budget = Budget(max_cost, budget_cell)
         """What the run may still commit; shared by the run's worker processes (``budget_cell``)."""
         self.prices = prices

@@ -15,8 +15,6 @@ from judgekit.judging.providers.base import (
     ProviderRequest,
     SdkAdapter,
     TransientError,
-    import_sdk,
-    sdk_error,
 )
 
 
@@ -33,7 +31,6 @@ class AnthropicAdapter(SdkAdapter):
     env_base_url: ClassVar[str] = "ANTHROPIC_BASE_URL"
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
-        sdk = import_sdk("anthropic")
         system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
         messages = [dict(m) for m in request.messages if m["role"] != "system"]
         kwargs: dict[str, Any] = {"model": self.model, "max_tokens": request.max_tokens, "messages": messages}
@@ -47,17 +44,7 @@ class AnthropicAdapter(SdkAdapter):
             ]
             kwargs["tool_choice"] = {"type": "tool", "name": request.schema_name}
         kwargs.update(request.extra)
-        try:
-            # ``post`` with a plain JSON body instead of the typed ``messages.create``, as for OpenAI: the typed call
-            # transforms every parameter and builds pydantic models of the reply, CPU that caps a judging process.
-            # Auth, the ``anthropic-version`` header, base URL, timeouts and error mapping are the SDK's own either way.
-            data = await self.client.post("/v1/messages", cast_to=dict[str, Any], body=kwargs)
-        except (sdk.APIError, ValueError) as exc:
-            mapped = sdk_error(sdk, exc, self.provider)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-        return _reply(data)
+        return _reply(await self._post("/v1/messages", kwargs))
 
 
 def _reply(data: Any) -> ProviderReply:

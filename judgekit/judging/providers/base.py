@@ -212,6 +212,22 @@ class SdkAdapter(ModelAdapter):
 
             self._build = build
 
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        """POST ``body`` to ``path`` with the SDK client's ``post`` and return the JSON reply as the server sent it.
+
+        Why not the typed calls (``chat.completions.create``, ``messages.create``): they transform every parameter
+        and build pydantic models of the reply, CPU that caps a judging process (benchmarks/bench_judge.py). Auth,
+        headers (``anthropic-version``), base URL and timeouts are the SDK's either way; its errors are mapped to
+        :class:`TransientError` / :class:`PermanentError` here, once for every SDK adapter."""
+        sdk = import_sdk(self.sdk_name)
+        try:
+            return await self.client.post(path, cast_to=dict[str, Any], body=body)
+        except (sdk.APIError, ValueError) as exc:
+            mapped = sdk_error(sdk, exc, self.provider)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
     def _api_key(self, key: str | None) -> str:
         """The key to use; a missing one fails here, when the adapter is made, before any work starts."""
         if not key:

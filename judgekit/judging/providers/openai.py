@@ -15,8 +15,6 @@ from judgekit.judging.providers.base import (
     SdkAdapter,
     TokenLogprob,
     TransientError,
-    import_sdk,
-    sdk_error,
 )
 
 
@@ -40,7 +38,6 @@ class OpenAIAdapter(SdkAdapter):
         return super()._api_key(key)
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
-        sdk = import_sdk("openai")
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": list(request.messages),
@@ -59,18 +56,7 @@ class OpenAIAdapter(SdkAdapter):
             kwargs["logprobs"] = True
             kwargs["top_logprobs"] = request.top_logprobs
         kwargs.update(request.extra)
-        try:
-            # ``post`` with a plain JSON body instead of the typed ``chat.completions.create``: the typed call walks
-            # every parameter to transform it and builds pydantic models of the response, about 4 ms of CPU per
-            # call (measured by benchmarks/bench_judge.py), which caps a 2-core client near 250 calls/s. Auth,
-            # base URL, timeouts and error mapping are the SDK's own either way.
-            data = await self.client.post("/chat/completions", cast_to=dict, body=kwargs)
-        except (sdk.APIError, ValueError) as exc:
-            mapped = sdk_error(sdk, exc, self.provider)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-        return _reply(data)
+        return _reply(await self._post("/chat/completions", kwargs))
 
 
 def _reply(data: Any) -> ProviderReply:
