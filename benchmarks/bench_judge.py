@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from judgekit.judging import build_config, run_judge  # noqa: E402
 from judgekit.judging.prompts import build_messages  # noqa: E402
 from judgekit.judging.providers import ProviderRequest, make_adapter  # noqa: E402
+from judgekit.judging.providers.base import http_transport  # noqa: E402
 from judgekit.judging.schema import reply_schema  # noqa: E402
 from judgekit.judging.workers import worker_context  # noqa: E402
 from judgekit.models import Item, Rubric, load_rubric  # noqa: E402
@@ -152,12 +153,16 @@ async def _raw_ceiling(url: str, body: bytes, concurrency: int, total: int) -> f
 async def _sdk_floor(rubric: Rubric, concurrency: int, total: int, transport: str) -> tuple[float, float]:
     """(calls/s, client CPU ms per call) of the provider adapter alone: the official SDK on ``transport``, no
     engine."""
+    before = os.environ.get("JUDGEKIT_HTTP_TRANSPORT")
     os.environ["JUDGEKIT_HTTP_TRANSPORT"] = transport
     try:
         adapter = make_adapter("openai", "gpt-4.1-mini", max_connections=concurrency)
         adapter.client  # noqa: B018 - built now, while the transport is chosen
-    finally:
-        os.environ.pop("JUDGEKIT_HTTP_TRANSPORT")
+    finally:  # the judge phases run on the transport the caller chose
+        if before is None:
+            os.environ.pop("JUDGEKIT_HTTP_TRANSPORT")
+        else:
+            os.environ["JUDGEKIT_HTTP_TRANSPORT"] = before
     req = _request(rubric)
     try:
 
@@ -272,9 +277,11 @@ def main() -> int:
             )
 
         # 2. the SDK floor, on the default transport (aiohttp) and on the SDK's own default (httpx2)
+        floor_cpu: dict[str, float] = {}
         for transport in ("httpx", "aiohttp"):
             floor = [asyncio.run(_sdk_floor(rubric, args.concurrency, 2000, transport)) for _ in range(args.repeat)]
             f_rate, f_cpu = max(floor)[0], min(c for _, c in floor)
+            floor_cpu[transport] = f_cpu
             print(
                 f"SDK floor on {transport} (adapter alone, no engine): {f_rate:.0f} req/s, client CPU {f_cpu:.2f} ms "
                 f"per call -> at most {1000 / f_cpu:.0f} calls/s on one core",
@@ -376,6 +383,7 @@ def main() -> int:
     limit = args.concurrency / args.latency
     verdicts: dict[str, bool] = {}
     best_rate: dict[int, float] = {}
+    f_cpu = floor_cpu[http_transport()]  # the floor of the transport the judge runs used
     for w in worker_counts:
         runs = results[f"first{w}"]
         first = max(runs, key=lambda r: r["steady"])
