@@ -347,12 +347,12 @@ def worker_context(provider: str | None = None) -> Any:
 
     Why a fork server: a fresh Python process needs 1.5 to 5 s of CPU to import a provider SDK (``import openai``
     1.4 s, ``import anthropic`` 2.7 s on the benchmark machine; twice that without compiled bytecode), paid by every
-    worker of every run with ``spawn``,
-    and on a 2-core machine that CPU is taken from the judging. The fork server is a clean process (started with
-    ``spawn``, so it never inherits the parent's threads, event loop or SQLite connection) that imports the engine
-    and the SDK once; each worker is then a ``fork`` of it and starts in milliseconds. The server is started at most
-    once per Python process (the first run pays for its imports; :func:`run_judge` starts it before preparing the run,
-    so the imports overlap that work). Where there is no fork server (Windows), workers are spawned.
+    worker of every run with ``spawn``, and on a 2-core machine that CPU is taken from the judging. The fork server
+    is a clean process (started with ``spawn``, so it never inherits the parent's threads, event loop or SQLite
+    connection) that imports the engine and the SDK once; each worker is then a ``fork`` of it and starts in
+    milliseconds. The server is started at most once per Python process (the first run pays for its imports;
+    :func:`run_judge` starts it before preparing the run, so the imports overlap that work). Where there is no fork
+    server (Windows), workers are spawned.
     """
     if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
         return mp.get_context("spawn")
