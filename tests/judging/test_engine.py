@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
-from conftest import bundled, single_items
 from fake_llm_server import Action, FakeLLMServer
 
+from conftest import bundled, single_items
 from judgekit.errors import ConfigError, MissingKeyError, ProviderError
 from judgekit.judging import PriceTable, build_config, run_judge
 from judgekit.judging.pricing import Price

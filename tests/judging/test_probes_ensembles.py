@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import bundled
 from fake_llm_server import FakeLLMServer
 
+from conftest import bundled
 from judgekit.cli import main
 from judgekit.errors import ConfigError
 from judgekit.judging import build_config, run_judge

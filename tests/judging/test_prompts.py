@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import bundled
 
+from conftest import bundled
 from judgekit.errors import ConfigError
 from judgekit.judging.prompts import build_messages, escape_markers, item_block
 from judgekit.judging.schema import extract_json_object, fallback_object

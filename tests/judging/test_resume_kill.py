@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import single_items
 from fake_llm_server import FakeLLMServer
 
+from conftest import single_items
 from judgekit.storage import Project
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ import io
 import multiprocessing as mp
 
 import pytest
-from conftest import bundled, single_items
 from fake_llm_server import Action, FakeLLMServer
 
+from conftest import bundled, single_items
 from judgekit.errors import ConfigError, MissingKeyError, ProviderError
 from judgekit.judging import build_config, run_judge
 from judgekit.judging.budget import Budget
