@@ -81,14 +81,11 @@ def human_majority(human: NDArray[np.object_], levels: list[str]) -> NDArray[np.
 
 def human_label_matrix(project: Project, rubric: Rubric) -> pd.DataFrame:
     """The latest label of every annotator on every labelled item: items (index, insertion order) x annotators
-    (columns), ``None`` where an annotator did not label the item. The one place that reads labels for analysis."""
-    labels = pd.read_sql_query(
-        "SELECT l.item_id, l.annotator, l.label, i.seq FROM labels l JOIN items i "
-        "ON i.id = l.item_id WHERE l.rubric_id = ? AND l.rubric_version = ? AND l.revision = ("
-        "SELECT MAX(revision) FROM labels m WHERE m.item_id = l.item_id AND m.annotator = l.annotator AND "
-        "m.rubric_id = l.rubric_id AND m.rubric_version = l.rubric_version)",
-        project.conn,
-        params=(rubric.id, rubric.version),
+    (columns), ``None`` where an annotator did not label the item. The one place that reads labels for analysis:
+    blind labels only (corrections of a judge's score and adjudicated gold labels are not independent opinions)."""
+    labels = pd.DataFrame(
+        project.current_label_rows(rubric.id, rubric.version, provenance="blind"),
+        columns=["item_id", "annotator", "label", "seq"],
     )
     if labels.empty:
         return pd.DataFrame(index=pd.Index([], name="item_id"), dtype=object)

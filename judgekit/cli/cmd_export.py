@@ -9,6 +9,7 @@ import click
 from judgekit.cli.common import db_option, echo, format_option, open_project
 from judgekit.io import detect_format, export_items, export_labels, export_verdicts, write_export
 from judgekit.io.rows import Format
+from judgekit.models import PROVENANCES, Provenance
 
 _out = click.option(
     "-o",
@@ -51,10 +52,24 @@ def items(db: Path | None, fmt: str | None, output: Path | None) -> None:
 @command.command("labels")
 @click.option("--rubric", "rubric_spec", default=None, help="Only this rubric id[@version].")
 @click.option("--history", is_flag=True, help="Every revision, not only the latest label.")
+@click.option(
+    "--provenance",
+    "provenances",
+    type=click.Choice(PROVENANCES),
+    multiple=True,
+    help="Only labels of this provenance (repeatable; default every provenance).",
+)
 @db_option
 @format_option
 @_out
-def labels(rubric_spec: str | None, history: bool, db: Path | None, fmt: str | None, output: Path | None) -> None:
+def labels(
+    rubric_spec: str | None,
+    history: bool,
+    provenances: tuple[Provenance, ...],
+    db: Path | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
     """Export human labels (latest revision of each, or the full history).
 
     \b
@@ -68,7 +83,9 @@ def labels(rubric_spec: str | None, history: bool, db: Path | None, fmt: str | N
     with open_project(db) as project:
         kind = write_export("", None, fmt) if output is None else _fmt(output, fmt)
         _emit(
-            export_labels(project, kind, rubric_id=rid, rubric_version=ver, history=history),
+            export_labels(
+                project, kind, rubric_id=rid, rubric_version=ver, history=history, provenance=provenances or None
+            ),
             output,
             fmt,
             "labels",

@@ -8,7 +8,7 @@ import click
 
 from judgekit.cli.common import db_option, echo, format_option, open_project
 from judgekit.io import import_items_file, import_labels_file, import_verdicts_file
-from judgekit.models import Rubric, load_rubric
+from judgekit.models import PROVENANCES, Provenance, Rubric, load_rubric
 from judgekit.storage import Project
 
 
@@ -51,18 +51,27 @@ def items(path: Path, db: Path | None, fmt: str | None) -> None:
 @command.command("labels")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_spec", required=True, help="Rubric YAML file, or id[@version] in the project.")
+@click.option(
+    "--provenance",
+    type=click.Choice(PROVENANCES),
+    default="blind",
+    show_default=True,
+    help="For rows without a provenance column: blind labels, corrections of a judge's score, or adjudicated gold.",
+)
 @db_option
 @format_option
-def labels(path: Path, rubric_spec: str, db: Path | None, fmt: str | None) -> None:
+def labels(path: Path, rubric_spec: str, provenance: Provenance, db: Path | None, fmt: str | None) -> None:
     """Import human labels for one rubric from JSONL or CSV.
 
     \b
-    Columns: item_id, annotator, label, critique, time_spent_s, created_at, flagged, display_order
+    Columns: item_id, annotator, label, critique, time_spent_s, created_at, flagged, display_order,
+             provenance (blind|corrected|adjudicated)
     Example:
       judgekit import labels data/labels.csv --rubric rubrics/helpfulness_pass_fail.yaml
     """
     with open_project(db, create=False) as project:
-        echo(import_labels_file(project, path, _rubric(project, rubric_spec), fmt).summary())
+        rubric = _rubric(project, rubric_spec)
+        echo(import_labels_file(project, path, rubric, fmt, provenance=provenance).summary())
 
 
 @command.command("verdicts")

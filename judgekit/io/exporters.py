@@ -15,7 +15,7 @@ from typing import Any
 
 from judgekit.io.rows import Format, detect_format
 from judgekit.models import HumanLabel, Item, JudgeVerdict
-from judgekit.storage import Project
+from judgekit.storage import Project, ProvenanceFilter
 
 ITEM_COLUMNS = (
     "id",
@@ -43,6 +43,7 @@ LABEL_COLUMNS = (
     "revision",
     "flagged",
     "display_order",
+    "provenance",
 )
 VERDICT_COLUMNS = (
     "item_id",
@@ -122,9 +123,10 @@ def export_labels(
     rubric_id: str | None = None,
     rubric_version: int | None = None,
     history: bool = False,
+    provenance: ProvenanceFilter = None,
 ) -> str:
-    """Labels (latest revision of each, or every revision with ``history``)."""
-    labels = project.labels(rubric_id, rubric_version, history=history)
+    """Labels (latest revision of each, or every revision with ``history``), of every provenance or the given."""
+    labels = project.labels(rubric_id, rubric_version, history=history, provenance=provenance)
     return write_records(_records("labels", labels), LABEL_COLUMNS, fmt)
 
 

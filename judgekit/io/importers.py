@@ -24,7 +24,16 @@ from judgekit.io.rows import (
     text_field,
     validate_row,
 )
-from judgekit.models import HumanLabel, Item, ItemMetadata, JudgeConfig, JudgeVerdict, Rubric, canonical_json
+from judgekit.models import (
+    HumanLabel,
+    Item,
+    ItemMetadata,
+    JudgeConfig,
+    JudgeVerdict,
+    Provenance,
+    Rubric,
+    canonical_json,
+)
 from judgekit.storage import Project
 
 ITEM_FIELDS = ("id", "input", "output", "output_a", "output_b", "reference", "context")
@@ -41,6 +50,7 @@ LABEL_FIELDS = (
     "rubric_id",
     "rubric_version",
     "revision",
+    "provenance",
     "schema_version",
 )
 VERDICT_FIELDS = (
@@ -145,8 +155,11 @@ def import_items_dataframe(project: Project, df: Any) -> ImportResult:
 # -- labels -------------------------------------------------------------------------------------------------------
 
 
-def label_from_row(row: Row, rubric: Rubric) -> HumanLabel:
-    """Build a :class:`HumanLabel` for ``rubric`` from a record; ``revision`` in the input is ignored."""
+def label_from_row(row: Row, rubric: Rubric, *, provenance: Provenance = "blind") -> HumanLabel:
+    """Build a :class:`HumanLabel` for ``rubric`` from a record; ``revision`` in the input is ignored.
+
+    ``provenance`` is used for rows without a ``provenance`` field (``blind``, ``corrected`` or ``adjudicated``).
+    """
     d = row.data
     for key in d:
         if key not in LABEL_FIELDS:
@@ -175,18 +188,23 @@ def label_from_row(row: Row, rubric: Rubric) -> HumanLabel:
         "created_at": d.get("created_at"),
         "flagged": bool_field(row, "flagged"),
         "display_order": text_field(row, "display_order"),
+        "provenance": text_field(row, "provenance") or provenance,
     }
     return validate_row(row, HumanLabel, data, strict=False)
 
 
-def import_labels(project: Project, rows: Iterable[Row], rubric: Rubric) -> ImportResult:
+def import_labels(
+    project: Project, rows: Iterable[Row], rubric: Rubric, *, provenance: Provenance = "blind"
+) -> ImportResult:
     """Import labels for one rubric version (stored in the project) in one transaction.
 
     Unknown items and labels outside the rubric's levels are refused with their location. Each row gets an
     idempotency key derived from its content, so importing the same file twice adds nothing the second time.
+    ``provenance`` applies to rows that do not say theirs (e.g. ``corrected`` for a platform's human corrections
+    of judge scores).
     """
     project.save_rubric(rubric)
-    parsed: list[tuple[Row, HumanLabel]] = [(row, label_from_row(row, rubric)) for row in rows]
+    parsed = [(row, label_from_row(row, rubric, provenance=provenance)) for row in rows]
     known = project.item_ids()
     for row, lab in parsed:
         if lab.item_id not in known:
@@ -194,10 +212,7 @@ def import_labels(project: Project, rows: Iterable[Row], rubric: Rubric) -> Impo
     added = unchanged = 0
     with project.transaction():
         for row, lab in parsed:
-            key = (
-                "import:"
-                + hashlib.sha256(canonical_json(lab.model_dump(mode="json", exclude={"revision"})).encode()).hexdigest()
-            )
+            key = _label_import_key(lab)
             before = project.conn.total_changes
             try:
                 project.add_label(lab, request_id=key)
@@ -210,14 +225,26 @@ def import_labels(project: Project, rows: Iterable[Row], rubric: Rubric) -> Impo
     return ImportResult("labels", len(parsed), added, unchanged)
 
 
-def import_labels_file(project: Project, path: str | Path, rubric: Rubric, fmt: str | None = None) -> ImportResult:
+def _label_import_key(lab: HumanLabel) -> str:
+    """The idempotency key of an imported label: a hash of its content without the revision (assigned on
+    storing). A blind label's key leaves the provenance out, so labels imported before provenance existed keep
+    their keys and a re-import still adds nothing."""
+    exclude = {"revision"} | ({"provenance"} if lab.provenance == "blind" else set())
+    return "import:" + hashlib.sha256(canonical_json(lab.model_dump(mode="json", exclude=exclude)).encode()).hexdigest()
+
+
+def import_labels_file(
+    project: Project, path: str | Path, rubric: Rubric, fmt: str | None = None, *, provenance: Provenance = "blind"
+) -> ImportResult:
     """Import labels from a JSONL or CSV file."""
-    return import_labels(project, read_rows(path, fmt), rubric)
+    return import_labels(project, read_rows(path, fmt), rubric, provenance=provenance)
 
 
-def import_labels_dataframe(project: Project, df: Any, rubric: Rubric) -> ImportResult:
+def import_labels_dataframe(
+    project: Project, df: Any, rubric: Rubric, *, provenance: Provenance = "blind"
+) -> ImportResult:
     """Import labels from a DataFrame (columns as in the CSV format)."""
-    return import_labels(project, dataframe_rows(df), rubric)
+    return import_labels(project, dataframe_rows(df), rubric, provenance=provenance)
 
 
 # -- verdicts produced elsewhere ----------------------------------------------------------------------------------

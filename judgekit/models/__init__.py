@@ -11,7 +11,7 @@ from judgekit.models.judge import (
     JudgeVerdict,
     VerdictStatus,
 )
-from judgekit.models.label import HumanLabel
+from judgekit.models.label import PROVENANCES, HumanLabel, Provenance
 from judgekit.models.rubric import (
     ConfidenceSpec,
     Criterion,
@@ -26,6 +26,7 @@ from judgekit.models.rubric import (
 )
 
 __all__ = [
+    "PROVENANCES",
     "RISK_TIERS",
     "SCHEMA_VERSION",
     "VERDICT_STATUSES",
@@ -41,6 +42,7 @@ __all__ = [
     "JudgeRun",
     "JudgeVerdict",
     "Level",
+    "Provenance",
     "RiskTier",
     "Rubric",
     "Scale",

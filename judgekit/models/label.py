@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
+
+Provenance = Literal["blind", "corrected", "adjudicated"]
+"""How a human label came about (see :attr:`HumanLabel.provenance`)."""
+PROVENANCES: tuple[Provenance, ...] = get_args(Provenance)
+"""Every provenance, in the order above."""
 
 
 class HumanLabel(StrictModel):
@@ -41,3 +46,9 @@ class HumanLabel(StrictModel):
     """The annotator flagged the item for review (unclear, broken, offensive ...)."""
     display_order: Literal["ab", "ba"] | None = None
     """For pairwise items: the left/right order the annotator saw, so human position bias can be measured."""
+    provenance: Provenance = "blind"
+    """How the label came about. ``blind``: the annotator decided without seeing the judge or other people (the
+    labeling app's labels, and the default basis of every human figure). ``corrected``: a person corrected a
+    judge's score after seeing it, as annotation platforms record human feedback on an LLM judge; it is anchored on
+    the judge, so it must not count as independent evidence of agreement. ``adjudicated``: a gold label an admin
+    resolved from a disagreement (with the annotators' labels in view). Never mixed silently: readers choose."""

@@ -291,6 +291,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
     """,
     ),
+    Migration(
+        7,
+        "label_provenance",
+        """
+        -- How a label came about (judgekit.models.HumanLabel.provenance): blind (the default, and every label stored
+        -- before this migration), corrected (a person's correction of a judge's score) or adjudicated (a gold label
+        -- an admin resolved). Readers filter on it, so corrections and gold labels never mix silently with blind
+        -- labels in a human figure.
+        ALTER TABLE labels ADD COLUMN provenance TEXT NOT NULL DEFAULT 'blind'
+            CHECK (provenance IN ('blind', 'corrected', 'adjudicated'));
+    """,
+    ),
 )
 
 

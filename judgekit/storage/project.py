@@ -19,12 +19,14 @@ from typing import Any
 
 from judgekit.errors import StorageError, UserError
 from judgekit.models import (
+    PROVENANCES,
     HumanLabel,
     Item,
     ItemMetadata,
     JudgeConfig,
     JudgeRun,
     JudgeVerdict,
+    Provenance,
     Rubric,
     canonical_json,
 )
@@ -280,7 +282,8 @@ class Project:
             stored = label.model_copy(update={"revision": rev, "created_at": label.created_at or datetime.now(UTC)})
             c.execute(
                 "INSERT INTO labels (item_id, annotator, rubric_id, rubric_version, label, critique, time_spent_s,"
-                " created_at, revision, flagged, display_order, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " created_at, revision, flagged, display_order, provenance, request_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     stored.item_id,
                     stored.annotator,
@@ -293,6 +296,7 @@ class Project:
                     rev,
                     int(stored.flagged),
                     stored.display_order,
+                    stored.provenance,
                     request_id,
                 ),
             )
@@ -307,12 +311,21 @@ class Project:
         except ValueError as exc:
             raise UserError(str(exc)) from None
 
-    def latest_label(self, item_id: str, annotator: str, rubric_id: str, rubric_version: int) -> HumanLabel | None:
-        """An annotator's current label on an item, or ``None``."""
+    def latest_label(
+        self,
+        item_id: str,
+        annotator: str,
+        rubric_id: str,
+        rubric_version: int,
+        *,
+        provenance: ProvenanceFilter = None,
+    ) -> HumanLabel | None:
+        """An annotator's current label on an item (the latest of the given provenance(s)), or ``None``."""
+        prov_sql, prov_params = _provenance_clause(provenance, "provenance")
         r = self.conn.execute(
             "SELECT * FROM labels WHERE item_id = ? AND annotator = ? AND rubric_id = ? AND rubric_version = ? "
-            "ORDER BY revision DESC LIMIT 1",
-            (item_id, annotator, rubric_id, rubric_version),
+            f"{prov_sql} ORDER BY revision DESC LIMIT 1",
+            (item_id, annotator, rubric_id, rubric_version, *prov_params),
         ).fetchone()
         return None if r is None else _label_from_row(r)
 
@@ -323,22 +336,54 @@ class Project:
         *,
         history: bool = False,
         annotator: str | None = None,
+        provenance: ProvenanceFilter = None,
     ) -> list[HumanLabel]:
-        """Labels ordered by item, annotator, revision: the latest revision of each, or every revision."""
+        """Labels ordered by item, annotator, revision: the latest revision of each, or every revision.
+
+        ``provenance`` (one value or several; default every provenance) keeps only labels that came about that
+        way; "latest" is then the latest among those, so an annotator's blind label stays their blind label when
+        they later adjudicate the same item.
+        """
         where, params = _label_filter(rubric_id, rubric_version, annotator)
+        prov_l, prov_params = _provenance_clause(provenance, "l.provenance")
+        if prov_l:
+            where = (where + " " + prov_l) if where else "WHERE " + prov_l.removeprefix("AND ")
+            params += prov_params
         if history:
             sql = (
                 f"SELECT l.* FROM labels l JOIN items i ON i.id = l.item_id {where} "
                 "ORDER BY l.rubric_id, l.rubric_version, i.seq, l.annotator, l.revision"
             )
         else:
+            prov_m, prov_m_params = _provenance_clause(provenance, "m.provenance")
             sql = (
                 f"SELECT l.* FROM labels l JOIN items i ON i.id = l.item_id {where} "
                 f"{'AND' if where else 'WHERE'} l.revision = (SELECT MAX(revision) FROM labels m WHERE "
                 "m.item_id = l.item_id AND m.annotator = l.annotator AND m.rubric_id = l.rubric_id AND "
-                "m.rubric_version = l.rubric_version) ORDER BY l.rubric_id, l.rubric_version, i.seq, l.annotator"
+                f"m.rubric_version = l.rubric_version {prov_m}) "
+                "ORDER BY l.rubric_id, l.rubric_version, i.seq, l.annotator"
             )
+            params += prov_m_params
         return [_label_from_row(r) for r in self.conn.execute(sql, params)]
+
+    def current_label_rows(
+        self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = "blind"
+    ) -> list[tuple[str, str, str, int]]:
+        """``(item_id, annotator, label, item seq)`` of every annotator's latest label on every item of a rubric
+        version, as plain tuples (what an analysis reads in bulk). Blind labels only by default: the basis of every
+        human figure; corrections and adjudications are asked for by name."""
+        prov_l, p_l = _provenance_clause(provenance, "l.provenance")
+        prov_m, p_m = _provenance_clause(provenance, "m.provenance")
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        rows = cur.execute(
+            "SELECT l.item_id, l.annotator, l.label, i.seq FROM labels l JOIN items i ON i.id = l.item_id "
+            f"WHERE l.rubric_id = ? AND l.rubric_version = ? {prov_l} AND l.revision = ("
+            "SELECT MAX(revision) FROM labels m WHERE m.item_id = l.item_id AND m.annotator = l.annotator AND "
+            f"m.rubric_id = l.rubric_id AND m.rubric_version = l.rubric_version {prov_m})",
+            (rubric_id, rubric_version, *p_l, *p_m),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def label_count(self) -> int:
         """Number of label rows (every revision)."""
@@ -469,6 +514,21 @@ class Project:
         return {str(x[0]) for x in self.conn.execute("SELECT item_id FROM verdicts WHERE run_id = ?", (run_id,))}
 
 
+ProvenanceFilter = Provenance | Sequence[Provenance] | None
+"""Which label provenances a read keeps: one, several, or ``None`` for every provenance."""
+
+
+def _provenance_clause(provenance: ProvenanceFilter, column: str) -> tuple[str, list[str]]:
+    """``AND column IN (?, ...)`` and its parameters for a provenance filter (empty for ``None``)."""
+    if provenance is None:
+        return "", []
+    wanted: list[str] = [provenance] if isinstance(provenance, str) else list(provenance)
+    unknown = sorted(set(wanted) - set(PROVENANCES))
+    if unknown or not wanted:
+        raise UserError(f"unknown label provenance {unknown or wanted}: expected one of {', '.join(PROVENANCES)}")
+    return f"AND {column} IN ({', '.join('?' * len(wanted))})", wanted
+
+
 def _label_filter(rubric_id: str | None, rubric_version: int | None, annotator: str | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -564,6 +624,7 @@ def _label_from_row(r: sqlite3.Row) -> HumanLabel:
         revision=r["revision"],
         flagged=bool(r["flagged"]),
         display_order=r["display_order"],
+        provenance=r["provenance"],
     )
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +17,7 @@ from judgekit.io import (
     import_verdicts_file,
 )
 from judgekit.storage import Project
-from tests.helpers import rubric
+from tests.helpers import rubric, write_jsonl
 
 ITEMS_JSONL = [
     {"id": "a", "input": "q1", "output": "o1", "segment": "billing", "risk": "high"},
@@ -32,15 +31,10 @@ ITEMS_JSONL = [
 ]
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     p = Project(tmp_path / "p.db")
-    import_items_file(p, _write_jsonl(tmp_path / "items.jsonl", ITEMS_JSONL))
+    import_items_file(p, write_jsonl(tmp_path / "items.jsonl", ITEMS_JSONL))
     return p
 
 
@@ -109,7 +103,7 @@ def test_csv_wrong_column_count_is_located(tmp_path: Path) -> None:
 
 
 def _labels(tmp_path: Path, rows: list[dict]) -> Path:
-    return _write_jsonl(tmp_path / "labels.jsonl", rows)
+    return write_jsonl(tmp_path / "labels.jsonl", rows)
 
 
 def test_labels_import_validates_and_is_idempotent(project: Project, tmp_path: Path) -> None:
@@ -150,7 +144,7 @@ def test_bad_label_rows_refused_with_location(
 
 
 def test_external_verdicts_import(project: Project, tmp_path: Path) -> None:
-    path = _write_jsonl(
+    path = write_jsonl(
         tmp_path / "v.jsonl",
         [
             {"item_id": "a", "label": "pass", "confidence": 0.9, "rationale": "fine"},
@@ -178,7 +172,7 @@ def test_external_verdicts_import(project: Project, tmp_path: Path) -> None:
     ],
 )
 def test_bad_verdict_rows(project: Project, tmp_path: Path, rows: list[dict], line: int, expected: str) -> None:
-    path = _write_jsonl(tmp_path / "v.jsonl", rows)
+    path = write_jsonl(tmp_path / "v.jsonl", rows)
     with pytest.raises(InputError) as err:
         import_verdicts_file(project, path, rubric(), run_name="r")
     assert err.value.line == line and expected in str(err.value)
@@ -207,7 +201,7 @@ def test_round_trip_is_byte_stable(project: Project, tmp_path: Path, fmt: str) -
     import_labels_file(project, _labels(tmp_path, [{"item_id": "a", "annotator": "ann1", "label": "fail"}]), r)
     import_verdicts_file(
         project,
-        _write_jsonl(
+        write_jsonl(
             tmp_path / "v.jsonl",
             [{"item_id": "a", "label": "pass", "confidence": 0.25}, {"item_id": "b", "status": "refused"}],
         ),

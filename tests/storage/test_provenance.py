@@ -1,0 +1,97 @@
+"""Label provenance: blind by default, stored and read back, filtered by readers, and added to old databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from judgekit.agreement.data import human_label_matrix
+from judgekit.errors import UserError
+from judgekit.models import HumanLabel, Item
+from judgekit.storage import MIGRATIONS, Project, migrate
+from tests.helpers import rubric
+
+
+def _label(item: str, ann: str, label: str, provenance: str = "blind") -> HumanLabel:
+    return HumanLabel(
+        item_id=item,
+        annotator=ann,
+        rubric_id="helpfulness-pass-fail",
+        rubric_version=1,
+        label=label,
+        provenance=provenance,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    p = Project(tmp_path / "p.db")
+    p.save_rubric(rubric())
+    p.add_items([Item(id=f"i{n}", input="q", output="o") for n in range(2)])
+    return p
+
+
+def test_provenance_defaults_to_blind_and_refuses_unknown_values() -> None:
+    assert HumanLabel(item_id="i", annotator="a", rubric_id="r", rubric_version=1, label="x").provenance == "blind"
+    with pytest.raises(ValidationError, match="blind"):
+        _label("i0", "a", "pass", provenance="gold")
+
+
+def test_provenance_is_stored_and_filtered_latest_within_provenance(project: Project) -> None:
+    project.add_label(_label("i0", "ann", "pass"))
+    project.add_label(_label("i0", "lead", "fail", "adjudicated"))
+    project.add_label(_label("i0", "ann", "fail", "corrected"))  # revision 2 of ann, a correction
+    project.add_label(_label("i1", "ann", "fail"))
+    every = project.labels()
+    assert [(lab.item_id, lab.annotator, lab.revision, lab.provenance) for lab in every] == [
+        ("i0", "ann", 2, "corrected"),
+        ("i0", "lead", 1, "adjudicated"),
+        ("i1", "ann", 1, "blind"),
+    ]
+    blind = project.labels(provenance="blind")
+    # ann's blind label on i0 stays their blind label: the later correction is not blind evidence
+    assert [(lab.item_id, lab.annotator, lab.label, lab.revision) for lab in blind] == [
+        ("i0", "ann", "pass", 1),
+        ("i1", "ann", "fail", 1),
+    ]
+    assert [lab.annotator for lab in project.labels(provenance=["adjudicated"])] == ["lead"]
+    assert len(project.labels(history=True, provenance=("blind", "corrected"))) == 3
+    assert project.latest_label("i0", "ann", "helpfulness-pass-fail", 1, provenance="blind").label == "pass"  # type: ignore[union-attr]
+    assert project.latest_label("i0", "ann", "helpfulness-pass-fail", 1).provenance == "corrected"  # type: ignore[union-attr]
+    with pytest.raises(UserError, match="unknown label provenance"):
+        project.labels(provenance="gold")  # type: ignore[arg-type]
+
+
+def test_migration_adds_blind_provenance_to_existing_labels(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    before = tuple(m for m in MIGRATIONS if m.name != "label_provenance" and m.id < 7)
+    migrate(conn, before)
+    conn.execute("INSERT INTO items (id, input, content_hash, seq) VALUES ('i0', 'q', 'h', 1)")
+    conn.execute("INSERT INTO rubrics VALUES ('helpfulness-pass-fail', 1, ?, 'now')", (rubric().model_dump_json(),))
+    conn.execute(
+        "INSERT INTO labels (item_id, annotator, rubric_id, rubric_version, label, created_at, revision) "
+        "VALUES ('i0', 'ann', 'helpfulness-pass-fail', 1, 'pass', '2024-01-01T00:00:00+00:00', 1)"
+    )
+    conn.close()
+    with Project(path) as p:
+        assert [lab.provenance for lab in p.labels()] == ["blind"]
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            p.conn.execute("UPDATE labels SET provenance = 'adjudicated'")
+
+
+def test_human_figures_read_blind_labels_only(project: Project) -> None:
+    project.add_label(_label("i0", "ann", "pass"))
+    project.add_label(_label("i0", "ann", "fail", "corrected"))
+    project.add_label(_label("i0", "lead", "fail", "adjudicated"))
+    project.add_label(_label("i1", "pm", "fail", "corrected"))
+    wide = human_label_matrix(project, rubric())
+    assert list(wide.index) == ["i0"] and list(wide.columns) == ["ann"]
+    assert wide.loc["i0", "ann"] == "pass"
+    assert project.current_label_rows("helpfulness-pass-fail", 1, provenance="corrected") == [
+        ("i0", "ann", "fail", 1),
+        ("i1", "pm", "fail", 2),
+    ]
