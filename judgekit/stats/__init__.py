@@ -33,16 +33,19 @@ from ._kappa import (
     ratings_from_contingency_table,
     scott_pi,
 )
+from ._paired import PairKappas, pair_kappas
 from ._result import Interval, StatResult
 from ._sample_size import kappa_standard_error, sample_size_for_ci_width
-from ._validate import RatingMatrix, ratings_from_long
+from ._validate import Coded, RatingMatrix, code_labels, ratings_from_long
 from ._warnings import UndefinedStatisticWarning
 
 __all__ = [
     "AltTestResult",
+    "Coded",
     "ConfusionMatrix",
     "HarmfulConfidenceResult",
     "Interval",
+    "PairKappas",
     "RatingMatrix",
     "ReliabilityDiagram",
     "RiskCoverageCurve",
@@ -57,6 +60,7 @@ __all__ = [
     "brennan_prediger",
     "brier_score",
     "classification_report",
+    "code_labels",
     "cohen_kappa",
     "coincidence_matrix",
     "confusion_matrix",
@@ -71,6 +75,7 @@ __all__ = [
     "kendall",
     "krippendorff_alpha",
     "mcnemar",
+    "pair_kappas",
     "paired_bootstrap_difference",
     "percent_agreement",
     "ratings_from_contingency_table",

@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 
 from ._bootstrap import SeedLike
 from ._multirater import finish, gwet_parts, pa_and_pi
-from ._patterns import Patterns, _unique_rows, count_patterns, pair_patterns
+from ._patterns import Patterns, _unique_rows, count_patterns, pair_patterns, pair_table
 from ._result import StatResult
-from ._validate import code_ratings, code_vectors
+from ._validate import Coded, code_ratings, code_vectors
 from ._weights import agreement_weights
 
 __all__ = [
@@ -55,7 +55,7 @@ def ratings_from_contingency_table(table: Any, levels: Sequence[Any] | None = No
     return np.column_stack([lv[cells // k], lv[cells % k]])
 
 
-def _two_raters(ratings: Any, b: Any, levels: Sequence[Any] | None) -> tuple[Any, Any]:
+def _two_raters(ratings: Any, b: Any, levels: Sequence[Any] | None) -> Coded:
     if b is not None:
         coded = code_vectors(ratings, b, levels=levels, names=("rater a", "rater b"))
     else:
@@ -66,7 +66,7 @@ def _two_raters(ratings: Any, b: Any, levels: Sequence[Any] | None) -> tuple[Any
                 "got "
                 f"{coded.n_raters} columns. For more raters use fleiss_kappa or krippendorff_alpha."
             )
-    return coded, (coded.codes >= 0).all(axis=1)
+    return coded
 
 
 def _pair_stat(rows: NDArray[np.int64], k: int, wmat: NDArray[np.float64], kind: str) -> Any:
@@ -88,11 +88,18 @@ def _pair_stat(rows: NDArray[np.int64], k: int, wmat: NDArray[np.float64], kind:
 
 
 def _pairs(ratings: Any, b: Any, levels: Sequence[Any] | None, cluster: Any) -> tuple[Any, Patterns, Any]:
-    coded, keep = _two_raters(ratings, b, levels)
-    cl = None if cluster is None else np.asarray(cluster, dtype=object)[keep]
+    coded = _two_raters(ratings, b, levels)
+    k = coded.n_levels
+    if cluster is None:
+        # one counting pass over (a + 1, b + 1) keys: no mask, no copy, no sort
+        table = pair_table(coded.codes[:, 0], coded.codes[:, 1], k)
+        cells = np.flatnonzero(table)
+        rows = np.column_stack([cells // k, cells % k]).astype(np.int64)
+        return coded, Patterns(rows, table.ravel()[cells].astype(np.float64), None), None
+    keep = (coded.codes >= 0).all(axis=1)
+    cl = np.asarray(cluster, dtype=object)[keep]
     codes = coded.codes[keep]
-    pat = pair_patterns(codes[:, 0], codes[:, 1], coded.n_levels, need_inverse=cluster is not None)
-    return coded, pat, cl
+    return coded, pair_patterns(codes[:, 0], codes[:, 1], k, need_inverse=True), cl
 
 
 def cohen_kappa(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["Coded", "RatingMatrix", "code_ratings", "ratings_from_long"]
+__all__ = ["Coded", "RatingMatrix", "code_labels", "code_ratings", "ratings_from_long"]
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -137,12 +137,47 @@ def _as_2d(ratings: Any) -> NDArray[Any]:
 
 @dataclass(frozen=True)
 class Coded:
-    """Ratings coded as integers ``0..k-1`` in ``levels`` order; ``-1`` marks a missing rating."""
+    """Labels coded as integers: ``codes[i, r]`` is the position of rater ``r``'s label for item ``i`` in
+    ``levels`` (``0..k-1``), ``-1`` a missing rating.
+
+    Build it once with :func:`code_labels` (validates and codes any input) or :meth:`from_codes` (wraps codes
+    you already hold, checking only their range) and pass it to any statistic in place of the ratings: coded
+    input skips validation and coding, which is most of the cost of a kappa at a million items.
+    ``values`` holds the numeric value of each level when every level is a number (for interval metrics),
+    ``declared`` says whether ``levels`` was declared by the caller or observed in the data.
+    """
 
     codes: IntArray
     levels: tuple[Any, ...]
     values: FloatArray | None
     declared: bool
+
+    @classmethod
+    def from_codes(cls, codes: Any, levels: Sequence[Any]) -> Coded:
+        """Wrap an items × raters array of integer codes (``-1`` = missing) for the declared ``levels``.
+
+        Only the range is checked (every code in ``-1 .. len(levels) - 1``): one pass over the array.
+
+        Examples
+        --------
+        >>> c = Coded.from_codes([[0, 1], [1, 1], [-1, 0]], ["fail", "pass"])
+        >>> c.n_items, c.n_raters, c.n_levels
+        (3, 2, 2)
+        """
+        arr = np.asarray(codes)
+        if arr.dtype.kind not in "iu":
+            raise ValueError(f"Codes must be integers (-1 = missing); got dtype {arr.dtype}. Use code_labels.")
+        if arr.ndim != 2:
+            raise ValueError(f"Codes must be a 2-D items × raters array; got shape {arr.shape}.")
+        lv = _check_levels(levels)
+        if arr.size:
+            lo, hi = int(arr.min()), int(arr.max())
+            if lo < -1 or hi >= len(lv):
+                raise ValueError(
+                    f"Codes must lie in -1 .. {len(lv) - 1} (-1 = missing, else a position in levels); "
+                    f"got {lo if lo < -1 else hi}."
+                )
+        return cls(arr.astype(np.int64, copy=False), lv, _numeric_values(lv), True)
 
     @property
     def n_items(self) -> int:
@@ -155,6 +190,10 @@ class Coded:
     @property
     def n_levels(self) -> int:
         return len(self.levels)
+
+    def columns(self, cols: Sequence[int]) -> Coded:
+        """The same coding restricted to raters ``cols`` (in that order)."""
+        return Coded(self.codes[:, list(cols)], self.levels, self.values, self.declared)
 
 
 def _numeric_values(levels: Sequence[Any]) -> FloatArray | None:
@@ -178,20 +217,136 @@ def _bad_value(value: Any, levels: tuple[Any, ...]) -> ValueError:
     )
 
 
+def _check_shape(shape: tuple[int, ...], min_raters: int) -> None:
+    if shape[0] == 0:
+        raise ValueError("Ratings have no items (zero rows); at least one item is needed.")
+    if shape[1] < min_raters:
+        raise ValueError(
+            f"This statistic needs at least {min_raters} raters (columns of the items × raters matrix); "
+            f"got {shape[1]}. If your matrix is raters × items, use RatingMatrix.from_raters_x_items."
+        )
+
+
+def _reuse_coded(coded: Coded, levels: Sequence[Any] | None, min_raters: int) -> Coded:
+    _check_shape(coded.codes.shape, min_raters)
+    if levels is not None and tuple(levels) != coded.levels:
+        raise ValueError(
+            f"The ratings are already coded for levels {list(coded.levels)}; got levels={list(levels)}. "
+            "Code them again with code_labels(ratings, levels) to change the scale."
+        )
+    return coded
+
+
+_SMALL_SPAN = 1 << 20  # label values spanning fewer integers are coded through a lookup table, not a sort
+
+
+def _code_small(u: IntArray, span: int, lo: int, levels: Sequence[Any] | None, shape: tuple[int, ...]) -> Coded | None:
+    """Code integer labels given as ``u = value - lo + 1`` (``0`` = missing) with one lookup table.
+
+    Returns None when declared ``levels`` are not all whole numbers (the caller takes the general path).
+    """
+    if levels is None:
+        present = np.bincount(u, minlength=span + 1)[1:] > 0
+        lut = np.empty(span + 1, dtype=np.int64)
+        lut[0] = -1
+        lut[1:] = np.cumsum(present) - 1
+        lv: tuple[Any, ...] = tuple(int(v) for v in np.flatnonzero(present) + lo)
+        return Coded(lut[u].reshape(shape), lv, np.asarray(lv, dtype=np.float64), False)
+    lv = _check_levels(levels)
+    num = _numeric_values(lv)
+    if num is None or not np.array_equal(num, np.round(num)):
+        return None
+    lut = np.full(span + 1, -2, dtype=np.int64)
+    lut[0] = -1
+    inside = (num >= lo) & (num <= lo + span - 1)
+    lut[num[inside].astype(np.int64) - lo + 1] = np.flatnonzero(inside)
+    codes = lut[u]
+    bad = codes == -2
+    if bad.any():
+        value = int(u[np.argmax(bad)]) + lo - 1
+        raise _bad_value(value, lv)
+    return Coded(codes.reshape(shape), lv, num, True)
+
+
+def _code_integers(arr: NDArray[np.integer[Any]], levels: Sequence[Any] | None) -> Coded:
+    """Integer labels (no missing value is possible): a lookup table over ``min .. max``, no sort."""
+    lo, hi = int(arr.min()), int(arr.max())
+    span = hi - lo + 1
+    if span <= max(_SMALL_SPAN, 4 * arr.size):
+        res = _code_small((arr.ravel() - (lo - 1)).astype(np.int64, copy=False), span, lo, levels, arr.shape)
+        if res is not None:
+            return res
+    if levels is None:
+        uniq, inv = np.unique(arr, return_inverse=True)
+        codes = inv.reshape(arr.shape).astype(np.int64)
+        return Coded(codes, tuple(int(v) for v in uniq), uniq.astype(float), False)
+    return code_ratings(arr.astype(float), levels)
+
+
+def _code_whole_floats(arr: FloatArray, levels: Sequence[Any] | None) -> Coded | None:
+    """Float labels that are whole numbers in a small range (NaN = missing): the lookup-table path, else None."""
+    flat = arr.ravel()
+    lo, hi = float(np.fmin.reduce(flat)), float(np.fmax.reduce(flat))
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo >= _SMALL_SPAN or lo != np.floor(lo):
+        return None
+    shifted = flat - (lo - 1.0)
+    np.nan_to_num(shifted, copy=False, nan=0.0)
+    u = shifted.astype(np.int64)
+    if not np.array_equal(u, shifted):
+        return None
+    return _code_small(u, int(hi - lo) + 1, int(lo), levels, arr.shape)
+
+
+def code_labels(ratings: Any, levels: Sequence[Any] | None = None, *, min_raters: int = 1) -> Coded:
+    """Validate labels and code them as integers once: the one coding step every statistic uses.
+
+    Why: coding labels (strings, numbers, None/NaN) is most of the cost of a kappa on a large table; code
+    them once with this function and pass the :class:`Coded` result to as many statistics as you like.
+
+    Parameters
+    ----------
+    ratings
+        items × raters matrix (array, nested list, DataFrame, :class:`RatingMatrix`, or a long DataFrame
+        with item / rater / label columns); missing = None/NaN. A :class:`Coded` is returned as is.
+    levels
+        The declared categories, in order: code ``i`` is ``levels[i]``. A label outside them raises
+        ``ValueError`` naming it. Without ``levels``, the sorted observed labels are used.
+    min_raters
+        Fewest columns accepted.
+
+    Returns
+    -------
+    Coded
+        ``codes`` (n_items, n_raters) int64 with ``-1`` for a missing rating, and the ``levels``.
+
+    Examples
+    --------
+    >>> c = code_labels([["pass", "fail"], ["pass", None]], levels=["fail", "pass"])
+    >>> c.codes.tolist()
+    [[1, 0], [1, -1]]
+    """
+    return code_ratings(ratings, levels, min_raters=min_raters)
+
+
 def code_ratings(ratings: Any, levels: Sequence[Any] | None = None, *, min_raters: int = 1) -> Coded:
-    """Validate an items × raters matrix and code its labels as integers.
+    """Validate an items × raters matrix and code its labels as integers (implementation of
+    :func:`code_labels`).
 
     With ``levels`` declared, those categories (in that order) define the scale and a rating outside them
     raises ``ValueError`` naming the value. Without ``levels``, the sorted observed labels are used.
+    Fast paths: a :class:`Coded` is reused as is; an integer array is coded with a lookup table.
     """
+    if isinstance(ratings, Coded):
+        return _reuse_coded(ratings, levels, min_raters)
+    if isinstance(ratings, np.ndarray) and ratings.dtype.kind in "iu" and ratings.ndim == 2:
+        _check_shape(ratings.shape, min_raters)
+        return _code_integers(ratings, levels)
     arr = _as_2d(ratings)
-    if arr.shape[0] == 0:
-        raise ValueError("Ratings have no items (zero rows); at least one item is needed.")
-    if arr.shape[1] < min_raters:
-        raise ValueError(
-            f"This statistic needs at least {min_raters} raters (columns of the items × raters matrix); "
-            f"got {arr.shape[1]}. If your matrix is raters × items, use RatingMatrix.from_raters_x_items."
-        )
+    _check_shape(arr.shape, min_raters)
+    if arr.dtype.kind == "f":
+        fast = _code_whole_floats(arr, levels)
+        if fast is not None:
+            return fast
     codes = np.full(arr.shape, -1, dtype=np.int64)
     if arr.dtype.kind == "f":
         mask = ~np.isnan(arr)
@@ -225,11 +380,10 @@ def code_ratings(ratings: Any, levels: Sequence[Any] | None = None, *, min_rater
             raise _bad_value(vals[~ok][0], lv)
         codes[mask] = order[pos]
         return Coded(codes, lv, num, True)
-    # object path (strings, mixed)
-    missing = pd.isna(arr)
-    vals_o = arr[~missing]
+    # object path (strings, mixed): one hashing pass (pd.factorize, None/NaN -> -1), then a lookup table
+    fc, uniq_arr = pd.factorize(arr.ravel(), use_na_sentinel=True)
+    uniq_o = list(uniq_arr)
     if levels is None:
-        uniq_o = list(pd.unique(vals_o))
         with contextlib.suppress(TypeError):
             uniq_o = sorted(uniq_o)
         lv = tuple(uniq_o)
@@ -237,11 +391,11 @@ def code_ratings(ratings: Any, levels: Sequence[Any] | None = None, *, min_rater
     else:
         lv = _check_levels(levels)
         declared = True
-    idx = pd.Index(list(lv), dtype=object).get_indexer(pd.Index(vals_o, dtype=object))
-    if (idx < 0).any():
-        raise _bad_value(vals_o[np.flatnonzero(idx < 0)[0]], lv)
-    codes[~missing] = idx
-    return Coded(codes, lv, _numeric_values(lv), declared)
+    pos = pd.Index(list(lv), dtype=object).get_indexer(pd.Index(list(uniq_arr), dtype=object))
+    if (pos < 0).any():
+        raise _bad_value(uniq_arr[int(np.flatnonzero(pos < 0)[0])], lv)
+    lut = np.append(pos.astype(np.int64), -1)  # fc == -1 (missing) picks the last entry
+    return Coded(lut[fc].reshape(arr.shape), lv, _numeric_values(lv), declared)
 
 
 def code_vectors(*vectors: Any, levels: Sequence[Any] | None = None, names: Sequence[str] = ()) -> Coded:

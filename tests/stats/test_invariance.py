@@ -74,6 +74,8 @@ REGISTRY = {
     "benjamini_yekutieli": ("other", {}, False),
     "ratings_from_long": ("other", {}, False),
     "ratings_from_contingency_table": ("other", {}, False),
+    "code_labels": ("other", {}, False),  # tests/stats/test_paired.py
+    "pair_kappas": ("other", {}, False),  # tests/stats/test_paired.py: naive loop, item order, strings
 }
 
 
