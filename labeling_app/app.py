@@ -46,7 +46,7 @@ from judgekit.labeling import (
     skip_item,
     submit_label,
 )
-from judgekit.models import Item, Rubric
+from judgekit.models import Item, Rubric, parse_key
 from judgekit.storage import Project, resolve_db_path
 
 ADMIN_PAGE = "Admin"
@@ -75,8 +75,7 @@ def _project() -> Project:
 def _rubric(project: Project) -> Rubric | None:
     wanted = _args().rubric or os.environ.get("JUDGEKIT_RUBRIC")
     if wanted:
-        rid, _, ver = wanted.partition("@")
-        return project.rubric(rid, int(ver) if ver else None)
+        return project.rubric(*parse_key(wanted, "rubric"))
     latest: dict[str, Rubric] = {}
     for r in project.rubrics():
         latest[r.id] = r

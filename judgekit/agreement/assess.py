@@ -44,6 +44,10 @@ from judgekit.storage import Project
 Verdict = Literal["TRUSTED", "NOT TRUSTED", "INSUFFICIENT EVIDENCE"]
 Outcome = Literal["pass", "fail", "inconclusive", "not_applicable"]
 _CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
+UNASSESSED = "unassessed"
+"""The risk tier of an item whose metadata names none: a normal case (the default), not an error."""
+RISK_WEIGHTS = {"low": 1.0, "medium": 2.0, "high": 4.0, UNASSESSED: 1.0}
+"""Weights of the risk-weighted harmful-confidence rate; an item without a tier weighs as a low-risk one."""
 
 
 class Figure(BaseModel):
@@ -294,7 +298,7 @@ def assess(data: AlignedRatings, run: JudgeRun, criteria: TrustCriteria | None =
         "columns": "judge",
     }
     per_segment = _breakdown(data, data.segment, c, sw, strict_levels)
-    per_risk = _breakdown(data, data.risk, c, sw, strict_levels, missing="unassessed")
+    per_risk = _breakdown(data, data.risk, c, sw, strict_levels, missing=UNASSESSED)
     calibration, harmful = _confidence_figures(data, c)
     failures = n - status_counts["ok"]
     failure = _wilson(failures, n, c.confidence_level)
@@ -450,8 +454,9 @@ def _confidence_figures(data: AlignedRatings, c: TrustCriteria) -> tuple[dict[st
         (data.majority[all_sel] == data.judge[all_sel]),
         data.confidence[all_sel],
         threshold=c.confidence_threshold,
-        risk=data.risk[all_sel],
+        risk=np.array([UNASSESSED if r is None else r for r in data.risk[all_sel]], dtype=object),
         segment=data.segment[all_sel],
+        risk_weights=RISK_WEIGHTS,
         item_ids=np.asarray(data.item_ids, dtype=object)[all_sel],
     )
     harmful = hc.model_dump(mode="json")

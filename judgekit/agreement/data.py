@@ -56,6 +56,13 @@ class AlignedRatings:
         return np.array([m is not None for m in self.majority], dtype=bool)
 
 
+def _none_for_missing(values: NDArray[np.object_]) -> NDArray[np.object_]:
+    """``None`` wherever pandas read a missing value as NaN (so "no segment" / "no risk tier" is one value)."""
+    out = values.copy()
+    out[pd.isna(values)] = None
+    return out
+
+
 def human_majority(human: NDArray[np.object_], levels: list[str]) -> NDArray[np.object_]:
     """Per item, the unique most frequent human label (plurality), or ``None`` on a tie or with no label.
 
@@ -141,6 +148,6 @@ def load_aligned(project: Project, run: JudgeRun | None, rubric: Rubric) -> Alig
         judge=judge,
         status=status,
         confidence=confidence,
-        segment=info["segment"].to_numpy(dtype=object),
-        risk=info["risk"].to_numpy(dtype=object),
+        segment=_none_for_missing(info["segment"].to_numpy(dtype=object)),
+        risk=_none_for_missing(info["risk"].to_numpy(dtype=object)),
     )

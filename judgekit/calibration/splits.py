@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from judgekit.agreement.data import majority_labels
 from judgekit.errors import UserError
-from judgekit.models import Rubric
+from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project
 from judgekit.storage.project import now_iso
 
@@ -241,10 +241,11 @@ def get_split(project: Project, name: str | SplitInfo = DEFAULT_SPLIT, version: 
     """A stored split: ``name`` (or ``name@version``) at ``version``, the latest version when not given."""
     if isinstance(name, SplitInfo):
         return name
-    if "@" in name and version is None:
-        base, _, ver = name.partition("@")
-        if ver.isdigit():
-            name, version = base, int(ver)
+    key = parse_key(name, "split")
+    if key.version is not None:
+        if version is not None and version != key.version:
+            raise UserError(f"split {name!r} names version {key.version} but version {version} was asked for")
+        name, version = key.id, key.version
     if version is None:
         row = project.conn.execute(
             f"SELECT {_COLUMNS} FROM splits WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)

@@ -1,6 +1,7 @@
 """The ``judgekit`` command line: a thin layer over the public API, one module per verb.
 
-Exit codes: 0 ok, 1 a check failed (the judge is not trusted), 2 a usage or input error. Every option can also
+Exit codes: 0 ok, 1 a check failed (the judge is not trusted), 2 a usage or input error (or an internal error: a
+bug is never reported as "not trusted"; ``JUDGEKIT_DEBUG=1`` shows its traceback). Every option can also
 be set through an environment variable with the ``JUDGEKIT_`` prefix (``--db`` is ``JUDGEKIT_DB``). Command
 modules are the ``cmd_*.py`` files of this package, each exposing ``command`` (a click command or group).
 """
@@ -8,6 +9,7 @@ modules are the ``cmd_*.py`` files of this package, each exposing ``command`` (a
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -73,6 +75,15 @@ def main(args: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Exception as exc:  # a bug, not the user's mistake: never exit 1, which CI reads as "not trusted"
+        if os.environ.get("JUDGEKIT_DEBUG"):
+            raise
+        click.echo(
+            f"judgekit: internal error: {type(exc).__name__}: {exc} (a bug in judgekit {__version__}; "
+            "set JUDGEKIT_DEBUG=1 to see the traceback and please report it)",
+            err=True,
+        )
+        return 2
     return 0
 
 

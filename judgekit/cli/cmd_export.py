@@ -9,7 +9,7 @@ import click
 from judgekit.cli.common import db_option, echo, format_option, open_project
 from judgekit.io import detect_format, export_items, export_labels, export_verdicts, write_export
 from judgekit.io.rows import Format
-from judgekit.models import PROVENANCES, Provenance
+from judgekit.models import PROVENANCES, Provenance, parse_key
 
 _out = click.option(
     "-o",
@@ -78,8 +78,7 @@ def labels(
     """
     rid, ver = None, None
     if rubric_spec:
-        rid, _, v = rubric_spec.partition("@")
-        ver = int(v) if v else None
+        rid, ver = parse_key(rubric_spec, "rubric")
     with open_project(db) as project:
         kind = write_export("", None, fmt) if output is None else _fmt(output, fmt)
         _emit(

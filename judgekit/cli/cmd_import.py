@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from judgekit.cli.common import db_option, echo, format_option, open_project
-from judgekit.io import import_items_file, import_labels_file, import_verdicts_file
-from judgekit.models import PROVENANCES, Provenance, Rubric, load_rubric
-from judgekit.storage import Project
+from judgekit.io import import_items_file, import_labels_file, import_verdicts_file, resolve_rubric
+from judgekit.models import PROVENANCES, Provenance, load_rubric
 
 
 @click.group("import")
@@ -19,16 +18,6 @@ def command() -> None:
     Each import is one transaction: a malformed row stops it with file, line and field, and nothing is kept.
     Importing the same file again adds nothing.
     """
-
-
-def _rubric(project: Project, spec: str) -> Rubric:
-    """A rubric from a YAML path, or ``id`` / ``id@version`` already in the project."""
-    if spec.endswith((".yaml", ".yml")) or Path(spec).exists():
-        rubric = load_rubric(spec)
-        project.save_rubric(rubric)
-        return rubric
-    rid, _, ver = spec.partition("@")
-    return project.rubric(rid, int(ver) if ver else None)
 
 
 @command.command("items")
@@ -70,7 +59,7 @@ def labels(path: Path, rubric_spec: str, provenance: Provenance, db: Path | None
       judgekit import labels data/labels.csv --rubric rubrics/helpfulness_pass_fail.yaml
     """
     with open_project(db, create=False) as project:
-        rubric = _rubric(project, rubric_spec)
+        rubric = resolve_rubric(project, rubric_spec)
         echo(import_labels_file(project, path, rubric, fmt, provenance=provenance).summary())
 
 
@@ -90,7 +79,7 @@ def verdicts(path: Path, rubric_spec: str, run_name: str, model: str | None, db:
       judgekit import verdicts evals/judge_out.jsonl --rubric pandalm-pairwise --run prod-judge-v3
     """
     with open_project(db, create=False) as project:
-        rubric = _rubric(project, rubric_spec)
+        rubric = resolve_rubric(project, rubric_spec)
         echo(import_verdicts_file(project, path, rubric, run_name=run_name, model=model, fmt=fmt).summary())
 
 

@@ -11,6 +11,7 @@ import click
 
 from judgekit.cli.common import db_option, echo, open_project
 from judgekit.errors import UserError
+from judgekit.models import parse_key
 
 
 def app_path() -> Path:
@@ -76,8 +77,7 @@ def command(db: Path | None, port: int, address: str, rubric: str | None, headle
     with open_project(db, create=False) as project:
         path = project.path.resolve()
         if rubric:
-            rid, _, ver = rubric.partition("@")
-            project.rubric(rid, int(ver) if ver else None)
+            project.rubric(*parse_key(rubric, "rubric"))
         if project.conn.execute("SELECT COUNT(*) FROM annotators").fetchone()[0] == 0:
             echo(
                 "No annotators yet: nobody can sign in. Add one with 'judgekit annotators add NAME --admin'.", err=True

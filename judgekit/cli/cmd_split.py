@@ -9,15 +9,14 @@ import click
 
 from judgekit.cli.common import db_option, echo, open_project
 from judgekit.errors import UserError
-from judgekit.models import Rubric
+from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project
 
 
 def _rubric(project: Project, spec: str | None) -> Rubric:
     """The rubric named by ``id`` or ``id@version``; without one, the only rubric version with human labels."""
     if spec is not None:
-        rid, _, ver = spec.partition("@")
-        return project.rubric(rid, int(ver) if ver.isdigit() else None)
+        return project.rubric(*parse_key(spec, "rubric"))
     keys = project.conn.execute("SELECT DISTINCT rubric_id, rubric_version FROM labels ORDER BY 1, 2").fetchall()
     if not keys:
         raise UserError("the project has no human labels yet: label items (judgekit label) before splitting them")

@@ -17,6 +17,7 @@ from judgekit.io.importers import (
     verdict_from_row,
 )
 from judgekit.io.rows import Row, dataframe_rows, detect_format, read_rows
+from judgekit.io.rubrics import resolve_rubric
 
 __all__ = [
     "ImportResult",
@@ -38,6 +39,7 @@ __all__ = [
     "item_from_row",
     "label_from_row",
     "read_rows",
+    "resolve_rubric",
     "verdict_from_row",
     "write_export",
     "write_records",

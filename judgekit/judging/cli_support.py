@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from judgekit.errors import UserError
+from judgekit.io.rubrics import resolve_rubric
 from judgekit.judging.engine import build_config
 from judgekit.judging.providers import split_model_spec
-from judgekit.models import JudgeConfig, Rubric, load_rubric
+from judgekit.models import JudgeConfig, Rubric
 from judgekit.storage import Project
-
-
-def resolve_rubric(project: Project, spec: str) -> Rubric:
-    """A rubric from a YAML path (stored in the project), or ``id`` / ``id@version`` already stored."""
-    if spec.endswith((".yaml", ".yml")) or Path(spec).exists():
-        rubric = load_rubric(spec)
-        project.save_rubric(rubric)
-        return rubric
-    rid, _, ver = spec.partition("@")
-    return project.rubric(rid, int(ver) if ver else None)
 
 
 def config_from_options(

@@ -11,6 +11,7 @@ from judgekit.models.judge import (
     JudgeVerdict,
     VerdictStatus,
 )
+from judgekit.models.keys import VersionedKey, parse_key
 from judgekit.models.label import PROVENANCES, HumanLabel, Provenance
 from judgekit.models.rubric import (
     ConfidenceSpec,
@@ -48,8 +49,10 @@ __all__ = [
     "Scale",
     "StrictModel",
     "VerdictStatus",
+    "VersionedKey",
     "canonical_json",
     "load_rubric",
+    "parse_key",
     "rubric_from_dict",
     "rubric_json_schema",
     "rubric_json_schema_text",

@@ -33,6 +33,7 @@ def _project(
     human_noise: float = 0.05,
     confidence: bool = False,
     seed: int = 0,
+    risk: bool = True,
 ) -> Project:
     """A project with ``n`` items, noisy annotators around a hidden truth, and one judge run."""
     rng = np.random.default_rng(seed)
@@ -42,7 +43,12 @@ def _project(
     risks = ["low", "medium", "high"]
     p.add_items(
         [
-            Item(id=f"i{i}", input="q", output="o", metadata=ItemMetadata(segment=f"s{i % 4}", risk=risks[i % 3]))
+            Item(
+                id=f"i{i}",
+                input="q",
+                output="o",
+                metadata=ItemMetadata(segment=f"s{i % 4}", risk=risks[i % 3] if risk else None),
+            )
             for i in range(n)
         ]
     )
@@ -134,6 +140,29 @@ def test_confidence_enables_calibration_and_harmful_confidence(tmp_path: Path) -
     assert a.harmful["worst"], "the worst confidently-wrong items are listed"
     outcomes = {c.name: c.outcome for c in a.criteria}
     assert outcomes["harmful_confidence"] == "fail" and outcomes["calibration_ece"] == "fail"
+
+
+def test_confidence_without_risk_tiers_is_a_normal_case(tmp_path: Path) -> None:
+    """Items without a risk tier are the default (imported verdicts with confidence, ensembles): no crash, the
+    items form the "unassessed" tier (this raised "Risk tier(s) ['None'] have no weight" before)."""
+    p = _project(tmp_path, 150, "noisy", confidence=True, risk=False)
+    a = assess_run(p, "noisy", TrustCriteria(n_boot=200))
+    assert a.harmful["available"] and set(a.harmful["per_risk"]) == {"unassessed"}
+    assert [r.key for r in a.per_risk] == ["unassessed"]
+
+
+def test_an_internal_error_exits_2_never_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Exit 1 means "not trusted" to CI: a bug must not look like a verdict."""
+    p = _project(tmp_path, 120, "noisy")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr("judgekit.report._check.assess_run", broken)
+    monkeypatch.delenv("JUDGEKIT_DEBUG", raising=False)
+    assert main(["check", "noisy", "--db", str(p.path)]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: ValueError: boom" in err and "Traceback" not in err
 
 
 def test_no_confidence_is_not_available_never_invented(tmp_path: Path) -> None:
