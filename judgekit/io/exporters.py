@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.io.rows import Format, detect_format
-from judgekit.models import HumanLabel, Item, JudgeVerdict
+from judgekit.models import CONVERSATION_FIELDS, HumanLabel, Item, JudgeVerdict
 from judgekit.storage import Project, ProvenanceFilter
 
 ITEM_COLUMNS = (
@@ -65,7 +65,8 @@ VERDICT_COLUMNS = (
 
 
 def _flat_item(item: Item) -> dict[str, Any]:
-    d = item.model_dump(mode="json")
+    d = item.model_dump(mode="json", exclude=set(CONVERSATION_FIELDS))
+    d.update(item.conversation_dump())
     meta = d.pop("metadata")
     d.pop("schema_version")
     d.update({k: meta[k] for k in ("segment", "source", "created_at", "risk")})
@@ -112,8 +113,16 @@ def _csv_cell(value: Any) -> str:
 
 
 def export_items(project: Project, fmt: Format = "jsonl") -> str:
-    """Every item, in insertion order."""
-    return write_records(_records("items", project.items()), ITEM_COLUMNS, fmt)
+    """Every item, in insertion order.
+
+    The conversation columns (``messages``, ``messages_a``, ``messages_b``, ``judged``) are written only when some
+    item has a conversation, so a project without conversations exports exactly as before they existed.
+    """
+    items = project.items()
+    columns: tuple[str, ...] = ITEM_COLUMNS
+    if any(it.is_conversation for it in items):
+        columns = (*ITEM_COLUMNS, *CONVERSATION_FIELDS)
+    return write_records(_records("items", items), columns, fmt)
 
 
 def export_labels(

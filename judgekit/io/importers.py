@@ -8,6 +8,7 @@ no-op: identical items and verdicts are skipped, and every label row carries a c
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from judgekit.io.rows import (
     validate_row,
 )
 from judgekit.models import (
+    CONVERSATION_FIELDS,
     HumanLabel,
     Item,
     ItemMetadata,
@@ -95,14 +97,18 @@ def item_from_row(row: Row) -> Item:
 
     Accepted fields: ``id``, ``input``, ``output`` or ``output_a``/``output_b``, ``reference``, ``context``, and
     ``segment``, ``source``, ``created_at``, ``risk`` either at top level or under ``metadata``; ``extra`` (a
-    mapping, or JSON text in CSV) and ``extra.<name>`` columns go into ``metadata.extra``.
+    mapping, or JSON text in CSV) and ``extra.<name>`` columns go into ``metadata.extra``. Conversations:
+    ``messages``, ``messages_a``, ``messages_b`` (lists of messages) and ``judged`` (a mapping), as JSON values in
+    JSONL and JSON text in CSV.
     """
     d = row.data
-    known = set(ITEM_FIELDS) | set(META_FIELDS) | {"metadata", "extra", "schema_version"}
+    known = set(ITEM_FIELDS) | set(META_FIELDS) | set(CONVERSATION_FIELDS) | {"metadata", "extra", "schema_version"}
     for key in d:
         if key not in known and not key.startswith("extra."):
             raise row.error(
-                "unknown field; accepted: " + ", ".join(ITEM_FIELDS + META_FIELDS) + ", metadata, extra, extra.<name>",
+                "unknown field; accepted: "
+                + ", ".join(ITEM_FIELDS + META_FIELDS + CONVERSATION_FIELDS)
+                + ", metadata, extra, extra.<name>",
                 field=key,
             )
     meta: dict[str, Any] = {}
@@ -121,8 +127,21 @@ def item_from_row(row: Row) -> Item:
     if extra:
         meta["extra"] = {**meta.get("extra", {}), **extra}
     fields: dict[str, Any] = {}
+    for key in CONVERSATION_FIELDS:
+        expected = dict if key == "judged" else list
+        what = 'a mapping such as {"kind": "turn", "turn": 3}' if key == "judged" else "a list of messages"
+        value = d.get(key)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise row.error(f"expected {what} as JSON, got {value[:40]!r}", field=key) from None
+        if value is not None and not isinstance(value, expected):
+            raise row.error(f"expected {what}, got {type(value).__name__}", field=key)
+        fields[key] = value
+    conversation = any(fields.get(k) is not None for k in ("messages", "messages_a", "messages_b"))
     for key in ITEM_FIELDS:
-        fields[key] = text_field(row, key, required=key in ("id", "input"))
+        fields[key] = text_field(row, key, required=key == "id" or (key == "input" and not conversation))
     fields = {k: v for k, v in fields.items() if v is not None}
     metadata = validate_row(row, ItemMetadata, meta, strict=False)
     return validate_row(row, Item, {**fields, "metadata": metadata}, strict=False)

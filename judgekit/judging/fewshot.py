@@ -79,11 +79,11 @@ class DynamicFewShot:
         out: list[FewShotExample] = []
         for j in order:
             cand = self.items[int(j)]
-            if cand.id == item.id:
-                continue
+            if cand.id == item.id or cand.is_conversation:
+                continue  # a few-shot example holds input and output(s) only: conversations are not shown as examples
             out.append(
                 FewShotExample(
-                    input=cand.input,
+                    input=cand.input or "",
                     output=cand.output,
                     output_a=cand.output_a,
                     output_b=cand.output_b,

@@ -68,7 +68,14 @@ def _swap_ab(levels: Sequence[str]) -> Callable[[str], str]:
 
 
 def _swap_item(item: Item) -> Item:
-    return item.model_copy(update={"output_a": item.output_b, "output_b": item.output_a})
+    return item.model_copy(
+        update={
+            "output_a": item.output_b,
+            "output_b": item.output_a,
+            "messages_a": item.messages_b,
+            "messages_b": item.messages_a,
+        }
+    )
 
 
 def _pad(item: Item) -> Item:

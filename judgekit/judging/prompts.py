@@ -12,6 +12,7 @@ Rendering uses ``StrictUndefined``: a template naming a variable that does not e
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -19,7 +20,8 @@ from typing import Any
 
 from judgekit.errors import ConfigError
 from judgekit.judging.schema import format_instructions
-from judgekit.models import FewShotExample, Item, Rubric
+from judgekit.models import FewShotExample, ImagePart, Item, Message, Rubric, TextPart
+from judgekit.models.conversation import find_tool_call
 
 _RUN = re.compile(r"<{3,}|>{3,}")
 
@@ -43,8 +45,12 @@ def _block(name: str, text: str) -> str:
 
 
 def item_block(item: Item | FewShotExample) -> str:
-    """The delimited material: input, then output (or response A and B), then reference and context if any."""
-    parts = [_block("INPUT", item.input)]
+    """The delimited material: input, then output (or response A and B), then reference and context if any.
+
+    An item with a conversation is rendered by :func:`conversation_block` instead."""
+    if isinstance(item, Item) and item.is_conversation:
+        return conversation_block(item)
+    parts = [_block("INPUT", item.input or "")]
     if item.output_a is not None or item.output_b is not None:
         parts.append(_block("RESPONSE A", item.output_a or ""))
         parts.append(_block("RESPONSE B", item.output_b or ""))
@@ -57,6 +63,169 @@ def item_block(item: Item | FewShotExample) -> str:
     if context:
         parts.append(_block("CONTEXT", context))
     return "\n".join(parts)
+
+
+def conversation_block(item: Item) -> str:
+    """The safe default rendering of an item that carries a conversation, every message in its own block.
+
+    Each message is fenced as ``<<<MESSAGE n ROLE>>>`` ... ``<<<END MESSAGE n>>>`` (n counts from 1), each tool call
+    inside it as ``<<<TOOL CALL name id=...>>>`` with its arguments as JSON; the judged turn's header says
+    ``UNDER JUDGEMENT``. Every piece of text that comes from the item (contents, tool names, ids, arguments, speaker
+    names) goes through :func:`escape_markers`, and header values lose their line breaks, so no message can close its
+    block or forge another one. A closing line written by judgekit says what is judged. The material, in order:
+    the input (if any), the conversation (the shared history of a pair), the output or responses A and B, the
+    conversations A and B of a pair, then reference and context.
+    """
+    judged = item.judged
+    parts = [_block("INPUT", item.input)] if item.input else []
+    single_turn = judged.turn if judged is not None and item.messages_a is None else None
+    call_id = judged.tool_call_id if judged is not None else None
+    if item.messages:
+        parts.append(_conversation("CONVERSATION", item.messages, 0, single_turn, call_id))
+    if item.output is not None:
+        parts.append(_block("OUTPUT", item.output))
+    elif item.output_a is not None:
+        parts.append(_block("RESPONSE A", item.output_a))
+        parts.append(_block("RESPONSE B", item.output_b or ""))
+    for side in ("a", "b"):
+        branch = item.messages_a if side == "a" else item.messages_b
+        if branch is not None:
+            full = len(item.conversation(side))
+            turn = None if judged is None or judged.turn is None else judged.turn % full
+            start = len(item.messages or [])
+            parts.append(_conversation(f"CONVERSATION {side.upper()}", branch, start, turn, None))
+    if item.reference:
+        parts.append(_block("REFERENCE", item.reference))
+    if item.context:
+        parts.append(_block("CONTEXT", item.context))
+    parts.append("Under judgement: " + _judged_phrase(item) + ".")
+    return "\n".join(parts)
+
+
+def _header(text: str) -> str:
+    return escape_markers(" ".join(text.split()))[:80]
+
+
+def _conversation(name: str, messages: Sequence[Message], start: int, turn: int | None, call_id: str | None) -> str:
+    """Messages ``start + 1`` ... fenced one by one inside a ``name`` block; ``turn`` (absolute index) is marked."""
+    total = start + len(messages)
+    judged_index = None if turn is None else turn % total
+    out = [f"<<<{name}>>>"]
+    for offset, m in enumerate(messages):
+        number = start + offset + 1
+        head = m.role.upper()
+        if m.name:
+            head += f" name={_header(m.name)}"
+        if m.tool_call_id is not None:
+            head += f" result of tool call id={_header(m.tool_call_id)}"
+            if call_id is not None and m.tool_call_id == call_id:
+                head += ", UNDER JUDGEMENT"
+        if judged_index == start + offset:
+            head += ", UNDER JUDGEMENT"
+        out.append(f"<<<MESSAGE {number} {head}>>>")
+        text = _message_text(m)
+        if text:
+            out.append(escape_markers(text))
+        for call in m.tool_calls:
+            mark = ", UNDER JUDGEMENT" if call.id == call_id else ""
+            out.append(f"<<<TOOL CALL {_header(call.name)} id={_header(call.id)}{mark}>>>")
+            args = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments, ensure_ascii=False)
+            out.append(escape_markers(args))
+            out.append("<<<END TOOL CALL>>>")
+        out.append(f"<<<END MESSAGE {number}>>>")
+    out.append(f"<<<END {name}>>>")
+    return "\n".join(out)
+
+
+def _message_text(m: Message) -> str:
+    if m.content is None or isinstance(m.content, str):
+        return m.content or ""
+    pieces = []
+    for part in m.content:
+        if isinstance(part, TextPart):
+            pieces.append(part.text)
+        elif isinstance(part, ImagePart):
+            pieces.append(f"[image: {part.url[:200]}]")
+        else:
+            pieces.append("[data: " + json.dumps(part.data, ensure_ascii=False, sort_keys=True) + "]")
+    return "\n\n".join(pieces)
+
+
+def _judged_phrase(item: Item) -> str:
+    j = item.judged
+    if j is None or j.kind == "output":
+        return "the responses A and B" if item.output_a is not None else "the output"
+    if j.kind == "conversation":
+        return "the two conversations A and B as a whole" if item.messages_a is not None else "the whole conversation"
+    if j.kind == "tool_call":
+        found = find_tool_call(item.messages or [], j.tool_call_id or "")
+        assert found is not None  # checked by the model
+        where, call, answer = found
+        result = f" and its result (message {answer + 1})" if answer is not None else " (no result recorded)"
+        return f"the tool call id={_header(call.id)} ({_header(call.name)}) in message {where + 1}{result}"
+    assert j.turn is not None
+    if item.messages_a is not None:
+        na, nb = len(item.conversation("a")), len(item.conversation("b"))
+        return f"message {j.turn % na + 1} of conversation A and message {j.turn % nb + 1} of conversation B"
+    return f"message {j.turn % len(item.conversation()) + 1} (the assistant's turn)"
+
+
+def conversation_context(item: Item | FewShotExample) -> dict[str, Any]:
+    """The structured conversation for rubric templates: ``conversation`` (the item's messages), ``conversation_a``
+    and ``conversation_b`` (a pair's own messages) and ``judged`` (a phrase saying what is judged).
+
+    Each message is a mapping with ``number`` (1-based, counting from the start of the full conversation), ``role``,
+    ``name``, ``text``, ``tool_calls`` (``id``, ``name``, ``arguments`` as JSON text), ``tool_call_id``, ``judged``
+    (true for the judged turn) and ``block`` (the message fenced as in :func:`conversation_block`). Every text value
+    is already passed through :func:`escape_markers`; a template that prints ``text`` should still put it between
+    its own markers, or print ``block``. Items without a conversation get empty lists.
+    """
+    if not isinstance(item, Item) or not item.is_conversation:
+        return {"conversation": [], "conversation_a": [], "conversation_b": [], "judged": "the output"}
+    j = item.judged
+    shared = len(item.messages or [])
+
+    def entries(messages: Sequence[Message], start: int, total: int) -> list[dict[str, Any]]:
+        out = []
+        for offset, m in enumerate(messages):
+            index = start + offset
+            is_judged = j is not None and j.turn is not None and j.turn % total == index
+            if j is not None and j.tool_call_id is not None:
+                is_judged = m.tool_call_id == j.tool_call_id or any(c.id == j.tool_call_id for c in m.tool_calls)
+            block = _conversation("MESSAGES", [m], index, index if is_judged else None, None)
+            out.append(
+                {
+                    "number": index + 1,
+                    "role": m.role,
+                    "name": None if m.name is None else _header(m.name),
+                    "text": escape_markers(_message_text(m)),
+                    "tool_calls": [
+                        {
+                            "id": _header(c.id),
+                            "name": _header(c.name),
+                            "arguments": escape_markers(
+                                c.arguments if isinstance(c.arguments, str) else json.dumps(c.arguments)
+                            ),
+                        }
+                        for c in m.tool_calls
+                    ],
+                    "tool_call_id": None if m.tool_call_id is None else _header(m.tool_call_id),
+                    "judged": is_judged,
+                    "block": "\n".join(block.splitlines()[1:-1]),
+                }
+            )
+        return out
+
+    shared_total = len(item.conversation("a")) if item.messages_a is not None else max(shared, 1)
+    return {
+        "conversation": entries(item.messages or [], 0, shared_total),
+        "conversation_a": entries(item.messages_a or [], shared, len(item.conversation("a"))),
+        "conversation_b": entries(item.messages_b or [], shared, len(item.conversation("b"))),
+        "judged": _judged_phrase(item),
+    }
+
+
+_CONVERSATION_VARIABLES = frozenset(("conversation", "conversation_a", "conversation_b", "judged"))
 
 
 @lru_cache(maxsize=64)
@@ -72,11 +241,20 @@ def _compile(template: str) -> tuple[Any, dict[str, Any]]:
 
 
 def render_user_prompt(rubric: Rubric, item: Item | FewShotExample) -> str:
-    """The rubric template rendered for one item (``criteria``, ``levels``, ``rubric``, ``item_block``)."""
-    return _render(rubric, item_block(item))
+    """The rubric template rendered for one item (``criteria``, ``levels``, ``rubric``, ``item_block``, and the
+    structured conversation of :func:`conversation_context`)."""
+    return _render(rubric, item_block(item), conversation_context(item))
 
 
-def _render(rubric: Rubric, block: str) -> str:
+_NO_CONVERSATION: dict[str, Any] = {
+    "conversation": [],
+    "conversation_a": [],
+    "conversation_b": [],
+    "judged": "the output",
+}
+
+
+def _render(rubric: Rubric, block: str, conversation: dict[str, Any] | None = None) -> str:
     import jinja2
 
     tpl, globals_ = _compile(rubric.template)
@@ -91,13 +269,15 @@ def _render(rubric: Rubric, block: str) -> str:
                 "rubric": rubric,
                 "item_block": block,
                 "examples": rubric.few_shot,
+                **(conversation or _NO_CONVERSATION),
             },
             shared=True,
         )
         return str(tpl.environment.concat(tpl.root_render_func(ctx)))
     except jinja2.UndefinedError as exc:
         raise ConfigError(
-            f"rubric {rubric.key} template: {exc.message} (available: criteria, levels, rubric, item_block, examples)"
+            f"rubric {rubric.key} template: {exc.message} (available: criteria, levels, rubric, item_block, examples,"
+            " conversation, conversation_a, conversation_b, judged)"
         ) from None
 
 
@@ -152,7 +332,8 @@ def _item_slots(rubric: Rubric) -> list[str] | None:
     random = any(f.name == "random" for f in tree.find_all(nodes.Filter)) or any(
         n.name in ("lipsum", "cycler", "joiner") for n in tree.find_all(nodes.Name)
     )
-    if uses != printed or random:
+    per_item = any(n.name in _CONVERSATION_VARIABLES for n in tree.find_all(nodes.Name))
+    if uses != printed or random or per_item:
         return None
     return _render(rubric, _SLOT).split(_SLOT)
 
@@ -180,6 +361,10 @@ class MessageBuilder:
         shared = self._static if self._static is not None else _example_turns(self.rubric, examples, self.verbalized)
         msgs = [dict(self._system), *(dict(m) for m in shared)]
         block = item_block(item)
-        prompt = block.join(self._slots) if self._slots is not None else _render(self.rubric, block)
+        prompt = (
+            block.join(self._slots)
+            if self._slots is not None
+            else _render(self.rubric, block, conversation_context(item))
+        )
         msgs.append({"role": "user", "content": prompt})
         return msgs

@@ -1,7 +1,18 @@
 """judgekit's data model: pydantic v2 models at every boundary (files, database, API, CLI)."""
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
-from judgekit.models.item import RISK_TIERS, Item, ItemMetadata, RiskTier, canonical_json
+from judgekit.models.conversation import (
+    ROLES,
+    ContentPart,
+    DataPart,
+    ImagePart,
+    Judged,
+    Message,
+    Role,
+    TextPart,
+    ToolCall,
+)
+from judgekit.models.item import CONVERSATION_FIELDS, RISK_TIERS, Item, ItemMetadata, RiskTier, canonical_json
 from judgekit.models.judge import (
     VERDICT_STATUSES,
     ConfidenceSource,
@@ -27,27 +38,37 @@ from judgekit.models.rubric import (
 )
 
 __all__ = [
+    "CONVERSATION_FIELDS",
     "PROVENANCES",
     "RISK_TIERS",
+    "ROLES",
     "SCHEMA_VERSION",
     "VERDICT_STATUSES",
     "ConfidenceSource",
     "ConfidenceSpec",
+    "ContentPart",
     "Criterion",
+    "DataPart",
     "FewShotExample",
     "FewShotStrategy",
     "HumanLabel",
+    "ImagePart",
     "Item",
     "ItemMetadata",
     "JudgeConfig",
     "JudgeRun",
     "JudgeVerdict",
+    "Judged",
     "Level",
+    "Message",
     "Provenance",
     "RiskTier",
+    "Role",
     "Rubric",
     "Scale",
     "StrictModel",
+    "TextPart",
+    "ToolCall",
     "VerdictStatus",
     "VersionedKey",
     "canonical_json",

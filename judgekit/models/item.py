@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
+from judgekit.models.conversation import Judged, Message, find_tool_call, last_assistant_turn
 
 RiskTier = Literal["low", "medium", "high"]
 RISK_TIERS: tuple[RiskTier, ...] = ("low", "medium", "high")
@@ -32,17 +33,25 @@ class ItemMetadata(StrictModel):
 
 
 class Item(StrictModel):
-    """One thing to be judged: a single output, or a pair of outputs for a preference comparison.
+    """One thing to be judged: a single output, a pair of outputs, a conversation, or a pair of conversations.
 
-    Exactly one of ``output`` or the pair ``output_a``/``output_b`` is set.
+    The kinds (exactly one):
+
+    - single output: ``input`` and ``output``; ``messages`` may hold the conversation that led to it (context);
+    - pair of outputs: ``input``, ``output_a`` and ``output_b``; ``messages`` may hold the shared history, so the
+      pair is two candidate final turns;
+    - conversation: ``messages`` alone (``input`` optional); ``judged`` says which turn, tool call or whether the
+      whole conversation is judged (default: the last assistant turn, stored explicitly);
+    - pair of conversations: ``messages_a`` and ``messages_b``, each continuing the shared ``messages`` (if any);
+      ``judged`` is a turn index applied to each (default ``-1``, the final turns) or the whole conversations.
     """
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record's serialised form."""
     id: str = Field(min_length=1, max_length=512)
     """Stable identifier, unique in the project; labels and verdicts refer to it."""
-    input: str
-    """The instruction or prompt the output answers."""
+    input: str | None = None
+    """The instruction or prompt the output answers (required unless the item carries a conversation)."""
     output: str | None = None
     """The output being graded (single-output rubrics)."""
     output_a: str | None = None
@@ -55,24 +64,120 @@ class Item(StrictModel):
     """Retrieved documents or conversation history the output should respect."""
     metadata: ItemMetadata = Field(default_factory=ItemMetadata)
     """Segment, source, creation time, risk tier and free-form extras."""
+    messages: list[Message] | None = Field(default=None, min_length=1)
+    """The conversation: the one judged, the context of ``output``, or the history shared by a pair."""
+    messages_a: list[Message] | None = Field(default=None, min_length=1)
+    """First conversation of a pair (continuing ``messages`` when that is set)."""
+    messages_b: list[Message] | None = Field(default=None, min_length=1)
+    """Second conversation of a pair."""
+    judged: Judged | None = None
+    """What is under judgement in a conversation item; ``None`` means the ``output`` (or the pair of outputs)."""
 
     @model_validator(mode="after")
     def _one_kind_of_output(self) -> Item:
         pair = (self.output_a is not None, self.output_b is not None)
+        convs = (self.messages_a is not None, self.messages_b is not None)
         if self.output is not None and any(pair):
             raise ValueError("an item has either 'output' or 'output_a'/'output_b', not both")
-        if self.output is None and pair != (True, True):
-            raise ValueError("an item needs 'output', or both 'output_a' and 'output_b' for a pairwise comparison")
+        if any(convs):
+            if convs != (True, True):
+                raise ValueError("a pair of conversations needs both 'messages_a' and 'messages_b'")
+            if self.output is not None or any(pair):
+                raise ValueError("a pair of conversations ('messages_a'/'messages_b') has no 'output' fields")
+        elif self.output is None and pair != (True, True) and not (pair == (False, False) and self.messages):
+            raise ValueError(
+                "an item needs 'output', both 'output_a' and 'output_b' for a pairwise comparison, 'messages' "
+                "(a conversation), or both 'messages_a' and 'messages_b' (a pair of conversations)"
+            )
+        if self.input is None and not self.is_conversation:
+            raise ValueError("missing: 'input' is required unless the item carries 'messages'")
+        judged = self._checked_judged()
+        if judged != self.judged:
+            # the default is resolved once, here, so the stored and exported item says explicitly what is judged
+            object.__setattr__(self, "judged", judged)
+            self.__pydantic_fields_set__.add("judged")
         return self
+
+    def _checked_judged(self) -> Judged | None:
+        j = self.judged
+        if self.output is not None or self.output_a is not None:
+            if j is not None and j.kind != "output":
+                raise ValueError(f"judged: an item with an output judges the output, not a {j.kind!r}")
+            return j
+        if self.messages_a is not None:
+            j = j or Judged(kind="turn", turn=-1)
+            if j.kind not in ("turn", "conversation"):
+                raise ValueError(
+                    f"judged: a pair of conversations judges a 'turn' or the 'conversation', not {j.kind!r}"
+                )
+            if j.turn is not None:
+                for side in ("a", "b"):
+                    _check_turn(self.conversation(side), j.turn, f"messages_{side}")
+            return j
+        msgs = self.messages or []
+        if j is None:
+            last = last_assistant_turn(msgs)
+            if last is None:
+                raise ValueError("judged: the conversation has no assistant turn; say what is judged in 'judged'")
+            return Judged(kind="turn", turn=last)
+        if j.kind == "output":
+            raise ValueError("judged: the item has no output; judge a 'turn', the 'conversation' or a 'tool_call'")
+        if j.turn is not None:
+            _check_turn(msgs, j.turn, "messages")
+        if j.tool_call_id is not None and find_tool_call(msgs, j.tool_call_id) is None:
+            raise ValueError(f"judged: no assistant message makes a tool call with id {j.tool_call_id!r}")
+        return j
 
     @property
     def is_pairwise(self) -> bool:
-        """True when the item holds a pair of outputs."""
-        return self.output_a is not None
+        """True when the item holds a pair of outputs or a pair of conversations."""
+        return self.output_a is not None or self.messages_a is not None
+
+    @property
+    def is_conversation(self) -> bool:
+        """True when the item carries messages (as what is judged or as context)."""
+        return self.messages is not None or self.messages_a is not None
+
+    def conversation(self, side: Literal["a", "b"] | None = None) -> list[Message]:
+        """The full conversation: ``messages``, followed by ``messages_a``/``messages_b`` for a side of a pair."""
+        shared = list(self.messages or [])
+        if side == "a":
+            return shared + list(self.messages_a or [])
+        if side == "b":
+            return shared + list(self.messages_b or [])
+        return shared
+
+    def conversation_dump(self) -> dict[str, Any]:
+        """The conversation fields that are set, as compact JSON-ready data (fields at their defaults left out):
+        the form exports and the database write, which validates back to the same item."""
+        return {
+            key: self.model_dump(mode="json", include={key}, exclude_defaults=True)[key]
+            for key in CONVERSATION_FIELDS
+            if getattr(self, key) is not None
+        }
 
     def content_hash(self) -> str:
-        """sha256 of the canonical JSON form: re-importing an identical item is a no-op, a changed one an error."""
-        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()
+        """sha256 of the canonical JSON form: re-importing an identical item is a no-op, a changed one an error.
+
+        The conversation fields enter the hash only when set, so an item without them hashes as it always did.
+        """
+        d = self.model_dump(mode="json")
+        for key in CONVERSATION_FIELDS:
+            if d[key] is None:
+                del d[key]
+        return hashlib.sha256(canonical_json(d).encode()).hexdigest()
+
+
+CONVERSATION_FIELDS = ("messages", "messages_a", "messages_b", "judged")
+"""The item fields that hold a conversation and what of it is judged."""
+
+
+def _check_turn(messages: list[Message], turn: int, where: str) -> None:
+    if not -len(messages) <= turn < len(messages):
+        raise ValueError(f"judged: turn {turn} is outside {where} ({len(messages)} messages)")
+    role = messages[turn].role
+    if role != "assistant":
+        raise ValueError(f"judged: turn {turn} of {where} is a {role!r} message; a judged turn is an assistant's")
 
 
 def canonical_json(value: Any) -> str:

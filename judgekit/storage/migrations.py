@@ -303,6 +303,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             CHECK (provenance IN ('blind', 'corrected', 'adjudicated'));
     """,
     ),
+    Migration(
+        8,
+        "item_conversations",
+        """
+        -- Items that are conversations (judgekit.models.Item.messages, messages_a/b, judged): one JSON document, NULL
+        -- for the items without one. A conversation item without an 'input' stores '' in input (NOT NULL since
+        -- migration 1) and says so in the document ("input": null), so it reads back exactly.
+        ALTER TABLE items ADD COLUMN conversation_json TEXT;
+    """,
+    ),
 )
 
 

@@ -146,10 +146,11 @@ class Project:
                 m = item.metadata
                 c.execute(
                     "INSERT INTO items (id, input, output, output_a, output_b, reference, context, segment, source,"
-                    " risk, created_at, extra_json, content_hash, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " risk, created_at, extra_json, content_hash, seq, conversation_json)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         item.id,
-                        item.input,
+                        "" if item.input is None else item.input,
                         item.output,
                         item.output_a,
                         item.output_b,
@@ -162,6 +163,7 @@ class Project:
                         canonical_json(m.extra),
                         h,
                         seq,
+                        _conversation_json(item),
                     ),
                 )
                 added += 1
@@ -582,7 +584,8 @@ def _dt(s: str | None) -> datetime | None:
 
 
 _ITEM_COLUMNS = (
-    "id, input, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra_json"
+    "id, input, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra_json,"
+    " conversation_json"
 )
 """The columns :func:`_item_from_row` reads, in its order."""
 _NO_METADATA = ItemMetadata()
@@ -592,7 +595,12 @@ _NO_METADATA = ItemMetadata()
 def _item_from_row(r: tuple[Any, ...]) -> Item:
     """An item from a row of :data:`_ITEM_COLUMNS`, validated like any other (the row was validated on the way in,
     but the database file is the user's)."""
-    item_id, input_, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra = r
+    item_id, input_, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra, conv = r
+    conversation: dict[str, Any] = {}
+    if conv is not None:
+        conversation = json.loads(conv)
+        if "input" in conversation:
+            input_ = conversation.pop("input")
     if segment is None and source is None and risk is None and created_at is None and extra == "{}":
         meta = _NO_METADATA
     else:
@@ -608,7 +616,18 @@ def _item_from_row(r: tuple[Any, ...]) -> Item:
         reference=reference,
         context=context,
         metadata=meta,
+        **conversation,
     )
+
+
+def _conversation_json(item: Item) -> str | None:
+    """The conversation fields of an item as one JSON document (``None`` for an item without a conversation)."""
+    if not item.is_conversation:
+        return None
+    doc: dict[str, Any] = item.conversation_dump()
+    if item.input is None:
+        doc["input"] = None
+    return canonical_json(doc)
 
 
 def _label_from_row(r: sqlite3.Row) -> HumanLabel:
