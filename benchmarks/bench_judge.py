@@ -44,11 +44,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from judgekit.judging import build_config, run_judge  # noqa: E402
+from judgekit.judging.processes import process_context  # noqa: E402
 from judgekit.judging.prompts import build_messages  # noqa: E402
-from judgekit.judging.providers import ProviderRequest, make_adapter  # noqa: E402
+from judgekit.judging.providers import (  # noqa: E402
+    ProviderRequest,
+    get_provider,
+    make_adapter,
+)
 from judgekit.judging.providers.base import http_transport  # noqa: E402
 from judgekit.judging.schema import reply_schema  # noqa: E402
-from judgekit.judging.workers import worker_context  # noqa: E402
 from judgekit.models import Item, Rubric, load_rubric  # noqa: E402
 from judgekit.storage import Project  # noqa: E402
 
@@ -291,7 +295,7 @@ def main() -> int:
         # the fork server worker processes come from: its start (SDK import) once per process, then each worker
         if max(worker_counts) > 1:
             t = time.perf_counter()
-            ctx = worker_context("openai")
+            ctx = process_context(get_provider("openai"))
             proc = ctx.Process(target=os.getpid)
             proc.start()
             proc.join()

@@ -6,7 +6,7 @@ from typing import Any
 
 from judgekit.errors import UserError
 from judgekit.io.rubrics import resolve_rubric
-from judgekit.judging.engine import build_config
+from judgekit.judging.config import build_config
 from judgekit.judging.providers import split_model_spec
 from judgekit.models import JudgeConfig, Rubric
 from judgekit.storage import Project

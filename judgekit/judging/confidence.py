@@ -17,14 +17,14 @@ from collections import Counter
 from collections.abc import Sequence
 
 from judgekit.errors import ConfigError
-from judgekit.judging.providers import CAPABILITIES
 from judgekit.judging.providers.base import ProviderReply, TokenLogprob
+from judgekit.judging.providers.registry import Capabilities
 
 
-def check_supported(method: str, provider: str) -> None:
-    """Raise :class:`ConfigError` when ``provider`` cannot produce confidence by ``method``."""
-    caps = CAPABILITIES.get(provider, {})
-    if method == "logprobs" and not caps.get("logprobs", False):
+def check_supported(method: str, provider: str, capabilities: Capabilities) -> None:
+    """Raise :class:`ConfigError` when ``provider`` (with its declared ``capabilities``) cannot produce confidence
+    by ``method``."""
+    if method == "logprobs" and not capabilities.logprobs:
         raise ConfigError(
             f"provider {provider!r} returns no token log-probabilities, so --confidence logprobs is "
             "impossible; use verbalized or sampling"

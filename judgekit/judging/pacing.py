@@ -121,7 +121,7 @@ class Pacer:
         self._not_before = 0.0
 
     def shrink(self, concurrency: int, rpm: float | None, tpm: float | None) -> None:
-        """Hand part of the limits to another worker process (see :mod:`judgekit.judging.workers`)."""
+        """Hand part of the limits to another worker process (see :mod:`judgekit.judging.processes`)."""
         self.concurrency.shrink(concurrency)
         if self.rpm is not None and rpm:
             self.rpm.slow_down(rpm)

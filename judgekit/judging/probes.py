@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from judgekit.errors import ConfigError
-from judgekit.judging.engine import ItemVariant, RunSummary, run_judge
+from judgekit.judging.items import ItemVariant
+from judgekit.judging.run import RunSummary, run_judge
 from judgekit.models import Item, JudgeConfig, JudgeVerdict, Rubric
 from judgekit.storage import Project
 

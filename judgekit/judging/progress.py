@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 from typing import TextIO
+
+from judgekit.judging.counts import Counts
 
 
 def _fmt_eta(seconds: float) -> str:
@@ -19,35 +20,36 @@ def _fmt_eta(seconds: float) -> str:
 
 
 class Progress:
-    """Counts what happened; :meth:`line` formats it; :meth:`maybe_print` throttles output."""
+    """Shows the run's :class:`~judgekit.judging.counts.Counts`: :meth:`line` formats them; :meth:`maybe_print`
+    throttles output."""
 
     def __init__(self, total: int, *, already: int = 0, stream: TextIO | None = None, enabled: bool = True) -> None:
         self.total = total
         self.already = already
-        self.done = 0
-        self.statuses: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-        self.cost = 0.0
-        self.cost_known = True
-        self.cache_hits = 0
-        self.requests = 0
+        self.counts = Counts()
         self.start = time.monotonic()
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = 0.0
 
+    def update(self, counts: Counts) -> None:
+        """The latest counts (redrawn at most every 0.5 s on a terminal, 5 s in a log)."""
+        self.counts = counts
+        self.maybe_print()
+
     def line(self) -> str:
+        c = self.counts
         elapsed = max(1e-9, time.monotonic() - self.start)
-        rate = self.done / elapsed
-        remaining = self.total - self.already - self.done
+        rate = c.done / elapsed
+        remaining = self.total - self.already - c.done
         eta = remaining / rate if rate > 0 else float("inf")
-        bad = {k: v for k, v in self.statuses.items() if k != "ok"}
-        errs = " ".join(f"{k}={v}" for k, v in sorted({**bad, **self.errors}.items())) or "none"
-        cost = f"${self.cost:.4f}" if self.cost_known else f"${self.cost:.4f}+unknown"
+        bad = {k: v for k, v in c.statuses.items() if k != "ok"}
+        errs = " ".join(f"{k}={v}" for k, v in sorted({**bad, **c.errors}.items())) or "none"
+        cost = f"${c.cost:.4f}" if c.cost_known else f"${c.cost:.4f}+unknown"
         return (
-            f"judged {self.already + self.done}/{self.total} ({rate:.1f}/s) | errors: {errs} | "
-            f"cost {cost} | cache hits {self.cache_hits} | ETA {_fmt_eta(eta)}"
+            f"judged {self.already + c.done}/{self.total} ({rate:.1f}/s) | errors: {errs} | "
+            f"cost {cost} | cache hits {c.cache_hits} | ETA {_fmt_eta(eta)}"
         )
 
     def maybe_print(self, *, final: bool = False) -> None:

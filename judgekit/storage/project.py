@@ -502,6 +502,40 @@ class Project:
                 added += 1
         return WriteCounts(added, unchanged)
 
+    def append_verdicts(self, run_id: int, verdicts: Sequence[JudgeVerdict], levels: Iterable[str]) -> None:
+        """Store a batch of new verdicts of an engine run in one transaction with one ``executemany``.
+
+        The judge engine's bulk path: its verdicts are validated models whose labels the parser took from the
+        rubric's ``levels``, for items without a verdict in the run, so the per-row checks of
+        :meth:`add_verdicts` (a query per verdict) are not repeated; the database still enforces the item's
+        existence and one verdict per item and run. Anything unexpected (a label that is not a level, an unknown
+        item, a verdict already stored by another process) goes through :meth:`add_verdicts`, which skips an
+        identical verdict and names the problem otherwise."""
+        allowed = set(levels)
+        if any(v.label is not None and v.label not in allowed for v in verdicts):
+            self.add_verdicts(run_id, verdicts)
+            return
+        now = datetime.now(UTC)
+        rows = [verdict_row(run_id, v, now) for v in verdicts]
+        try:
+            with self.transaction() as c:
+                c.executemany(INSERT_VERDICT, rows)
+        except sqlite3.IntegrityError:
+            self.add_verdicts(run_id, verdicts)
+
+    def verdict_count(self, run_id: int) -> int:
+        """Number of verdicts stored for the run."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM verdicts WHERE run_id = ?", (run_id,)).fetchone()[0])
+
+    def delete_empty_run(self, run_id: int) -> bool:
+        """Delete a run that has no verdicts (a run that failed before its first verdict, e.g. on a rejected API
+        key, leaves nothing behind); ``False`` and nothing deleted when it has verdicts."""
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM verdicts WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is not None:
+                return False
+            c.execute("DELETE FROM judge_runs WHERE id = ?", (run_id,))
+        return True
+
     def verdicts(self, run: str | int | JudgeRun) -> list[JudgeVerdict]:
         """Every verdict of a run, in item order."""
         r = run if isinstance(run, JudgeRun) else self.run(run)

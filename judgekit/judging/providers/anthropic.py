@@ -21,9 +21,6 @@ from judgekit.judging.providers.base import (
 class AnthropicAdapter(SdkAdapter):
     """Claude models; the system message goes in ``system``, the verdict comes back as tool input."""
 
-    supports_schema: ClassVar[bool] = True
-    supports_logprobs: ClassVar[bool] = False
-    supports_seed: ClassVar[bool] = False
     sdk_name: ClassVar[str] = "anthropic"
     client_class: ClassVar[str] = "AsyncAnthropic"
     default_provider: ClassVar[str] = "anthropic"

@@ -140,22 +140,19 @@ class PermanentError(Exception):
 
 
 class ModelAdapter(ABC):
-    """One model behind one provider. Implements a single async method; capabilities are declared up front.
+    """One model behind one provider. Implements a single async method.
 
-    The engine checks capabilities before the first call (asking an Anthropic model for logprobs is a
-    :class:`~judgekit.errors.ConfigError`, not a surprise after 500 paid calls).
+    What the provider can do (structured output, logprobs, seed) is declared once, in its registration
+    (:func:`~judgekit.judging.providers.registry.register_provider`), and checked by the engine before the first
+    call (asking an Anthropic model for logprobs is a :class:`~judgekit.errors.ConfigError`, not a surprise after
+    500 paid calls).
     """
-
-    supports_schema: ClassVar[bool] = True
-    """Native structured output (JSON schema / forced tool). Without it the text fallback is used."""
-    supports_logprobs: ClassVar[bool] = False
-    """Token log-probabilities (needed for ``logprobs`` confidence)."""
-    supports_seed: ClassVar[bool] = False
-    """A provider-side sampling seed."""
 
     provider: str
     model: str
     base_url: str | None
+    key_env: str | None = None
+    """The environment variable the key came from (named in the error when the provider rejects the key)."""
 
     @abstractmethod
     async def complete(self, request: ProviderRequest) -> ProviderReply:
@@ -197,6 +194,7 @@ class SdkAdapter(ModelAdapter):
         self.base_url = base_url or os.environ.get(self.env_base_url) or None
         self.structured = structured
         self._client = client
+        self.key_env = None if api_key else self.env_key
         if client is None:
             key = self._api_key(api_key or os.environ.get(self.env_key))
 

@@ -21,9 +21,6 @@ from judgekit.judging.providers.base import (
 class OpenAIAdapter(SdkAdapter):
     """Chat Completions with ``response_format={"type": "json_schema", ...}`` and optional logprobs."""
 
-    supports_schema: ClassVar[bool] = True
-    supports_logprobs: ClassVar[bool] = True
-    supports_seed: ClassVar[bool] = True
     sdk_name: ClassVar[str] = "openai"
     client_class: ClassVar[str] = "AsyncOpenAI"
     default_provider: ClassVar[str] = "openai"

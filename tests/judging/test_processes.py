@@ -14,7 +14,7 @@ from judgekit.errors import ConfigError, MissingKeyError, ProviderError
 from judgekit.judging import build_config, run_judge
 from judgekit.judging.budget import Budget
 from judgekit.judging.pricing import Price, PriceTable
-from judgekit.judging.workers import describe_error, rebuild_error, split_limit
+from judgekit.judging.processes import describe_error, rebuild_error, split_limit
 from judgekit.storage import Project
 
 PASS_FAIL = bundled("helpfulness_pass_fail")
@@ -87,7 +87,7 @@ def test_a_fatal_reply_in_any_worker_stops_all(project: Project, openai_env: Fak
 
 
 def test_workers_need_a_named_provider(project: Project, openai_env: FakeLLMServer) -> None:
-    from judgekit.judging.engine import ItemVariant
+    from judgekit.judging import ItemVariant
 
     with pytest.raises(ConfigError, match="workers"):
         run_judge(project, CFG, rubric=PASS_FAIL, workers=2, variant=ItemVariant("v", lambda it: it), progress=False)

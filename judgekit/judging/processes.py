@@ -1,24 +1,29 @@
-"""Several worker processes for one run (``workers=N``, ``judgekit judge --workers N``).
+"""Several worker processes for one run (``workers=N``, ``judgekit judge --workers N``; ``auto`` by default).
+
+Vocabulary: a *worker process* is an operating-system process running one :class:`~judgekit.judging.engine.Engine`;
+inside it, the engine's *judge tasks* are asyncio tasks. The judging process itself is worker process 0. This
+module depends on the engine; the engine knows nothing of processes.
 
 Why: one asyncio event loop runs on one core, and the provider SDK alone costs about 1.5 ms of CPU per call, so a
-single process tops out near 550 calls/s whatever the concurrency. With ``N`` workers the judging process itself is
+single process tops out near 550 calls/s whatever the concurrency. With ``N`` workers the judging process is
 worker 0 and ``N - 1`` more processes are started (``multiprocessing``, from a fork server: see
-:func:`worker_context`); each runs the same engine against the same run in the same SQLite file (WAL; writers wait on
-the busy timeout), committing its verdicts and cached replies every 50 ms as a single process does. So the
+:func:`process_context`); each runs the same engine against the same run in the same SQLite file (WAL; writers
+wait on the busy timeout), committing its verdicts and cached replies every 50 ms as a single process does. So the
 guarantees do not change: every verdict is committed as it arrives, and a resume (with any number of workers)
 judges only what is missing and pays for nothing twice.
 
-* **Work is shared, not pre-split:** the items to judge are cut into small chunks and every process takes the next
-  chunk from a shared counter when it needs more, so a process that starts late (the fork server still importing the
-  SDK on a process's first multi-worker run) or runs slower simply takes fewer chunks.
+* **Work is shared, not pre-split:** the items to judge are cut into small chunks (items of the same text in one
+  chunk, so their identical requests share one call) and every process takes the next chunk from a shared counter
+  when it needs more, so a process that starts late (the fork server still importing the SDK on a process's first
+  multi-worker run) or runs slower simply takes fewer chunks.
 * **Limits are divided:** worker ``i`` gets ``concurrency // N`` calls in flight (the remainder goes to the first
   ones), ``rpm / N`` and ``tpm / N``; the sum is the limit. Worker 0 starts alone with the whole limits and hands a
   share over to each process when it is ready: it lowers its own limits first, and the new process starts once
   worker 0's calls in flight fit its new share. ``max_cost`` is not divided: the processes draw on one budget in
   shared memory (:mod:`judgekit.judging.budget`), and the run stops cleanly, ``max_cost``, when its total would pass
   it.
-* **One progress line and one summary:** the processes report their counts through a pipe every 0.2 s; the
-  parent shows the sum and sums the run summary (verdicts, cost, tokens, errors, requests, cache hits).
+* **One progress display and one summary:** the processes report their :class:`~judgekit.judging.counts.Counts`
+  through a pipe every 0.2 s; the parent shows the sum and sums the run summary.
 * **A failure stops everything:** a fatal reply (401/403/404) or an unexpected error in any worker stops the
   others (they finish their calls in flight) and is raised by the parent as the same one-line error as with one
   process. Ctrl-C in the parent, or the parent dying (even by SIGKILL), makes the workers save what they have and
@@ -38,17 +43,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
 from judgekit import errors
-from judgekit.judging.pricing import PriceTable
-from judgekit.judging.progress import Progress
-from judgekit.models import Item
-
-if TYPE_CHECKING:  # pragma: no cover
-    from judgekit.judging.engine import _Engine
-
-T = TypeVar("T")
+from judgekit.judging.counts import Counts
+from judgekit.judging.engine import Engine, Share, open_engine
+from judgekit.judging.items import ChunkClaim, chunk_bounds, group_duplicates
+from judgekit.judging.options import RunOptions
+from judgekit.judging.providers.base import ModelAdapter
+from judgekit.judging.providers.registry import ProviderSpec
+from judgekit.models import Item, JudgeRun, Rubric
+from judgekit.storage import Project
 
 REPORT_INTERVAL = 0.2
 """Seconds between two progress reports of a worker process."""
@@ -57,12 +62,21 @@ JOIN_TIMEOUT = 30.0
 
 
 def split_limit(total: int, n: int) -> list[int]:
-    """``total`` calls in flight divided among ``n`` workers; the first ``total % n`` get one more.
+    """``total`` calls in flight divided among ``n`` processes; the first ``total % n`` get one more.
 
     >>> split_limit(64, 3)
     [22, 21, 21]
     """
     return [total // n + (1 if i < total % n else 0) for i in range(n)]
+
+
+def shares(options: RunOptions, n: int) -> list[Share]:
+    """The limits of each of ``n`` processes; they sum to the run's."""
+
+    def part(x: float | None) -> float | None:
+        return None if x is None else x / n
+
+    return [Share(c, part(options.rpm), part(options.tpm)) for c in split_limit(options.concurrency, n)]
 
 
 def shared_chunk_size(n_items: int, workers: int) -> int:
@@ -71,47 +85,35 @@ def shared_chunk_size(n_items: int, workers: int) -> int:
     return max(1, min(32, n_items // (4 * workers)))
 
 
-class SharedClaim(Generic[T]):
-    """Hands out the chunks of one list (the items in worker 0, their ids in the others) to every process, through a
-    counter in shared memory."""
-
-    def __init__(self, items: Sequence[T], size: int, counter: Any) -> None:
-        self.items, self.size, self.counter = items, size, counter
-
-    def __call__(self) -> Sequence[T] | None:
-        with self.counter.get_lock():
-            k = self.counter.value
-            if k * self.size >= len(self.items):
-                return None
-            self.counter.value = k + 1
-        return self.items[k * self.size : (k + 1) * self.size]
-
-    @property
-    def exhausted(self) -> bool:
-        with self.counter.get_lock():
-            return bool(self.counter.value * self.size >= len(self.items))
-
-
 @dataclass
-class WorkerSpec:
-    """What a worker process needs to join a run (pickled to it)."""
+class Outcome:
+    """What the processes of a run did, summed (one process: its counts alone)."""
+
+    counts: Counts = field(default_factory=Counts)
+    stop_reason: str | None = None
+    fatal: BaseException | None = None
+    per_process: list[Counts] = field(default_factory=list)
+    """Counts of each process (the judging process first)."""
+
+    def add(self, counts: Counts, stop_reason: str | None) -> None:
+        self.counts = self.counts + counts
+        self.per_process.append(counts)
+        if self.stop_reason is None and stop_reason not in (None, "stopped"):
+            self.stop_reason = stop_reason
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """What worker process ``index`` needs to join a run (pickled to it)."""
 
     index: int
     db_path: str
     run_id: int
-    chunk: int
-    concurrency: int
-    rpm: float | None
-    tpm: float | None
-    max_cost: float | None
-    timeout: float
-    max_retries: int
-    parse_retries: int
-    use_cache: bool
-    prices: PriceTable
-    exclude_ids: list[str]
-    api_key: str | None
-    backoff_base: float
+    bounds: list[int]
+    """Chunk offsets into the item ids it receives (the same chunks every process uses)."""
+    share: Share
+    options: RunOptions
+    provider: ProviderSpec
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     """The judging process's environment when the run started (keys, base URLs, proxies): a worker forked from the
     fork server would otherwise see the environment of the run that started the server, possibly stale."""
@@ -119,55 +121,14 @@ class WorkerSpec:
     """The judging process's working directory (relative paths in the environment resolve the same)."""
 
 
-@dataclass
-class Outcome:
-    """What the processes of a run did, summed."""
+@dataclass(frozen=True)
+class Report:
+    """A worker process's counts, sent to the parent while it runs and when it ends."""
 
-    spent: float = 0.0
-    cost_known: bool = True
-    requests: int = 0
-    cache_hits: int = 0
-    written: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
+    counts: Counts
     stop_reason: str | None = None
-    fatal: BaseException | None = None
-    per_worker: list[int] = field(default_factory=list)
-    cpu_s: list[float] = field(default_factory=list)
-
-    def add(self, counts: dict[str, Any]) -> None:
-        self.spent += float(counts.get("spent", 0.0))
-        self.cost_known = self.cost_known and bool(counts.get("cost_known", True))
-        self.requests += int(counts.get("requests", 0))
-        self.cache_hits += int(counts.get("cache_hits", 0))
-        self.written += int(counts.get("written", 0))
-        for k, v in counts.get("statuses", {}).items():
-            self.statuses[k] = self.statuses.get(k, 0) + v
-        for k, v in counts.get("errors", {}).items():
-            self.errors[k] = self.errors.get(k, 0) + v
-        reason = counts.get("stop_reason")
-        if self.stop_reason is None and reason not in (None, "stopped"):
-            self.stop_reason = reason
-        self.per_worker.append(int(counts.get("written", 0)))
-        self.cpu_s.append(float(counts.get("cpu_s", 0.0)))
-
-
-def engine_counts(engine: _Engine) -> dict[str, Any]:
-    """The counts of one engine, as a worker reports them."""
-    prog = engine.progress
-    return {
-        "done": prog.done,
-        "statuses": dict(engine.statuses),
-        "errors": dict(prog.errors),
-        "cost": prog.cost,
-        "spent": engine.spent,
-        "cost_known": engine.cost_known,
-        "cache_hits": prog.cache_hits,
-        "requests": prog.requests,
-        "written": engine.written,
-        "stop_reason": engine.stop_reason,
-        "cpu_s": time.process_time() - engine.cpu0,
-    }
+    fatal: dict[str, Any] | None = None
+    """:func:`describe_error` of the error that stopped it, if any."""
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
@@ -196,18 +157,18 @@ def rebuild_error(desc: dict[str, Any], index: int) -> BaseException:
     )
 
 
-# -- the worker process --------------------------------------------------------------------------------------------
+# -- a worker process ----------------------------------------------------------------------------------------------
 
 
-def worker_main(
-    spec: WorkerSpec,
+def process_main(
+    spec: ProcessSpec,
     counter: Any,
     conn: Connection,
     items_conn: Connection,
     go: Any,
     stop: Any,
     abort: Any,
-    budget_cell: Any = None,
+    budget_cell: Any,
 ) -> None:
     """Entry point of worker process ``spec.index``: join the run, wait for the go, judge chunks until none is left,
     report the counts. Ctrl-C is left to the parent (which stops the workers)."""
@@ -219,7 +180,7 @@ def worker_main(
     try:
         ids: list[str] = items_conn.recv()
         items_conn.close()
-        asyncio.run(_worker(spec, ids, counter, conn, go, stop, abort, budget_cell))
+        asyncio.run(_judge_in_process(spec, ids, counter, conn, go, stop, abort, budget_cell))
     except BaseException as exc:  # report, never raise: the parent decides
         with contextlib.suppress(OSError, ValueError):
             conn.send(("error", describe_error(exc)))
@@ -228,21 +189,16 @@ def worker_main(
             conn.close()
 
 
-async def _worker(
-    spec: WorkerSpec,
+async def _judge_in_process(
+    spec: ProcessSpec,
     ids: list[str],
     counter: Any,
     conn: Connection,
     go: Any,
     stop: Any,
     abort: Any,
-    budget_cell: Any = None,
+    budget_cell: Any,
 ) -> None:
-    from judgekit.judging.cache import ResponseCache
-    from judgekit.judging.engine import _Engine, few_shot_source
-    from judgekit.judging.providers import make_adapter
-    from judgekit.storage import Project
-
     parent = mp.parent_process()  # the judging process (not the fork server): its sentinel closes when it dies
 
     def orphaned() -> bool:
@@ -252,44 +208,17 @@ async def _worker(
         return
     with Project(spec.db_path, create=False) as project:
         run = project.run(spec.run_id)
-        config = run.config
-        rubric = project.rubric(config.rubric_id, config.rubric_version)
-        adapter = make_adapter(
-            config.provider,
-            config.model,
-            base_url=config.base_url,
-            timeout=spec.timeout,
-            api_key=spec.api_key,
-            max_connections=spec.concurrency,
-        )
-        examples, static_examples = few_shot_source(project, config, rubric, spec.exclude_ids)
-        engine = _Engine(
-            project,
-            run,
-            rubric,
-            adapter,
-            concurrency=spec.concurrency,
-            rpm=spec.rpm,
-            tpm=spec.tpm,
-            max_cost=spec.max_cost,
-            prices=spec.prices,
-            cache=ResponseCache(project, enabled=spec.use_cache),
-            max_retries=spec.max_retries,
-            parse_retries=spec.parse_retries,
-            examples=examples,
-            variant=None,
-            progress=Progress(len(ids), enabled=False),
-            backoff_base=spec.backoff_base,
-            static_examples=static_examples,
-            budget_cell=budget_cell,
+        rubric = project.rubric(run.config.rubric_id, run.config.rubric_version)
+        engine = open_engine(
+            project, run, rubric, spec.options, spec.provider, share=spec.share, budget_cell=budget_cell
         )
         conn.send(("ready", None))
         while not go.wait(0.02):
             if stop.is_set() or abort.is_set() or orphaned():
-                await adapter.aclose()
-                conn.send(("done", engine_counts(engine)))
+                await engine.adapter.aclose()
+                conn.send(("done", Report(engine.snapshot())))
                 return
-        claim_ids = SharedClaim(ids, spec.chunk, counter)
+        claim_ids = ChunkClaim(ids, spec.bounds, counter)
 
         def claim() -> Sequence[Item] | None:
             chunk = claim_ids()
@@ -310,7 +239,7 @@ async def _worker(
             if now - last[0] >= REPORT_INTERVAL:
                 last[0] = now
                 with contextlib.suppress(OSError):
-                    conn.send(("progress", engine_counts(engine)))
+                    conn.send(("progress", Report(engine.snapshot(), engine.stop_reason)))
 
         engine.on_tick = tick
         try:
@@ -318,11 +247,9 @@ async def _worker(
         except asyncio.CancelledError:
             if not (abort.is_set() or orphaned()):
                 raise
-        counts = engine_counts(engine)
-        if engine.fatal is not None:
-            counts["fatal"] = describe_error(engine.fatal)
+        fatal = describe_error(engine.fatal) if engine.fatal is not None else None
         with contextlib.suppress(OSError):
-            conn.send(("done", counts))
+            conn.send(("done", Report(engine.snapshot(), engine.stop_reason, fatal)))
 
 
 # -- the parent -----------------------------------------------------------------------------------------------------
@@ -337,12 +264,12 @@ def _send_ids(conn: Connection, items: Sequence[Item]) -> None:
     conn.close()
 
 
-WORKER_PRELOAD = ["judgekit.judging.workers", "judgekit.judging.engine", "judgekit.judging.providers.openai", "jinja2"]
-"""Modules imported once by the fork server, so that every worker forked from it starts with them loaded."""
-_SDK_PRELOAD = {"openai": ["openai"], "openai-compatible": ["openai"], "anthropic": ["anthropic"]}
+PROCESS_PRELOAD = ["judgekit.judging.processes", "judgekit.judging.providers.openai", "jinja2"]
+"""Modules imported once by the fork server, so that every worker forked from it starts with them loaded (the
+provider's own modules, its ``preload``, are added)."""
 
 
-def worker_context(provider: str | None = None) -> Any:
+def process_context(provider: ProviderSpec | None = None) -> Any:
     """The ``multiprocessing`` context worker processes are started with, starting its fork server if need be.
 
     Why a fork server: a fresh Python process needs 1.5 to 5 s of CPU to import a provider SDK (``import openai``
@@ -351,8 +278,8 @@ def worker_context(provider: str | None = None) -> Any:
     is a clean process (started with ``spawn``, so it never inherits the parent's threads, event loop or SQLite
     connection) that imports the engine and the SDK once; each worker is then a ``fork`` of it and starts in
     milliseconds. The server is started at most once per Python process (the first run pays for its imports;
-    :func:`run_judge` starts it before preparing the run, so the imports overlap that work). Where there is no fork
-    server (Windows), workers are spawned.
+    :func:`~judgekit.judging.run.arun_judge` starts it before preparing the run, so the imports overlap that work).
+    Where there is no fork server (Windows), workers are spawned.
     """
     if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
         return mp.get_context("spawn")
@@ -361,7 +288,7 @@ def worker_context(provider: str | None = None) -> Any:
 
     if provider is not None:
         # effective only before the server starts (the first run of the process); later ones import what they lack
-        ctx.set_forkserver_preload([*WORKER_PRELOAD, *_SDK_PRELOAD.get(provider, []), *_transport_preload()])
+        ctx.set_forkserver_preload([*PROCESS_PRELOAD, *provider.preload, *_transport_preload()])
         forkserver.ensure_running()
     return ctx
 
@@ -372,16 +299,17 @@ def _transport_preload() -> list[str]:
     return ["aiohttp"] if http_transport() == "aiohttp" else []
 
 
-class WorkerPool:
-    """The processes 1..N-1 of a run, seen from worker 0 (the parent): start, admit, aggregate, stop."""
+class ProcessPool:
+    """The worker processes 1..N-1 of a run, seen from worker process 0 (the parent): start, admit, aggregate,
+    stop."""
 
-    def __init__(self, specs: list[WorkerSpec], claim_items: Sequence[Item], chunk: int, display: Progress) -> None:
-        ctx = worker_context()
+    def __init__(self, specs: list[ProcessSpec], claim_items: Sequence[Item], bounds: list[int]) -> None:
+        ctx = process_context()
         self.ctx = ctx
         self.counter = ctx.Value("q", 0)
         self.budget_cell = ctx.Array("d", 2)
         """The run's money (spent, reserved), shared by every process: see :mod:`judgekit.judging.budget`."""
-        self.claim = SharedClaim(claim_items, chunk, self.counter)
+        self.claim = ChunkClaim(claim_items, bounds, self.counter)
         self.stop_event = ctx.Event()
         self.abort_event = ctx.Event()
         self.specs = {s.index: s for s in specs}
@@ -395,11 +323,10 @@ class WorkerPool:
         self.ready: set[int] = set()
         self.admitted: set[int] = set()
         self.shrunk: set[int] = set()
-        self.snapshots: dict[int, dict[str, Any]] = {}
-        self.final: dict[int, dict[str, Any]] = {}
+        self.snapshots: dict[int, Report] = {}
+        self.final: dict[int, Report] = {}
         self.error: BaseException | None = None
-        self.display = display
-        self.engine: _Engine | None = None
+        self.engine: Engine | None = None
         """Worker 0's engine (its counts are part of the display)."""
 
     def start(self) -> None:
@@ -410,7 +337,7 @@ class WorkerPool:
             recv, send = self.ctx.Pipe(duplex=False)
             items_recv, items_send = self.ctx.Pipe(duplex=False)
             proc = self.ctx.Process(
-                target=worker_main,
+                target=process_main,
                 args=(
                     spec,
                     self.counter,
@@ -442,7 +369,7 @@ class WorkerPool:
             send.close()
             items_recv.close()
         if i in self.started:
-            _send_ids(items_send, self.claim.items)
+            _send_ids(items_send, self.claim.seq)
         else:
             items_send.close()
 
@@ -463,21 +390,21 @@ class WorkerPool:
                     self.snapshots[i] = data
                 elif kind == "done":
                     self.snapshots[i] = self.final[i] = data
-                    if data.get("fatal"):
-                        self.fail(rebuild_error(data["fatal"], i))
+                    if data.fatal:
+                        self.fail(rebuild_error(data.fatal, i))
                 elif kind == "error":
-                    self.final[i] = self.snapshots.get(i, {})
+                    self.final[i] = self.snapshots.get(i, Report(Counts()))
                     self.fail(rebuild_error(data, i))
         except Exception:  # EOF, a broken pipe, a message cut by a kill: the exit code tells
             pass
 
-    def poll(self, engine: _Engine | None) -> None:
-        """Read the workers' reports, admit the ready ones, propagate a failure, redraw the progress line."""
+    def poll(self) -> None:
+        """Read the workers' reports, admit the ready ones, propagate a failure."""
         for i in self.specs:
             if i in self.final:
                 continue
             if i in self.start_errors:
-                self.final[i] = {}
+                self.final[i] = Report(Counts())
                 self.fail(errors.JudgekitError(f"judge worker {i} could not be started: {self.start_errors[i]}"))
                 continue
             if i not in self.started:
@@ -487,9 +414,10 @@ class WorkerPool:
             if i not in self.final and code is not None:
                 self._receive(i)
                 if i not in self.final:
-                    self.final[i] = self.snapshots.get(i, {})
+                    self.final[i] = self.snapshots.get(i, Report(Counts()))
                     self.fail(errors.JudgekitError(f"judge worker {i} exited unexpectedly (exit code {code})"))
-        running = engine is not None and engine.claim is not None and not engine.done
+        engine = self.engine
+        running = engine is not None and not engine.done
         if engine is not None:
             if engine.fatal is not None:
                 self.fail(engine.fatal)
@@ -500,47 +428,37 @@ class WorkerPool:
                 break
             if running and engine is not None:
                 if i not in self.shrunk:
-                    spec = self.specs[i]
-                    engine.pacer.shrink(spec.concurrency, spec.rpm, spec.tpm)
+                    share = self.specs[i].share
+                    engine.pacer.shrink(share.concurrency, share.rpm, share.tpm)
                     self.shrunk.add(i)
                 conc = engine.pacer.concurrency
                 if conc.in_flight > conc.limit:
                     break  # worker 0's calls in flight must fit its new share first
             self.go[i].set()
             self.admitted.add(i)
-        self.refresh()
-        self.display.maybe_print()
 
-    def refresh(self) -> None:
-        """The display progress: worker 0's counts plus the latest report of every other worker."""
-        d = self.display
-        parts = [engine_counts(self.engine)] if self.engine is not None else []
-        parts += list(self.snapshots.values())
-        d.done = sum(int(p.get("done", 0)) for p in parts)
-        d.cost = sum(float(p.get("cost", 0.0)) for p in parts)
-        d.cost_known = all(bool(p.get("cost_known", True)) for p in parts)
-        d.cache_hits = sum(int(p.get("cache_hits", 0)) for p in parts)
-        d.requests = sum(int(p.get("requests", 0)) for p in parts)
-        d.statuses.clear()
-        d.errors.clear()
-        for p in parts:
-            d.statuses.update(p.get("statuses", {}))
-            d.errors.update(p.get("errors", {}))
+    def counts(self) -> Counts:
+        """Worker 0's counts plus the latest report of every other worker."""
+        total = self.engine.snapshot() if self.engine is not None else Counts()
+        for report in self.snapshots.values():
+            total = total + report.counts
+        return total
 
-    async def wait(self) -> None:
+    async def wait(self, tick: Callable[[], None]) -> None:
         """Until every worker has finished (worker 0 has): those that never got to judging are not waited for
         once no work is left."""
         while len(self.final) < len(self.specs):
-            self.poll(None)
+            self.poll()
+            tick()
             if self.claim.exhausted or self.stop_event.is_set():
                 for i, proc in self.procs.items():
                     if i not in self.ready and i not in self.final:
                         if i in self.started:
                             proc.terminate()  # still starting: it has written nothing
                             proc.join(5)
-                        self.final[i] = {}  # (a starter thread still waiting sees the stop and starts nothing)
+                        self.final[i] = Report(Counts())  # (a starter thread still waiting starts nothing)
             await asyncio.sleep(0.05)
-        self.poll(None)
+        self.poll()
 
     def close(self, *, abort: bool) -> None:
         """Stop (``abort``: at once, saving what is done) and reap every worker process."""
@@ -560,47 +478,54 @@ class WorkerPool:
             conn.close()
 
 
-async def run_with_workers(
+async def judge_with_processes(
     n: int,
     todo: Sequence[Item],
-    make_engine: Callable[[int, float | None, float | None, float | None, Progress, Any], _Engine],
-    spec: Callable[[int, int, int, float | None, float | None, float | None], WorkerSpec],
     *,
-    concurrency: int,
-    rpm: float | None,
-    tpm: float | None,
-    max_cost: float | None,
-    display: Progress,
-    outcome: Outcome,
-) -> None:
-    """Judge ``todo`` with worker 0 (this process) and ``n - 1`` worker processes; sum their counts in ``outcome``."""
-    items = list(todo)
-    chunk = shared_chunk_size(len(items), n)
-    conc = split_limit(concurrency, n)
-
-    def share(x: float | None) -> float | None:
-        return None if x is None else x / n
-
-    specs = [spec(i, chunk, conc[i], share(rpm), share(tpm), max_cost) for i in range(1, n)]
-    pool = WorkerPool(specs, items, chunk, display)
-    own = Progress(display.total, already=display.already, enabled=False)
-    engine: _Engine = make_engine(concurrency, rpm, tpm, max_cost, own, pool.budget_cell)
+    project: Project,
+    run: JudgeRun,
+    rubric: Rubric,
+    options: RunOptions,
+    provider: ProviderSpec,
+    spent_before: float,
+    on_progress: Callable[[Counts], None],
+    adapter: ModelAdapter | None = None,
+) -> Outcome:
+    """Judge ``todo`` with worker process 0 (this process, with ``adapter`` if given) and ``n - 1`` more; their
+    counts summed."""
+    ordered, groups = group_duplicates(todo)
+    bounds = chunk_bounds(groups, shared_chunk_size(len(ordered), n))
+    parts = shares(options, n)
+    specs = [
+        ProcessSpec(i, str(project.path.absolute()), run.id, bounds, parts[i], options, provider) for i in range(1, n)
+    ]
+    pool = ProcessPool(specs, ordered, bounds)
+    pool.budget_cell[0] = spent_before
+    engine = open_engine(project, run, rubric, options, provider, adapter=adapter, budget_cell=pool.budget_cell)
     pool.engine = engine
     engine.claim = pool.claim
-    engine.on_tick = lambda: pool.poll(engine)
+
+    def tick() -> None:
+        pool.poll()
+        on_progress(pool.counts())
+
+    engine.on_tick = tick
     pool.start()
     aborted = True
+    out = Outcome()
     try:
         await engine.run_items()
-        pool.poll(engine)
-        await pool.wait()
+        pool.poll()
+        await pool.wait(lambda: on_progress(pool.counts()))
         aborted = False
     finally:
         pool.close(abort=aborted)
-        pool.refresh()
-        outcome.add(engine_counts(engine))
-        outcome.fatal = engine.fatal
+        out.add(engine.snapshot(), engine.stop_reason)
+        out.fatal = engine.fatal
         for i in sorted(pool.specs):
-            outcome.add(pool.final.get(i) or pool.snapshots.get(i) or {})
-        if outcome.fatal is None:
-            outcome.fatal = pool.error
+            report = pool.final.get(i) or pool.snapshots.get(i) or Report(Counts())
+            out.add(report.counts, report.stop_reason)
+        if out.fatal is None:
+            out.fatal = pool.error
+        on_progress(out.counts)
+    return out

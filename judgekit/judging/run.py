@@ -1,0 +1,310 @@
+"""Running a judge over a project: the entry point, :func:`run_judge` / :func:`arun_judge`.
+
+It checks everything that can be checked before a call (the provider is registered and can do what the config
+asks, the key is set, the model has a price when there is a budget), creates the run (or resumes one, with the
+options it was started with), chooses how many worker processes to use, hands the items to the engine
+(:mod:`judgekit.judging.engine`, in this process, or :mod:`judgekit.judging.processes`) and records the outcome.
+The guarantees are the engine's (see its docstring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TextIO, TypeVar, cast
+
+from judgekit.errors import ConfigError, UserError
+from judgekit.judging.confidence import check_supported
+from judgekit.judging.counts import Counts
+from judgekit.judging.engine import make_run_adapter, open_engine
+from judgekit.judging.items import ItemVariant, select_items
+from judgekit.judging.options import PriceModel, RunOptions, resolve_workers
+from judgekit.judging.pricing import PriceTable
+from judgekit.judging.processes import Outcome, judge_with_processes, process_context
+from judgekit.judging.progress import Progress
+from judgekit.judging.providers.base import ModelAdapter
+from judgekit.judging.providers.registry import ProviderSpec, find_provider, provider_names
+from judgekit.models import Item, JudgeConfig, JudgeRun, Rubric
+from judgekit.storage import Project
+
+
+@dataclass
+class RunSummary:
+    """What a call to :func:`run_judge` did."""
+
+    run: JudgeRun
+    total: int
+    """Items selected for the run."""
+    judged: int
+    """Verdicts written by this call."""
+    skipped: int
+    """Items that already had a verdict (resume)."""
+    statuses: dict[str, int]
+    errors: dict[str, int]
+    """Failed attempts by kind (``http_429``, ``timeout`` ...), including ones a retry recovered."""
+    cost_usd: float
+    cost_known: bool
+    requests: int
+    """HTTP calls made (cache hits excluded)."""
+    cache_hits: int
+    elapsed_s: float
+    stop_reason: str
+    """``complete``, ``max_cost``, ``failures`` (some items still need a verdict) or ``interrupted``."""
+    missing: int = 0
+    workers: list[int] = field(default_factory=list)
+    """Verdicts written by each worker process (one entry per process; worker 0 is the calling process)."""
+    cpu_s: list[float] = field(default_factory=list)
+    """CPU seconds each worker process spent in the run (same order as :attr:`workers`): the client's cost."""
+
+    def summary(self) -> str:
+        st = ", ".join(f"{k}={v}" for k, v in sorted(self.statuses.items())) or "none"
+        cost = f"${self.cost_usd:.4f}" + ("" if self.cost_known else " (+ models without a price)")
+        return (
+            f"run {self.run.name!r}: {self.judged} verdicts written ({st}), {self.skipped} already present, "
+            f"{self.missing} missing; {self.requests} requests, {self.cache_hits} cache hits; cost {cost}; "
+            f"{self.elapsed_s:.1f}s; {self.stop_reason}"
+        )
+
+
+def default_run_name(project: Project, config: JudgeConfig) -> str:
+    """``provider:model#N`` with the first free N."""
+    base = f"{config.provider}:{config.model}" + (f"+{config.prompt_variant}" if config.prompt_variant else "")
+    n = 1
+    while project.find_run(f"{base}#{n}") is not None:
+        n += 1
+    return f"{base}#{n}"
+
+
+def _check_config(config: JudgeConfig, provider: ProviderSpec | None) -> None:
+    if config.confidence == "external":
+        raise ConfigError("confidence 'external' is for imported runs; use logprobs, verbalized, sampling or none")
+    if config.confidence == "sampling" and config.samples < 2:
+        raise ConfigError("sampling confidence needs at least 2 samples (--samples N)")
+    if provider is not None:
+        check_supported(config.confidence, config.provider, provider.capabilities)
+        if config.parameters.get("seed") is not None and not provider.capabilities.seed:
+            raise ConfigError(f"provider {config.provider!r} takes no sampling seed: drop --model-seed")
+
+
+async def arun_judge(
+    project: Project,
+    config: JudgeConfig | None = None,
+    *,
+    rubric: Rubric | None = None,
+    items: Sequence[Item] | None = None,
+    run_name: str | None = None,
+    concurrency: int | None = None,
+    rpm: float | None = None,
+    tpm: float | None = None,
+    limit: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    max_cost: float | None = None,
+    resume: str | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    parse_retries: int | None = None,
+    use_cache: bool | None = None,
+    prices: PriceTable | None = None,
+    adapter: ModelAdapter | None = None,
+    variant: ItemVariant | None = None,
+    exclude_ids: Sequence[str] = (),
+    progress: bool = True,
+    stream: TextIO | None = None,
+    api_key: str | None = None,
+    backoff_base: float | None = None,
+    run_meta: dict[str, Any] | None = None,
+    workers: int | str | None = None,
+    options: RunOptions | None = None,
+) -> RunSummary:
+    """Judge items with ``config`` into a new run (or complete run ``resume``); see :mod:`judgekit.judging.engine`.
+
+    ``items`` defaults to every project item of the rubric's kind; ``variant`` transforms items (probes);
+    ``exclude_ids`` are never used as dynamic few-shot examples (an evaluation split); ``run_meta`` is stored in a
+    new run's notes (the CLI records ``split`` there, so a resume excludes the same items). The run's settings
+    are ``options`` (a :class:`~judgekit.judging.options.RunOptions`) with the keyword arguments given (not
+    ``None``) applied over them; a resumed run starts from the options it was stored with. :func:`run_judge` is the
+    same call for code without an event loop.
+    """
+    t0 = time.monotonic()
+    base = options
+    if resume is not None:
+        run = project.run(resume)
+        if run.source != "engine":
+            raise UserError(f"run {run.name!r} was imported, not produced by the engine; it cannot be resumed")
+        config = run.config
+        sel: dict[str, Any] = cast(dict[str, Any], run.meta.get("selection") or {})
+        limit, sample, seed = sel.get("limit"), sel.get("sample"), int(sel.get("seed") or 0)
+        stored = run.meta.get("options")
+        if base is None and isinstance(stored, dict):
+            base = RunOptions.model_validate(stored)
+    if config is None:
+        raise ConfigError("run_judge needs a config (or resume=RUN)")
+    opts = (base or RunOptions()).with_overrides(
+        concurrency=concurrency,
+        workers=workers,
+        rpm=rpm,
+        tpm=tpm,
+        max_cost=max_cost,
+        timeout=timeout,
+        max_retries=max_retries,
+        parse_retries=parse_retries,
+        use_cache=use_cache,
+        backoff_base=backoff_base,
+        api_key=api_key,
+        exclude_ids=tuple(exclude_ids) or None,
+    )
+    if rubric is None or (rubric.id, rubric.version) != (config.rubric_id, config.rubric_version):
+        rubric = project.rubric(config.rubric_id, config.rubric_version)
+    else:
+        project.save_rubric(rubric)
+    provider = find_provider(config.provider)
+    if provider is None and adapter is None:
+        raise ConfigError(
+            f"provider {config.provider!r} is not registered (known: {', '.join(provider_names())}); register it "
+            "with judgekit.judging.providers.register_provider(name, adapter, capabilities=...)"
+        )
+    _check_config(config, provider)
+    if prices is not None or opts.price is None:
+        price = (prices or PriceTable.load()).price(config.model)
+        opts = opts.model_copy(
+            update={"price": None if price is None else PriceModel(input=price.input, output=price.output)}
+        )
+    if opts.max_cost is not None and opts.price is None:
+        raise ConfigError(
+            f"--max-cost needs the price of {config.model!r}, which is not in the price table: add it "
+            "with --prices FILE (JSON or TOML, USD per 1M input/output tokens)"
+        )
+    selected = select_items(
+        items if items is not None else project.items(), rubric, limit=limit, sample=sample, seed=seed
+    )
+    n_proc = resolve_workers(opts.workers, opts.concurrency, len(selected))
+    if n_proc > 1 and (adapter is not None or variant is not None or provider is None):
+        if opts.workers != "auto":
+            raise ConfigError("workers > 1 needs a provider named in the config: no custom adapter, no item variant")
+        n_proc = 1
+    if n_proc > 1:
+        process_context(provider)  # start the fork server now: its imports overlap the preparation below
+    # build the adapter before creating the run: a missing key must fail before anything is written
+    if adapter is None:
+        assert provider is not None
+        adapter = make_run_adapter(provider, config, opts, opts.concurrency)
+    if not selected:
+        await adapter.aclose()
+        raise UserError(
+            f"no {rubric.task} items to judge with rubric {rubric.key}: import items first "
+            "('judgekit import items FILE')"
+        )
+    if resume is None:
+        run = project.create_run(
+            run_name or default_run_name(project, config),
+            config,
+            meta={
+                **(run_meta or {}),
+                "selection": {"limit": limit, "sample": sample, "seed": seed},
+                "items": len(selected),
+                "options": opts.stored(),
+            },
+        )
+    else:
+        project.set_run_status(run.id, "running", meta={"options": opts.stored()})
+    done = project.verdict_item_ids(run.id)
+    todo = [it for it in selected if it.id not in done]
+    prev: dict[str, Any] = dict(run.meta)
+    spent_before = float(prev.get("cost_usd", 0.0) or 0.0)
+
+    display = Progress(len(selected), already=len(selected) - len(todo), stream=stream, enabled=progress)
+    n_proc = min(n_proc, max(1, len(todo)))
+    out = Outcome()
+    status = "interrupted"
+    stop = "interrupted"
+    try:
+        if n_proc > 1:
+            assert provider is not None
+            out = await judge_with_processes(
+                n_proc,
+                todo,
+                project=project,
+                run=run,
+                rubric=rubric,
+                options=opts,
+                provider=provider,
+                spent_before=spent_before,
+                on_progress=display.update,
+                adapter=adapter,
+            )
+        else:
+            engine = open_engine(
+                project, run, rubric, opts, provider, adapter=adapter, variant=variant, spent_before=spent_before
+            )
+            engine.on_tick = lambda: display.update(engine.snapshot())
+            try:
+                await engine.run_items(todo)
+            finally:
+                out.add(engine.snapshot(), engine.stop_reason)
+                out.fatal = engine.fatal
+                display.update(out.counts)
+        missing = len(selected) - project.verdict_count(run.id)
+        stop = out.stop_reason or ("failures" if missing else "complete")
+        status = "complete" if stop == "complete" and out.fatal is None else "interrupted"
+    finally:
+        display.maybe_print(final=True)
+        c = out.counts
+        meta: dict[str, Any] = {
+            "cost_usd": round(spent_before + c.cost, 8),
+            "requests": int(prev.get("requests", 0) or 0) + c.requests,
+            "cache_hits": int(prev.get("cache_hits", 0) or 0) + c.cache_hits,
+            "cost_known": c.cost_known and bool(prev.get("cost_known", True)),
+        }
+        if out.stop_reason:
+            meta["stop_reason"] = out.stop_reason
+        project.set_run_status(run.id, status, meta=meta)
+    if out.fatal is not None:
+        raise out.fatal
+    return _summary(project, run, out, len(selected), len(done), stop, time.monotonic() - t0)
+
+
+def _summary(
+    project: Project, run: JudgeRun, out: Outcome, total: int, skipped: int, stop: str, elapsed: float
+) -> RunSummary:
+    c: Counts = out.counts
+    return RunSummary(
+        run=project.run(run.id),
+        total=total,
+        judged=c.done,
+        skipped=skipped,
+        statuses=dict(c.statuses),
+        errors=dict(c.errors),
+        cost_usd=c.cost,
+        cost_known=c.cost_known,
+        requests=c.requests,
+        cache_hits=c.cache_hits,
+        elapsed_s=elapsed,
+        stop_reason=stop,
+        missing=total - project.verdict_count(run.id),
+        workers=[p.done for p in out.per_process],
+        cpu_s=[p.cpu_s for p in out.per_process],
+    )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """``fn`` run to completion in a new event loop, with ``fn``'s signature (one signature, not a copy of it)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+run_judge = _blocking(arun_judge)
+run_judge.__name__ = run_judge.__qualname__ = "run_judge"
+run_judge.__doc__ = """:func:`arun_judge` run to completion in its own event loop (``asyncio.run``): the call for
+scripts, notebooks without a running loop and the CLI. Same parameters and result."""

@@ -1,0 +1,152 @@
+"""Turning an item's replies into its verdict: the label (never coerced), its confidence, its cost.
+
+One item may take several replies: ``sampling`` confidence asks ``n`` times, and an unreadable reply is sent back
+with the reason (bounded repairs). This module decides what those replies amount to; the calls themselves are made
+by :mod:`judgekit.judging.calls`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from judgekit.judging.calls import Usage
+from judgekit.judging.confidence import logprob_confidence, sampling_vote
+from judgekit.judging.items import ItemVariant
+from judgekit.judging.parse import Parsed, ReplyParser
+from judgekit.judging.providers.base import ProviderReply
+from judgekit.judging.request import RequestTemplate
+from judgekit.models import ConfidenceSource, Item, JudgeVerdict, Rubric, VerdictStatus
+
+Outcome = tuple[Parsed, ProviderReply]
+"""One sample's reading and the reply it was read from."""
+
+
+class VerdictMaker:
+    """Reads replies and builds the verdicts of one run."""
+
+    def __init__(self, rubric: Rubric, template: RequestTemplate, variant: ItemVariant | None = None) -> None:
+        self.rubric = rubric
+        self.method = template.method
+        self.samples = template.samples
+        self.parser = ReplyParser(rubric, verbalized=template.verbalized)
+        self.variant = variant
+
+    def parse(self, reply: ProviderReply) -> Parsed:
+        return self.parser.parse(reply)
+
+    def notes(self, item: Item) -> dict[str, Any]:
+        """The verdict's ``extra`` fields that come from the item's variant (probes)."""
+        extra: dict[str, Any] = {}
+        if self.variant is not None:
+            extra["variant"] = self.variant.name
+            if self.variant.note is not None:
+                extra.update(self.variant.note(item))
+        return extra
+
+    def from_cache(self, item: Item, replies: list[ProviderReply], *, repairs_allowed: bool) -> JudgeVerdict | None:
+        """The verdict of an item whose every reply is cached, or ``None`` when a reply does not parse and a repair
+        is allowed (the repair request may need a call)."""
+        usage = Usage(hits=len(replies))
+        outcomes: list[Outcome] = []
+        for reply in replies:
+            parsed = self.parser.parse(reply)
+            if parsed.status == "parse_error" and repairs_allowed:
+                return None
+            usage.raws.append(reply.text if not reply.refusal else reply.refusal)
+            outcomes.append((parsed, reply))
+        return self.from_outcomes(item, outcomes, usage)
+
+    def from_outcomes(self, item: Item, outcomes: list[Outcome], usage: Usage) -> JudgeVerdict:
+        """The verdict of ``item`` from its samples' readings."""
+        extra = self.notes(item)
+        raw = usage.raws[-1] if len(usage.raws) == 1 else "\n---\n".join(usage.raws)
+        if usage.calls + usage.hits > self.samples:
+            extra["parse_attempts"] = usage.calls + usage.hits
+        mapl = self.variant.map_label if self.variant else (lambda x: x)
+        if self.method == "sampling":
+            labels = [mapl(p.label) if p.status == "ok" and p.label else None for p, _ in outcomes]
+            label, share, tied = sampling_vote(labels)
+            extra.update({"sample_labels": labels, "samples_failed": sum(x is None for x in labels)})
+            if tied:
+                extra["sample_tie"] = True
+            if label is None:
+                first_bad = outcomes[0][0]
+                return self.verdict(
+                    item, usage, status=first_bad.status, raw=raw, extra=extra, rationale=first_bad.rationale
+                )
+            rationale = next((p.rationale for p, _ in outcomes if p.label and mapl(p.label) == label), None)
+            return self.verdict(
+                item,
+                usage,
+                status="ok",
+                label=label,
+                confidence=share,
+                source="sampling",
+                raw=raw,
+                extra=extra,
+                rationale=rationale,
+            )
+        parsed, reply = outcomes[0]
+        if parsed.status != "ok" or parsed.label is None:
+            if parsed.error and parsed.status == "parse_error":
+                extra["parse_error"] = parsed.error
+            return self.verdict(item, usage, status=parsed.status, raw=raw, extra=extra, rationale=parsed.rationale)
+        conf: float | None = None
+        source = "none"
+        if self.method == "verbalized":
+            conf, source = parsed.confidence, "verbalized"
+        elif self.method == "logprobs":
+            conf, probs = logprob_confidence(reply, parsed.label, self.rubric.scale.values)
+            if conf is not None:
+                source = "logprobs"
+                extra["label_probs"] = {mapl(k): round(v, 6) for k, v in probs.items()}
+            else:
+                extra["confidence_missing"] = "label token not found in the logprobs"
+        return self.verdict(
+            item,
+            usage,
+            status="ok",
+            label=mapl(parsed.label),
+            confidence=conf,
+            source=source,
+            raw=raw,
+            extra=extra,
+            rationale=parsed.rationale,
+        )
+
+    def api_error(self, item: Item, usage: Usage, message: str) -> JudgeVerdict:
+        """The verdict of an item the provider refused to answer (HTTP 400)."""
+        return self.verdict(item, usage, status="api_error", raw=message, extra=self.notes(item))
+
+    def verdict(
+        self,
+        item: Item,
+        usage: Usage,
+        *,
+        status: str,
+        raw: str | None,
+        extra: dict[str, Any],
+        label: str | None = None,
+        confidence: float | None = None,
+        source: str = "none",
+        rationale: str | None = None,
+    ) -> JudgeVerdict:
+        cached_only = usage.calls == 0 and usage.hits > 0
+        # validated: pydantic-core checks the fields faster than ``model_construct`` skips them (measured)
+        return JudgeVerdict(
+            item_id=item.id,
+            status=cast(VerdictStatus, status),
+            label=label,
+            confidence=confidence,
+            confidence_source=cast(ConfidenceSource, source if confidence is not None else "none"),
+            rationale=rationale,
+            raw_reply=raw,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=(usage.cost if usage.cost_known else None) if not cached_only else 0.0,
+            latency_s=round(usage.latency, 6),
+            cache_hit=cached_only,
+            created_at=datetime.now(UTC),
+            extra=extra,
+        )
