@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,21 +21,57 @@ from ._weights import agreement_weights
 __all__ = ["alpha_with_judge", "human_ceiling", "mcnemar", "paired_bootstrap_difference"]
 
 
-def mcnemar(correct_a: Any, correct_b: Any, *, exact: bool | None = None) -> StatResult:
+def mcnemar(
+    correct_a: Any,
+    correct_b: Any,
+    *,
+    method: Literal["exact", "chi2"] = "exact",
+    correction: bool = True,
+    exact: bool | None = None,
+) -> StatResult:
     """McNemar's test (1947) that two judges have the same accuracy on the same items.
 
-    Only discordant items matter: ``b`` = A right & B wrong, ``c`` = A wrong & B right. Exact binomial test
-    when ``b + c < 25`` (``exact=None``) or ``exact=True``; otherwise chi-square with continuity correction
-    (statsmodels ``mcnemar``). ``value`` is the p-value; ``details["accuracy_difference"]`` = acc_A - acc_B.
+    Why: two judges graded on the same items are paired; only the items where exactly one of them is right
+    (discordant pairs) carry information about which is better.
+
+    With ``b`` = A right & B wrong and ``c`` = A wrong & B right, under H0 ``b ~ Binomial(b + c, 1/2)``:
+
+    * ``method="exact"`` (default, as statsmodels ``mcnemar(exact=True)``): the two-sided exact binomial
+      p-value ``min(1, 2 · P(X ≤ min(b, c)))``, ``X ~ Bin(b + c, 1/2)``; the p-value papers publish;
+    * ``method="chi2"``: the large-sample approximation ``(|b - c| - 1)² / (b + c)`` on 1 degree of freedom
+      (Edwards' 1948 continuity correction; ``correction=False`` drops the ``- 1``).
+
+    ``value`` is the p-value; ``details`` say which test was used (``method``, ``test``), and give the
+    statistic, ``b``, ``c`` and ``accuracy_difference`` = acc_A - acc_B.
+
+    Parameters
+    ----------
+    correct_a, correct_b
+        0/1 (or bool) per item: was judge A / B right. Items missing either are dropped.
+    method
+        ``"exact"`` or ``"chi2"``.
+    correction
+        Continuity correction for ``"chi2"``.
+    exact
+        Legacy spelling: ``True`` = ``"exact"``, ``False`` = ``"chi2"``.
 
     Examples
     --------
+    b = 6, c = 0 (A right on 6 items where B is wrong, never the reverse): exact p = 2 · 0.5⁶ = 0.03125.
+
     >>> r = mcnemar([1] * 10 + [0] * 2, [1] * 4 + [0] * 8)
-    >>> round(r.value, 4)
-    0.0312
+    >>> round(r.value, 5), r.details["method"]
+    (0.03125, 'exact')
     """
     from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
+    if exact is not None:
+        legacy = "exact" if exact else "chi2"
+        if method != "exact" and method != legacy:
+            raise ValueError(f"mcnemar: exact={exact} contradicts method={method!r}; pass only method=.")
+        method = legacy
+    if method not in ("exact", "chi2"):
+        raise ValueError(f"mcnemar: method must be 'exact' or 'chi2'; got {method!r}.")
     a = np.asarray(correct_a, dtype=float)
     b = np.asarray(correct_b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
@@ -50,14 +86,20 @@ def mcnemar(correct_a: Any, correct_b: Any, *, exact: bool | None = None) -> Sta
             [np.sum((a == 0) & (b == 1)), np.sum((a == 0) & (b == 0))],
         ]
     )
-    disc = int(table[0, 1] + table[1, 0])
-    use_exact = disc < 25 if exact is None else exact
-    res = sm_mcnemar(table, exact=use_exact, correction=True)
+    use_exact = method == "exact"
+    res = sm_mcnemar(table, exact=use_exact, correction=correction)
+    test = (
+        "exact binomial, two-sided"
+        if use_exact
+        else f"chi-square, 1 df{', continuity-corrected' if correction else ''} (large-sample approximation)"
+    )
     return make_result(
         "mcnemar",
         float(res.pvalue),
         int(a.size),
         None,
+        method=method,
+        test=test,
         statistic=float(res.statistic),
         exact=use_exact,
         a_right_b_wrong=int(table[0, 1]),

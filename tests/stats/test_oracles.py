@@ -111,3 +111,9 @@ def test_mcnemar_vs_statsmodels():
     t = [[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]]
     for exact in (True, False):
         assert js.mcnemar(a, b, exact=exact).value == pytest.approx(mcnemar(t, exact=exact).pvalue)
+    assert js.mcnemar(a, b).value == pytest.approx(mcnemar(t, exact=True).pvalue)
+    chi = js.mcnemar(a, b, method="chi2")
+    assert chi.value == pytest.approx(mcnemar(t, exact=False, correction=True).pvalue)
+    assert chi.details["method"] == "chi2" and "continuity" in chi.details["test"]
+    raw = js.mcnemar(a, b, method="chi2", correction=False)
+    assert raw.value == pytest.approx(mcnemar(t, exact=False, correction=False).pvalue)
