@@ -9,10 +9,12 @@ BIN := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	@# test oracle for judgekit.stats (Gwet's R irrCAC, ported); it pins scipy==1.12 and pandas<3, so no deps
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps 'irrcac==0.4.4'
 	touch $@
 
 demo: setup

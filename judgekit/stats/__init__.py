@@ -20,6 +20,7 @@ from ._calibration import (
 )
 from ._classification import ConfusionMatrix, binary_rates, classification_report, confusion_matrix
 from ._compare import alpha_with_judge, human_ceiling, mcnemar, paired_bootstrap_difference
+from ._conger import conger_kappa
 from ._correlation import kendall, spearman
 from ._gwet import gwet_ac
 from ._harmful import HarmfulConfidenceResult, harmful_confidence
@@ -64,6 +65,7 @@ __all__ = [
     "cohen_kappa",
     "coincidence_matrix",
     "confusion_matrix",
+    "conger_kappa",
     "expected_calibration_error",
     "fleiss_kappa",
     "fleiss_kappa_from_counts",

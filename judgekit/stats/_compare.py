@@ -66,7 +66,7 @@ def mcnemar(
     from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
     if exact is not None:
-        legacy = "exact" if exact else "chi2"
+        legacy: Literal["exact", "chi2"] = "exact" if exact else "chi2"
         if method != "exact" and method != legacy:
             raise ValueError(f"mcnemar: exact={exact} contradicts method={method!r}; pass only method=.")
         method = legacy

@@ -14,6 +14,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._asymptotic import (
+    FCE_1969,
+    FNL_1979,
+    GWET_2014,
+    cohen_variance,
+    fleiss_h0_variance,
+    linearized_variance,
+    sqrt_or_nan,
+    z_test,
+)
 from ._bootstrap import SeedLike
 from ._multirater import finish, gwet_parts, pa_and_pi
 from ._patterns import Patterns, _unique_rows, count_patterns, pair_patterns, pair_table
@@ -156,6 +166,10 @@ def cohen_kappa(
     k = coded.n_levels
     wmat = agreement_weights(weights, k)
     stat = _pair_stat(pat.rows, k, wmat, "cohen")
+    table = np.zeros((k, k))
+    np.add.at(table, (pat.rows[:, 0], pat.rows[:, 1]), pat.freq)
+    var, var0 = cohen_variance(table, wmat)
+    z, p = z_test(float(stat(pat.freq[None, :])[0]) if pat.freq.size else float("nan"), sqrt_or_nan(var0))
     return finish(
         "cohen_kappa",
         stat,
@@ -167,9 +181,13 @@ def cohen_kappa(
         ci_method=ci_method,
         cluster=cl,
         level=level,
+        se=lambda _v: (sqrt_or_nan(var), FCE_1969, None),
         weights=weights if isinstance(weights, str) or weights is None else "custom",
         levels=list(coded.levels),
         n_dropped=coded.n_items - pat.n_items,
+        se0=sqrt_or_nan(var0),
+        z=z,
+        p_value=p,
     )
 
 
@@ -255,6 +273,25 @@ def _multi(
     parts = gwet_parts(pat.rows, wmat)
     wsum = float(wmat.sum())
 
+    def se(value: float) -> tuple[float, str, float | None]:
+        _, pi_b = pa_and_pi(parts, pat.freq[None, :])
+        pi = pi_b[0]
+        pe_item: NDArray[np.float64] | None
+        if chance == "none":
+            pe, pe_item = 0.0, None
+        elif chance == "fleiss":
+            pe = float(pi @ wmat @ pi)
+            pe_item = parts["share"] @ ((wmat @ pi + wmat.T @ pi) / 2.0)
+        elif chance == "gwet":
+            c = wsum / (k * (k - 1)) if k > 1 else float("nan")
+            pe = c * float(np.sum(pi * (1.0 - pi)))
+            pe_item = c * (parts["share"] @ (1.0 - pi))
+        else:
+            pe, pe_item = wsum / k**2, None
+        var = linearized_variance(pat.freq, parts["one"], parts["pa_item"], parts["two"], pe, pe_item, value)
+        n_rated = float(pat.freq @ parts["one"])
+        return sqrt_or_nan(var), GWET_2014, n_rated - 1.0
+
     def stat(w: NDArray[np.float64]) -> NDArray[np.float64]:
         pa, pi = pa_and_pi(parts, w)
         if chance == "none":
@@ -278,6 +315,7 @@ def _multi(
         ci_method=ci_method,
         cluster=cluster,
         level=level,
+        se=se,
         levels=lv,
         n_raters=n_raters,
         weights=weights if isinstance(weights, str) or weights is None else "custom",
@@ -296,6 +334,19 @@ def _multi(
             mean_dis = (pat.freq @ dis) / (pat.freq @ two.astype(np.float64))
             pj = pi[0]
             per_cat = 1.0 - mean_dis / (pj * (1.0 - pj))
+        r_items = pat.rows.sum(axis=1)
+        rated = r_items > 0
+        same_m = rated.any() and np.unique(r_items[rated]).size == 1 and int(r_items[rated][0]) >= 2
+        if same_m and weights is None:
+            var0 = fleiss_h0_variance(pi[0], int(pat.freq[rated].sum()), int(r_items[rated][0]))
+            se0 = sqrt_or_nan(var0)
+            z, p = z_test(res.value, se0)
+            extra.update(se0=se0, z=z, p_value=p, se0_method=FNL_1979)
+        else:
+            extra.update(
+                se0=float("nan"),
+                se0_method=f"{FNL_1979}: needs unweighted kappa and the same number of raters on every item",
+            )
         extra.update(
             expected_agreement=pe,
             category_proportions=dict(zip(map(str, lv), pj.tolist(), strict=True)),

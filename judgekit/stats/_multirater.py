@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._asymptotic import asymptotic_interval
 from ._bootstrap import SeedLike, maybe_interval
 from ._patterns import Patterns, count_patterns
-from ._result import StatResult, make_result
-from ._validate import Coded, code_ratings
+from ._result import Interval, StatResult, make_result
+from ._validate import Coded, check_level, code_ratings
 from ._warnings import warn_undefined
 
 WeightedStat = Callable[[NDArray[np.float64]], NDArray[np.float64]]
@@ -38,17 +39,37 @@ def finish(
     ci_method: str,
     cluster: Any,
     level: float,
+    se: Callable[[float], tuple[float, str, float | None]] | None = None,
     **details: Any,
 ) -> StatResult:
-    """Point estimate from pattern frequencies; nan + warning if undefined; optional bootstrap interval."""
+    """Point estimate from pattern frequencies; nan + warning if undefined; optional interval.
+
+    ``se(value) -> (standard error, its method, t degrees of freedom or None for normal)`` gives the
+    large-sample standard error; ``ci_method="asymptotic"`` turns it into the interval instead of a bootstrap.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         value = float(stat_w(pat.freq[None, :])[0]) if pat.freq.size else float("nan")
     if not np.isfinite(value):
         value = warn_undefined(name, undefined_reason)
         ci = False
-    with np.errstate(divide="ignore", invalid="ignore"):
-        interval, extra = maybe_interval(stat_w, pat, value, ci, n_boot, seed, ci_method, cluster, level)
-    return make_result(name, value, pat.n_items, interval, **details, **extra)
+    if ci_method == "asymptotic" and se is None:
+        raise ValueError(f"{name} has no large-sample standard error here; use ci_method='percentile' or 'bca'.")
+    se_value: float | None = None
+    if se is not None and np.isfinite(value):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se_value, se_method, df = se(value)
+        details["se_method"] = se_method
+        if df is not None:
+            details["se_df"] = df
+    if ci and ci_method == "asymptotic":
+        check_level(level)
+        assert se_value is not None
+        interval: Interval | None = asymptotic_interval(value, se_value, level, details.get("se_df"))
+        extra: dict[str, float] = {}
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            interval, extra = maybe_interval(stat_w, pat, value, ci, n_boot, seed, ci_method, cluster, level)
+    return make_result(name, value, pat.n_items, interval, std_error=se_value, **details, **extra)
 
 
 def gwet_parts(counts: NDArray[np.int64], wmat: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:

@@ -31,7 +31,10 @@ def to_plain(obj: Any) -> Any:
 
 
 class Interval(BaseModel):
-    """A confidence interval ``[low, high]`` at confidence ``level`` obtained by ``method``."""
+    """A confidence interval ``[low, high]`` at confidence ``level`` obtained by ``method``: ``"percentile"`` or
+    ``"bca"`` (bootstrap, with ``n_boot`` resamples of which ``n_valid`` were defined) or ``"asymptotic"``
+    (``value ± quantile · se`` from a large-sample standard error; the result's ``details["se_method"]`` names
+    the formula)."""
 
     model_config = _CONFIG
 
@@ -56,7 +59,9 @@ class StatResult(BaseModel):
     """The value of one statistic, on how many items, with an optional interval and free-form details.
 
     ``value`` is ``nan`` when the statistic is undefined (see :class:`UndefinedStatisticWarning`).
-    Serialise with ``result.model_dump_json()``; NaN is written as the JSON constant ``NaN``.
+    ``se`` is the large-sample standard error where the statistic has one (its formula in
+    ``details["se_method"]``), else None. Serialise with ``result.model_dump_json()``; NaN is written as the
+    JSON constant ``NaN``.
     """
 
     model_config = _CONFIG
@@ -66,6 +71,7 @@ class StatResult(BaseModel):
     n_items: int
     interval: Interval | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    se: float | None = None
 
     def __float__(self) -> float:
         return float(self.value)
@@ -76,6 +82,21 @@ class StatResult(BaseModel):
         return not math.isnan(self.value)
 
 
-def make_result(name: str, value: float, n_items: int, interval: Interval | None = None, **details: Any) -> StatResult:
+def make_result(
+    name: str,
+    value: float,
+    n_items: int,
+    interval: Interval | None = None,
+    *,
+    std_error: float | None = None,
+    **details: Any,
+) -> StatResult:
     """Build a :class:`StatResult`, converting numpy objects in ``details`` to plain Python."""
-    return StatResult(name=name, value=float(value), n_items=int(n_items), interval=interval, details=to_plain(details))
+    return StatResult(
+        name=name,
+        value=float(value),
+        n_items=int(n_items),
+        interval=interval,
+        details=to_plain(details),
+        se=None if std_error is None else float(std_error),
+    )

@@ -60,6 +60,8 @@ def check(case):
             (js.fleiss_kappa(data).details["expected_agreement"], exp["fleiss_pe"]),
             (js.krippendorff_alpha(data).value, exp["krippendorff_alpha"]),
             (js.brennan_prediger(data).value, exp["brennan_prediger"]),
+            # R irrCAC's 0.76282, not the 0.76207 noted for the Python port (see se_cases.json, gwet_se_raw4raters)
+            (js.conger_kappa(data).value, exp["conger_kappa"]),
         ]
     if cid == "gwet_ac2_raw4raters_quadratic":
         return [(js.gwet_ac(data, weights="quadratic").value, exp)]

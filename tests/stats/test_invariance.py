@@ -45,6 +45,7 @@ REGISTRY = {
     "cohen_kappa": ("pair", {"weights": "quadratic"}, True),
     "scott_pi": ("pair", {}, True),
     "fleiss_kappa": ("ratings", {}, True),
+    "conger_kappa": ("ratings", {"weights": "quadratic"}, True),
     "brennan_prediger": ("ratings", {}, True),
     "gwet_ac": ("ratings", {"weights": "linear"}, True),
     "krippendorff_alpha": ("ratings", {"level": "ordinal"}, True),

@@ -117,3 +117,37 @@ def test_mcnemar_vs_statsmodels():
     assert chi.details["method"] == "chi2" and "continuity" in chi.details["test"]
     raw = js.mcnemar(a, b, method="chi2", correction=False)
     assert raw.value == pytest.approx(mcnemar(t, exact=False, correction=False).pvalue)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_alpha_with_a_user_distance_vs_krippendorff_package(seed):
+    """A user-supplied metric: the krippendorff package takes it as a callable level_of_measurement."""
+    x = _random_ratings(seed)
+
+    def bounded(a, b):  # a saturating difference: 1 - exp(-|a - b|), squared
+        return (1.0 - np.exp(-np.abs(a - b))) ** 2
+
+    def theirs_metric(v1, v2, i1, i2, n_v, dtype=np.float64):
+        return bounded(v1, v2).astype(dtype)
+
+    ours = js.krippendorff_alpha(x, distance=bounded)
+    theirs = krippendorff.alpha(reliability_data=x.T, level_of_measurement=theirs_metric)
+    assert ours.value == pytest.approx(theirs, abs=1e-12)
+    assert ours.details["measurement_level"] == "custom"
+    # the interval metric written as a distance is interval alpha; a per-pair (non-vectorised) function works too
+    sq = js.krippendorff_alpha(x, distance=lambda a, b: float((a - b) ** 2) if a != b else 0.0).value
+    assert sq == pytest.approx(js.krippendorff_alpha(x, level="interval").value, abs=1e-12)
+
+
+def test_alpha_distance_on_string_labels_and_bad_distances():
+    h = [["low", "mid"], ["mid", "mid"], ["high", "low"], ["high", "high"], ["low", "low"]]
+    rank = {"low": 0, "mid": 1, "high": 2}
+    r = js.krippendorff_alpha(h, distance=lambda a, b: (rank[a] - rank[b]) ** 2, levels=["low", "mid", "high"])
+    num = js.krippendorff_alpha([[rank[a] for a in row] for row in h], level="interval")
+    assert r.value == pytest.approx(num.value, abs=1e-12)
+    with pytest.raises(ValueError, match="itself must be 0"):
+        js.krippendorff_alpha(h, distance=lambda a, b: 1.0)
+    with pytest.raises(ValueError, match="symmetric"):
+        js.krippendorff_alpha(h, distance=lambda a, b: float(rank[a] > rank[b]), levels=["low", "mid", "high"])
+    with pytest.raises(ValueError, match="not both"):
+        js.krippendorff_alpha(h, level="ordinal", distance=lambda a, b: 0.0)
