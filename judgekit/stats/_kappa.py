@@ -169,7 +169,9 @@ def cohen_kappa(
     table = np.zeros((k, k))
     np.add.at(table, (pat.rows[:, 0], pat.rows[:, 1]), pat.freq)
     var, var0 = cohen_variance(table, wmat)
-    z, p = z_test(float(stat(pat.freq[None, :])[0]) if pat.freq.size else float("nan"), sqrt_or_nan(var0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        point = float(stat(pat.freq[None, :])[0]) if pat.freq.size else float("nan")
+    z, p = z_test(point, sqrt_or_nan(var0))
     return finish(
         "cohen_kappa",
         stat,
