@@ -59,9 +59,24 @@ def test_annotators_add_list_assign(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_label_command_finds_app_and_builds_command(tmp_path: Path) -> None:
     app = app_path()
     assert app.name == "app.py" and app.parent.name == "labeling_app"
-    cmd = streamlit_command(app, 8765, "127.0.0.1", True)
+    cmd = streamlit_command(app, 8765, "127.0.0.1")
     assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and "8765" in cmd
     assert main(["label", "--db", str(tmp_path / "missing.db")]) == 2
+    # never Streamlit's interactive mode: its first-run e-mail prompt killed 'judgekit label' without a terminal
+    assert cmd[cmd.index("--server.headless") + 1] == "true"
+
+
+def test_label_refuses_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    db = str(tmp_path / "p.db")
+    assert main(["init", "--db", db]) == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["label", "--db", db, "--port", str(port)]) == 2
+    assert f"--port {port}" in capsys.readouterr().err
 
 
 def test_importing_judgekit_does_not_import_streamlit() -> None:
