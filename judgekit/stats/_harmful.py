@@ -62,8 +62,8 @@ def harmful_confidence(
     confidence slips through. ``rate = #(wrong ∧ confidence ≥ t) / n`` over items with a known confidence.
 
     Reported per risk tier and per segment; ``risk_weighted_rate = sum_i w(risk_i) [harmful_i] / sum_i
-    w(risk_i)`` (default weights low 1, medium 2, high 4; an item without a risk tier weighs 1), and ``worst``:
-    the harmful items sorted by risk weight (highest first), then confidence (highest first).
+    w(risk_i)`` (default weights low 1, medium 2, high 4), and ``worst``: the harmful items sorted by risk
+    weight (highest first), then confidence (highest first).
 
     If ``confidence`` is None or all-missing the result has ``available=False`` and a ``reason``: no values
     are invented.
@@ -105,12 +105,10 @@ def harmful_confidence(
     rk = None
     if risk is not None:
         rk = np.asarray(risk, dtype=object)[idx]
-        unset = pd.isna(pd.Series(rk, dtype=object)).to_numpy()
-        bad = {v for v, u in zip(rk.tolist(), unset, strict=True) if not u and v not in weights_map}
+        bad = {v for v in rk.tolist() if v not in weights_map}
         if bad:
             raise ValueError(f"Risk tier(s) {sorted(map(str, bad))} have no weight in risk_weights {weights_map}.")
-        # an item without a risk tier (None/NaN) weighs 1, as "low" does by default; per_risk lists it as (missing)
-        rw = np.array([1.0 if u else weights_map[v] for v, u in zip(rk.tolist(), unset, strict=True)], dtype=np.float64)
+        rw = np.array([weights_map[v] for v in rk.tolist()], dtype=np.float64)
         per_risk = _group_rates(rk, harmful)
         rw_rate = float(np.sum(rw * harmful) / np.sum(rw))
     per_segment = {} if segment is None else _group_rates(np.asarray(segment, dtype=object)[idx], harmful)

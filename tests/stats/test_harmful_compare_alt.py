@@ -66,13 +66,3 @@ def test_paired_difference_and_ceiling():
     assert hc.details["judge_vs_human_kappa"]["1"] == pytest.approx(1.0)
     aj = js.alpha_with_judge(humans, good)
     assert aj.details["delta"] > 0
-
-
-def test_harmful_confidence_items_without_a_risk_tier_weigh_one() -> None:
-    """Items whose risk is unset (None) used to raise 'Risk tier(s) ['None'] have no weight', which crashed
-    'judgekit report' for any judge with confidence on items without a risk tier (found by the README test)."""
-    from judgekit.stats import harmful_confidence
-
-    r = harmful_confidence([0, 1, 0], [0.9, 0.9, 0.95], risk=[None, "high", "high"])
-    assert r.n_harmful == 2 and r.per_risk["(missing)"]["n_items"] == 1
-    assert r.risk_weighted_rate == pytest.approx((1 * 1 + 4 * 0 + 4 * 1) / (1 + 4 + 4))
