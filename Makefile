@@ -1,11 +1,11 @@
 # Two commands for a fresh Debian machine with Python 3.11:
 #   make demo   sets up .venv and runs judgekit on the bundled PandaLM data
-#   make test   sets up .venv (and Debian chromium for the browser tests) and runs every quality gate
+#   make test   sets up .venv (and Debian chromium and postgresql for the tests) and runs every quality gate
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck pytest bench chromium clean
+.PHONY: setup demo test lint typecheck pytest bench chromium postgresql clean
 
 setup: $(VENV)/.installed
 
@@ -23,6 +23,9 @@ demo: setup
 chromium:
 	@scripts/ensure-chromium
 
+postgresql:
+	@scripts/ensure-postgresql
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,7 +33,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy judgekit
 
-pytest: setup chromium
+pytest: setup chromium postgresql
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -77,5 +77,32 @@ class StorageError(JudgekitError):
     """The project database is unusable (wrong file, newer schema than this judgekit knows)."""
 
 
+class NotAProjectError(StorageError):
+    """``--db`` names a database that is not a judgekit project (another application's); it is left untouched."""
+
+
+class DatabaseBusyError(StorageError):
+    """A writer waited ``waited_s`` seconds for another writer to finish and gave up; nothing was written.
+
+    The labeling app catches it, keeps the annotator's pending label and retries it; the CLI prints the message.
+    """
+
+    def __init__(self, message: str, *, waited_s: float = 0.0) -> None:
+        self.waited_s = waited_s
+        super().__init__(message)
+
+
+class DiskFullError(StorageError):
+    """The disk holding the project database is full; nothing of the failed write was kept."""
+
+
+class ReadOnlyProjectError(StorageError):
+    """The project database can be read but not written (file or folder permissions, read-only credentials)."""
+
+
+class ConstraintViolation(StorageError):
+    """The database refused a write that breaks one of its rules (append-only labels, unique keys, references)."""
+
+
 class JudgekitDeprecationWarning(DeprecationWarning):
     """Raised as an error in judgekit's own tests so deprecated paths are not used by accident."""

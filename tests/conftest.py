@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.pg_server import SKIP_ENV, PostgresServer
 
 _real_connect = socket.socket.connect
 
@@ -37,3 +41,41 @@ def _no_network_no_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ):
         monkeypatch.delenv(var, raising=False)
     yield
+
+
+BACKENDS = ("sqlite", "postgresql")
+"""Every storage engine a project can live in; tests of storage, import/export, labeling and the app run on each."""
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole session (started on first use, removed at the end)."""
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"{SKIP_ENV}=1: PostgreSQL tests skipped")
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage engine under test: ``sqlite`` or ``postgresql``."""
+    return str(request.param)
+
+
+@pytest.fixture
+def new_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[], str]:
+    """Makes new, empty project locations on the engine under test: file paths in ``tmp_path``, or schemas of
+    their own on the session's PostgreSQL server."""
+    if backend == "sqlite":
+        counter = iter(range(1_000_000))
+        return lambda: str(tmp_path / f"project{next(counter) or ''}.db")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.fresh_url
+
+
+@pytest.fixture
+def db_url(new_db_url: Callable[[], str]) -> str:
+    """A new, empty project location on the engine under test. Pass it wherever ``--db`` or a ``Project`` path
+    goes."""
+    return new_db_url()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from judgekit.cli.common import db_option, echo, open_project
@@ -12,7 +10,7 @@ from judgekit.storage import applied_migrations
 
 @click.command("init")
 @db_option
-def command(db: Path | None) -> None:
+def command(db: str | None) -> None:
     """Create a project database (or bring an existing one up to the current schema).
 
     \b
@@ -20,8 +18,6 @@ def command(db: Path | None) -> None:
       judgekit init --db myproject.db
     """
     with open_project(db, create=True) as project:
-        steps = applied_migrations(project.conn)
-        echo(
-            f"project database {project.path} ready (schema migration {steps[-1][0]}: {steps[-1][1]}, "
-            f"journal {project.journal_mode()})"
-        )
+        steps = applied_migrations(project.db)
+        engine = f"journal {project.journal_mode()}" if project.dialect == "sqlite" else "PostgreSQL"
+        echo(f"project database {project.location} ready (schema migration {steps[-1][0]}: {steps[-1][1]}, {engine})")

@@ -18,6 +18,7 @@ import click
 
 from judgekit.cli.common import db_option, echo, open_project
 from judgekit.errors import UserError
+from judgekit.labeling import list_annotators
 from judgekit.models import parse_key
 
 
@@ -120,10 +121,10 @@ def command(db: Path | None, port: int, address: str, rubric: str | None, headle
       judgekit label --db judgekit.db --rubric helpfulness-pass-fail --port 8501
     """
     with open_project(db, create=False) as project:
-        path = project.path.resolve()
+        path = project.url
         if rubric:
             project.rubric(*parse_key(rubric, "rubric"))
-        if project.conn.execute("SELECT COUNT(*) FROM annotators").fetchone()[0] == 0:
+        if not list_annotators(project):
             echo(
                 "No annotators yet: nobody can sign in. Add one with 'judgekit annotators add NAME --admin'.", err=True
             )
@@ -133,7 +134,7 @@ def command(db: Path | None, port: int, address: str, rubric: str | None, headle
     check_port_free(address, port)
     cmd = streamlit_command(app_path(), port, address)
     url = f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
-    echo(f"Labeling app for {path} on {url} (Ctrl+C to stop)")
+    echo(f"Labeling app for {project.location} on {url} (Ctrl+C to stop)")
     # stdin is not the terminal's: Streamlit can never stop at a prompt, whatever its configuration says
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
     # SIGTERM / SIGHUP (a service manager, a closed terminal, a test) stop Streamlit too instead of orphaning it

@@ -14,15 +14,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def db_option(f: F) -> F:
-    """``--db PATH`` (env ``JUDGEKIT_DB``, default ``./judgekit.db``)."""
+    """``--db PATH|URL`` (env ``JUDGEKIT_DB``, default ``./judgekit.db``): a SQLite file or a PostgreSQL URL."""
     return click.option(
         "--db",
         "db",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=str,
+        metavar="PATH|URL",
         envvar="JUDGEKIT_DB",
         default=None,
         show_envvar=True,
-        help="Project database file (default ./judgekit.db).",
+        help="Project database: a SQLite file (default ./judgekit.db) or postgresql://user@host/dbname[?schema=NAME].",
     )(f)
 
 
@@ -37,9 +38,14 @@ def format_option(f: F) -> F:
     )(f)
 
 
-def open_project(db: Path | None, *, create: bool = False) -> Project:
-    """Open the project database; without ``create`` a missing file is a usage error."""
-    return Project(db, create=create)
+def open_project(db: str | Path | None, *, create: bool = False) -> Project:
+    """Open the project database; without ``create`` a missing file is a usage error. A writer that has to wait
+    for another one (an import, a judge run) says so on stderr once."""
+    return Project(db, create=create, on_lock_wait=_say_waiting)
+
+
+def _say_waiting(waited: float) -> None:
+    click.echo("judgekit: waiting for another process writing to the project (an import or a judge run)...", err=True)
 
 
 def echo(message: str = "", *, err: bool = False) -> None:

@@ -7,14 +7,13 @@ no-op: identical items and verdicts are skipped, and every label row carries a c
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judgekit.errors import InputError, UserError
+from judgekit.errors import UserError
 from judgekit.io.rows import (
     Row,
     bool_field,
@@ -34,7 +33,6 @@ from judgekit.models import (
     JudgeVerdict,
     Provenance,
     Rubric,
-    canonical_json,
 )
 from judgekit.storage import Project
 
@@ -228,28 +226,8 @@ def import_labels(
     for row, lab in parsed:
         if lab.item_id not in known:
             raise row.error(f"label for unknown item {lab.item_id!r}: import the items first", field="item_id")
-    added = unchanged = 0
-    with project.transaction():
-        for row, lab in parsed:
-            key = _label_import_key(lab)
-            before = project.conn.total_changes
-            try:
-                project.add_label(lab, request_id=key)
-            except UserError as exc:
-                raise InputError(str(exc), path=row.path, line=row.line) from None
-            if project.conn.total_changes > before:
-                added += 1
-            else:
-                unchanged += 1
-    return ImportResult("labels", len(parsed), added, unchanged)
-
-
-def _label_import_key(lab: HumanLabel) -> str:
-    """The idempotency key of an imported label: a hash of its content without the revision (assigned on
-    storing). A blind label's key leaves the provenance out, so labels imported before provenance existed keep
-    their keys and a re-import still adds nothing."""
-    exclude = {"revision"} | ({"provenance"} if lab.provenance == "blind" else set())
-    return "import:" + hashlib.sha256(canonical_json(lab.model_dump(mode="json", exclude=exclude)).encode()).hexdigest()
+    counts = project.add_labels([lab for _, lab in parsed])
+    return ImportResult("labels", len(parsed), counts.added, counts.unchanged)
 
 
 def import_labels_file(

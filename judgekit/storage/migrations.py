@@ -1,27 +1,47 @@
-"""Ordered, named schema migrations of the project database.
+"""Ordered, named schema migrations of the project database, for SQLite and PostgreSQL.
 
 Why: a project database outlives the judgekit version that created it. Every schema change is a new entry at the
 end of :data:`MIGRATIONS` (never edit a released one); :func:`migrate` applies the missing ones in order, each in
-its own transaction, and records it in ``schema_migrations``. A database that has migrations this judgekit does
-not know was written by a newer judgekit and is refused rather than misread.
+its own write transaction, and records it in ``schema_migrations``. A database that has migrations this judgekit
+does not know was written by a newer judgekit and is refused rather than misread; a database holding tables but no
+``schema_migrations`` belongs to another application and is left untouched.
+
+One schema, two engines: a migration's ``sql`` is portable DDL, written once. Types are those both engines know
+(``TEXT``, ``INTEGER``, ``BIGINT``, ``REAL``); for PostgreSQL, :func:`pg_ddl` turns ``REAL`` into ``DOUBLE
+PRECISION`` (SQLite's REAL is 8 bytes; PostgreSQL's is 4), ``INTEGER PRIMARY KEY AUTOINCREMENT`` into an identity
+column and drops ``WITHOUT ROWID``. What cannot be portable (trigger bodies) goes into the ``sqlite`` and
+``postgresql`` parts, which must do the same thing.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from judgekit.errors import StorageError
+from judgekit.errors import NotAProjectError, StorageError
+from judgekit.storage.database import Database
 
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: a sequential id, a descriptive name and the SQL that performs it."""
+    """One schema step: a sequential id, a descriptive name, portable SQL and the engine-specific parts."""
 
     id: int
     name: str
     sql: str
+    sqlite: str = ""
+    """Statements only SQLite runs (after ``sql``): trigger bodies in SQLite's syntax."""
+    postgresql: str = ""
+    """Statements only PostgreSQL runs (after ``sql``), run as one script: PL/pgSQL functions and triggers."""
+
+    def scripts(self, dialect: str) -> list[str]:
+        """The statements this migration runs on ``dialect``, in order."""
+        if dialect == "postgresql":
+            out = [pg_ddl(s) for s in _split_sql(self.sql)]
+            return out + ([self.postgresql.strip()] if self.postgresql.strip() else [])
+        return _split_sql(self.sql) + _split_sql(self.sqlite)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -76,11 +96,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX labels_by_rubric ON labels(rubric_id, rubric_version, item_id);
         CREATE INDEX labels_by_annotator ON labels(annotator, rubric_id, rubric_version);
-        -- Labels are append-only: a revision is a new row, history is never rewritten.
-        CREATE TRIGGER labels_no_update BEFORE UPDATE ON labels
-            BEGIN SELECT RAISE(ABORT, 'labels are append-only: add a new revision instead'); END;
-        CREATE TRIGGER labels_no_delete BEFORE DELETE ON labels
-            BEGIN SELECT RAISE(ABORT, 'labels are append-only and never deleted'); END;
         CREATE TABLE judge_configs (
             fingerprint TEXT PRIMARY KEY,
             body_json TEXT NOT NULL
@@ -118,6 +133,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             CHECK ((status = 'ok') = (label IS NOT NULL))
         );
         CREATE INDEX verdicts_by_item ON verdicts(item_id);
+    """,
+        # Labels are append-only: a revision is a new row, history is never rewritten.
+        sqlite="""
+        CREATE TRIGGER labels_no_update BEFORE UPDATE ON labels
+            BEGIN SELECT RAISE(ABORT, 'labels are append-only: add a new revision instead'); END;
+        CREATE TRIGGER labels_no_delete BEFORE DELETE ON labels
+            BEGIN SELECT RAISE(ABORT, 'labels are append-only and never deleted'); END;
+    """,
+        postgresql="""
+        CREATE FUNCTION judgekit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+        END $$;
+        CREATE TRIGGER labels_no_update BEFORE UPDATE ON labels FOR EACH ROW
+            EXECUTE FUNCTION judgekit_refuse_change('labels are append-only: add a new revision instead');
+        CREATE TRIGGER labels_no_delete BEFORE DELETE ON labels FOR EACH ROW
+            EXECUTE FUNCTION judgekit_refuse_change('labels are append-only and never deleted');
+        CREATE TRIGGER labels_no_truncate BEFORE TRUNCATE ON labels FOR EACH STATEMENT
+            EXECUTE FUNCTION judgekit_refuse_change('labels are append-only and never deleted');
     """,
     ),
     Migration(
@@ -190,11 +224,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX label_claims_by_annotator ON label_claims(annotator, rubric_id, rubric_version);
         ALTER TABLE skips ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE skips ADD COLUMN note TEXT;
+    """,
+        sqlite="""
         CREATE TRIGGER label_queue_count AFTER INSERT ON labels WHEN NEW.revision = 1
         BEGIN
             UPDATE label_queue SET n_labelled = n_labelled + 1
             WHERE rubric_id = NEW.rubric_id AND rubric_version = NEW.rubric_version AND item_id = NEW.item_id;
         END;
+    """,
+        postgresql="""
+        CREATE FUNCTION judgekit_label_queue_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE label_queue SET n_labelled = n_labelled + 1
+            WHERE rubric_id = NEW.rubric_id AND rubric_version = NEW.rubric_version AND item_id = NEW.item_id;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER label_queue_count AFTER INSERT ON labels FOR EACH ROW WHEN (NEW.revision = 1)
+            EXECUTE FUNCTION judgekit_label_queue_count();
     """,
     ),
     Migration(
@@ -226,10 +272,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             FOREIGN KEY (split_name, split_version) REFERENCES splits(name, version)
         );
         CREATE INDEX split_items_by_part ON split_items(split_name, split_version, part);
-        CREATE TRIGGER split_items_no_update BEFORE UPDATE ON split_items
-            BEGIN SELECT RAISE(ABORT, 'split membership is immutable: create a new split version'); END;
-        CREATE TRIGGER split_items_no_delete BEFORE DELETE ON split_items
-            BEGIN SELECT RAISE(ABORT, 'split membership is immutable: create a new split version'); END;
         -- Every evaluation of a judge on a locked test split: each look spends some of the test set's credibility.
         CREATE TABLE split_looks (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -256,6 +298,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             created_at TEXT NOT NULL
         );
         CREATE INDEX escalations_by_rubric ON escalations(rubric_id, rubric_version, item_id);
+    """,
+        sqlite="""
+        CREATE TRIGGER split_items_no_update BEFORE UPDATE ON split_items
+            BEGIN SELECT RAISE(ABORT, 'split membership is immutable: create a new split version'); END;
+        CREATE TRIGGER split_items_no_delete BEFORE DELETE ON split_items
+            BEGIN SELECT RAISE(ABORT, 'split membership is immutable: create a new split version'); END;
+    """,
+        postgresql="""
+        CREATE TRIGGER split_items_no_update BEFORE UPDATE ON split_items FOR EACH ROW
+            EXECUTE FUNCTION judgekit_refuse_change('split membership is immutable: create a new split version');
+        CREATE TRIGGER split_items_no_delete BEFORE DELETE ON split_items FOR EACH ROW
+            EXECUTE FUNCTION judgekit_refuse_change('split membership is immutable: create a new split version');
+        CREATE TRIGGER split_items_no_truncate BEFORE TRUNCATE ON split_items FOR EACH STATEMENT
+            EXECUTE FUNCTION judgekit_refuse_change('split membership is immutable: create a new split version');
     """,
     ),
     Migration(
@@ -316,47 +372,82 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def applied_migrations(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    """The ``(id, name)`` of every migration recorded in the database, in order."""
-    conn.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
-        id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)""")
-    return [(int(r[0]), str(r[1])) for r in conn.execute("SELECT id, name FROM schema_migrations ORDER BY id")]
+_PG_DDL = (
+    (re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b", re.I), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
+    (re.compile(r"\)\s*WITHOUT ROWID", re.I), ")"),
+)
 
 
-def migrate(conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
-    """Apply every migration the database lacks, in order; return the ones applied.
+def pg_ddl(statement: str) -> str:
+    """Portable DDL as PostgreSQL needs it (see the module docstring)."""
+    for pattern, repl in _PG_DDL:
+        statement = pattern.sub(repl, statement)
+    return statement
 
-    ``conn`` must be in autocommit mode (``isolation_level=None``): each migration runs in its own
-    ``BEGIN IMMEDIATE`` transaction, so a failure leaves the database at the last complete step.
-    """
+
+def applied_migrations(db: Database) -> list[tuple[int, str]]:
+    """The ``(id, name)`` of every migration recorded in the database, in order (empty for a new database)."""
+    if not db.table_exists("schema_migrations"):
+        return []
+    return [(int(r[0]), str(r[1])) for r in db.rows("SELECT id, name FROM schema_migrations ORDER BY id")]
+
+
+def check_is_project(db: Database) -> None:
+    """Refuse a database that holds tables but is not a judgekit project (another application's), untouched."""
+    tables = db.table_names()
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        where = (
+            "a new file"
+            if db.dialect == "sqlite"
+            else "an empty database, or a schema of its own (add ?schema=NAME to the URL)"
+        )
+        raise NotAProjectError(
+            f"{db.location} is not a judgekit project: it holds other tables ({shown}) and no judgekit schema. "
+            f"It was left untouched; use {where} for the project."
+        )
+
+
+def pending_migrations(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """The migrations the database lacks, after checking it is a judgekit project of a version this one knows."""
     ids = [m.id for m in migrations]
     if ids != list(range(1, len(ids) + 1)):
         raise StorageError(f"migrations must be numbered 1..n without gaps, got {ids}")
+    check_is_project(db)
     known = {m.id: m.name for m in migrations}
-    done = applied_migrations(conn)
+    done = applied_migrations(db)
     for mid, name in done:
         if known.get(mid) != name:
             raise StorageError(
                 f"the database has migration {mid} '{name}', which this judgekit does not know: it was written "
                 "by a newer or different judgekit; upgrade judgekit to open it"
             )
-    applied: list[Migration] = []
     done_ids = {mid for mid, _ in done}
-    for m in migrations:
-        if m.id in done_ids:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _split_sql(m.sql):
-                conn.execute(statement)
-            conn.execute(
+    return [m for m in migrations if m.id not in done_ids]
+
+
+def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """Apply every migration the database lacks, in order; return the ones applied.
+
+    Each migration runs in its own write transaction, so a failure leaves the database at the last complete step.
+    Two processes opening a new project at once are safe: each step is re-checked once the lock is held.
+    """
+    applied: list[Migration] = []
+    for m in pending_migrations(db, migrations):
+        with db.transaction():
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                "applied_at TEXT NOT NULL)"
+            )
+            if db.scalar("SELECT 1 FROM schema_migrations WHERE id = ?", (m.id,)) is not None:
+                continue  # applied by another process while this one waited for the lock
+            for statement in m.scripts(db.dialect):
+                db.execute(statement)
+            db.execute(
                 "INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)",
                 (m.id, m.name, datetime.now(UTC).isoformat()),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         applied.append(m)
     return applied
 

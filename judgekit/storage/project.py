@@ -1,23 +1,28 @@
-"""The project database: one SQLite file (WAL mode, foreign keys on) holding everything judgekit knows.
+"""The project database: everything judgekit knows about one project, in SQLite (default) or PostgreSQL.
 
-Why SQLite: a single file a team can copy, inspect with any SQLite tool and commit to object storage; WAL lets
-the labeling app, a judge run and a report read and write at the same time. Every write is one explicit
-``BEGIN IMMEDIATE`` transaction, so an interrupted import or run leaves nothing half-written.
+Why SQLite by default: a single file a team can copy, inspect with any SQLite tool and commit to object storage;
+WAL lets the labeling app, a judge run and a report read and write at the same time. Why PostgreSQL for teams: many
+annotators on a server, backups and access control as the team already runs them. Both hold the same schema
+(:mod:`judgekit.storage.migrations`) behind one layer (:mod:`judgekit.storage.database`); every write is one
+transaction holding the project's write lock, so an interrupted import or run leaves nothing half-written.
+
+This module owns the SQL of the core tables: ``items``, ``rubrics``, ``labels``, ``judge_configs``,
+``judge_runs``, ``verdicts`` and ``project_meta``. Other packages call its methods.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from judgekit.errors import StorageError, UserError
+from judgekit.errors import ConstraintViolation, UserError
 from judgekit.models import (
     PROVENANCES,
     HumanLabel,
@@ -30,18 +35,24 @@ from judgekit.models import (
     Rubric,
     canonical_json,
 )
+from judgekit.storage.database import Database, PostgresDatabase, SQLiteDatabase, is_postgres_url
 from judgekit.storage.migrations import migrate
 
 DEFAULT_DB = "judgekit.db"
 """Database file used when neither ``--db`` nor ``JUDGEKIT_DB`` is given."""
 
 
+def resolve_db(db: str | os.PathLike[str] | None = None) -> str:
+    """The project database: the explicit argument, else ``$JUDGEKIT_DB``, else ``./judgekit.db``; a file path or
+    a ``postgresql://`` URL."""
+    if db is not None:
+        return str(db)
+    return os.environ.get("JUDGEKIT_DB") or DEFAULT_DB
+
+
 def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The database path: the explicit argument, else ``$JUDGEKIT_DB``, else ``./judgekit.db``."""
-    if path is not None:
-        return Path(path)
-    env = os.environ.get("JUDGEKIT_DB")
-    return Path(env) if env else Path(DEFAULT_DB)
+    """:func:`resolve_db` as a path (SQLite projects)."""
+    return Path(resolve_db(path))
 
 
 def now_iso() -> str:
@@ -57,31 +68,90 @@ class WriteCounts:
     unchanged: int = 0
 
 
-class Project:
-    """A handle on one project database. Not shared between threads: open one per thread or session."""
+class ItemInfo(NamedTuple):
+    """The metadata columns of an item, as analyses read them in bulk (no text)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
-        self.path = resolve_db_path(path)
-        if not create and not self.path.exists():
-            raise UserError(f"no project database at {self.path}: run 'judgekit init' (or pass --db / set JUDGEKIT_DB)")
-        if self.path.parent and not self.path.parent.exists():
-            raise UserError(f"cannot create {self.path}: folder {self.path.parent} does not exist")
+    id: str
+    seq: int
+    segment: str | None
+    source: str | None
+    risk: str | None
+    created_at: str | None
+
+
+def open_database(
+    db: str | os.PathLike[str] | None = None, *, create: bool = True, lock_timeout: float | None = None
+) -> Database:
+    """Open (not migrate) the database ``db`` names: a SQLite file or a ``postgresql://`` URL."""
+    location = resolve_db(db)
+    if is_postgres_url(location):
+        return PostgresDatabase(location, lock_timeout=lock_timeout, create=create)
+    path = Path(location)
+    if not create and not path.exists():
+        raise UserError(f"no project database at {path}: run 'judgekit init' (or pass --db / set JUDGEKIT_DB)")
+    if path.parent and not path.parent.exists():
+        raise UserError(f"cannot create {path}: folder {path.parent} does not exist")
+    return SQLiteDatabase(path, lock_timeout=lock_timeout)
+
+
+class Project:
+    """A handle on one project database. Not shared between threads: open one per thread or session.
+
+    ``db`` is a SQLite file path or a ``postgresql://user@host/dbname[?schema=NAME]`` URL (default: ``$JUDGEKIT_DB``,
+    else ``./judgekit.db``). Opening migrates the schema to this judgekit's version.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        lock_timeout: float | None = None,
+        on_lock_wait: Callable[[float], None] | None = None,
+    ) -> None:
+        self.db: Database = open_database(path, create=create, lock_timeout=lock_timeout)
+        self.db.on_lock_wait = on_lock_wait
+        self.location = self.db.location
+        self.path: Path = self.db.path if isinstance(self.db, SQLiteDatabase) else Path(self.db.location)
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path} is not a judgekit project database: {exc}") from exc
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self.conn.row_factory = sqlite3.Row
-        migrate(self.conn)
+            if not create and isinstance(self.db, PostgresDatabase) and not self.db.table_exists("schema_migrations"):
+                raise UserError(f"no judgekit project at {self.location}: run 'judgekit init --db URL' first")
+            migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        """What opens this project again from another process: the absolute file path or the full URL."""
+        if isinstance(self.db, PostgresDatabase):
+            return self.db.url
+        return str(self.path.absolute())
+
+    @property
+    def name(self) -> str:
+        """A short name for reports: the file name, or the database (and schema) name."""
+        if isinstance(self.db, PostgresDatabase):
+            schema = "" if self.db.schema == "public" else f"/{self.db.schema}"
+            return f"{self.db.conn.info.dbname}{schema}"
+        return self.path.name
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.db.dialect
+
+    @property
+    def conn(self) -> Any:
+        """The driver connection (``sqlite3.Connection`` or ``psycopg.Connection``). Deprecated: owners of tables
+        use :attr:`db` (portable on both engines); everyone else calls the owners' functions."""
+        return self.db.conn  # type: ignore[attr-defined]
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
-        self.conn.close()
+        self.db.close()
 
     def __enter__(self) -> Project:
         return self
@@ -90,27 +160,21 @@ class Project:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``): all of it is committed, or none of it."""
-        if self.conn.in_transaction:
-            yield self.conn
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction holding the project's write lock: all of it is committed, or none of it."""
+        with self.db.transaction() as db:
+            yield db
 
     def journal_mode(self) -> str:
-        """The SQLite journal mode in force (``wal``)."""
-        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
+        """The SQLite journal mode in force (``wal``); ``postgresql`` for a PostgreSQL project."""
+        if isinstance(self.db, SQLiteDatabase):
+            return self.db.journal_mode()
+        return "postgresql"
 
     def get_meta(self, key: str) -> str | None:
         """A project-level setting (e.g. ``kind`` = ``demo``)."""
-        row = self.conn.execute("SELECT value FROM project_meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        value = self.db.scalar("SELECT value FROM project_meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a project-level setting."""
@@ -130,7 +194,7 @@ class Project:
         """
         added = unchanged = 0
         with self.transaction() as c:
-            seq = int(c.execute("SELECT COALESCE(MAX(seq), 0) FROM items").fetchone()[0])
+            seq = int(c.scalar("SELECT COALESCE(MAX(seq), 0) FROM items"))
             for item in items:
                 h = item.content_hash()
                 row = c.execute("SELECT content_hash FROM items WHERE id = ?", (item.id,)).fetchone()
@@ -171,32 +235,38 @@ class Project:
 
     def items(self, ids: Sequence[str] | None = None) -> list[Item]:
         """Items in insertion order (all, or the given ids in that order)."""
-        cur = self.conn.cursor()
-        cur.row_factory = None  # plain tuples: loading is per item, and a Row object per item is a measurable share
+        # plain tuples: loading is per item, and a Row object per item is a measurable share
         if ids is None:
-            return [_item_from_row(r) for r in cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY seq")]
+            return [_item_from_row(r) for r in self.db.rows(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY seq")]
         out = []
         for i in ids:
-            r = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (i,)).fetchone()
-            if r is None:
+            rows = self.db.rows(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (i,))
+            if not rows:
                 raise UserError(f"unknown item id {i!r}")
-            out.append(_item_from_row(r))
+            out.append(_item_from_row(rows[0]))
         return out
 
     def get_item(self, item_id: str) -> Item | None:
         """One item, or ``None``."""
-        cur = self.conn.cursor()
-        cur.row_factory = None
-        r = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
-        return None if r is None else _item_from_row(r)
+        rows = self.db.rows(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,))
+        return _item_from_row(rows[0]) if rows else None
 
     def item_count(self) -> int:
         """Number of items."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+        return int(self.db.scalar("SELECT COUNT(*) FROM items"))
 
     def item_ids(self) -> set[str]:
         """Every item id."""
-        return {str(r[0]) for r in self.conn.execute("SELECT id FROM items")}
+        return {str(r[0]) for r in self.db.rows("SELECT id FROM items")}
+
+    def item_info(self, ids: Sequence[str] | None = None) -> list[ItemInfo]:
+        """Id, insertion order and metadata columns of every item (or of ``ids``, unknown ones left out), in
+        insertion order."""
+        rows = self.db.rows("SELECT id, seq, segment, source, risk, created_at FROM items ORDER BY seq")
+        if ids is not None:
+            wanted = set(ids)
+            rows = [r for r in rows if r[0] in wanted]
+        return [ItemInfo(*r) for r in rows]
 
     # -- rubrics ----------------------------------------------------------------------------------------------
 
@@ -205,10 +275,9 @@ class Project:
         version is refused (bump ``version`` instead), so labels always mean what they meant."""
         body = canonical_json(rubric.model_dump(mode="json"))
         with self.transaction() as c:
-            row = c.execute(
-                "SELECT body_json FROM rubrics WHERE rubric_id = ? AND version = ?",
-                (rubric.id, rubric.version),
-            ).fetchone()
+            row = c.one(
+                "SELECT body_json FROM rubrics WHERE rubric_id = ? AND version = ?", (rubric.id, rubric.version)
+            )
             if row is not None:
                 if row[0] != body:
                     raise UserError(
@@ -225,14 +294,11 @@ class Project:
     def rubric(self, rubric_id: str, version: int | None = None) -> Rubric:
         """A stored rubric version (the latest when ``version`` is None)."""
         if version is None:
-            row = self.conn.execute(
-                "SELECT body_json FROM rubrics WHERE rubric_id = ? ORDER BY version DESC LIMIT 1",
-                (rubric_id,),
-            ).fetchone()
+            row = self.db.one(
+                "SELECT body_json FROM rubrics WHERE rubric_id = ? ORDER BY version DESC LIMIT 1", (rubric_id,)
+            )
         else:
-            row = self.conn.execute(
-                "SELECT body_json FROM rubrics WHERE rubric_id = ? AND version = ?", (rubric_id, version)
-            ).fetchone()
+            row = self.db.one("SELECT body_json FROM rubrics WHERE rubric_id = ? AND version = ?", (rubric_id, version))
         if row is None:
             known = ", ".join(self.rubric_keys()) or "none"
             want = rubric_id if version is None else f"{rubric_id}@{version}"
@@ -244,22 +310,19 @@ class Project:
     def rubric_keys(self) -> list[str]:
         """``id@version`` of every stored rubric version."""
         return [
-            f"{r[0]}@{r[1]}"
-            for r in self.conn.execute("SELECT rubric_id, version FROM rubrics ORDER BY rubric_id, version")
+            f"{r[0]}@{r[1]}" for r in self.db.rows("SELECT rubric_id, version FROM rubrics ORDER BY rubric_id, version")
         ]
 
     def rubrics(self) -> list[Rubric]:
         """Every stored rubric version."""
         return [
             Rubric.model_validate_json(r[0])
-            for r in self.conn.execute("SELECT body_json FROM rubrics ORDER BY rubric_id, version")
+            for r in self.db.rows("SELECT body_json FROM rubrics ORDER BY rubric_id, version")
         ]
 
     # -- labels -----------------------------------------------------------------------------------------------
 
-    def add_label(
-        self, label: HumanLabel, *, request_id: str | None = None, conn: sqlite3.Connection | None = None
-    ) -> HumanLabel:
+    def add_label(self, label: HumanLabel, *, request_id: str | None = None) -> HumanLabel:
         """Append a label; its ``revision`` is assigned here (1 + the annotator's latest for that item).
 
         ``request_id`` makes a submit idempotent: a second call with the same id (a double click, a rerun)
@@ -267,45 +330,97 @@ class Project:
         """
         with self.transaction() as c:
             if request_id is not None:
-                r = c.execute("SELECT * FROM labels WHERE request_id = ?", (request_id,)).fetchone()
+                r = c.one("SELECT * FROM labels WHERE request_id = ?", (request_id,))
                 if r is not None:
                     return _label_from_row(r)
             self._check_label(c, label)
-            rev = (
-                int(
-                    c.execute(
-                        "SELECT COALESCE(MAX(revision), 0) FROM labels WHERE item_id = ? AND annotator = ? AND "
-                        "rubric_id = ? AND rubric_version = ?",
-                        (label.item_id, label.annotator, label.rubric_id, label.rubric_version),
-                    ).fetchone()[0]
+            rev = 1 + int(
+                c.scalar(
+                    "SELECT COALESCE(MAX(revision), 0) FROM labels WHERE item_id = ? AND annotator = ? AND "
+                    "rubric_id = ? AND rubric_version = ?",
+                    (label.item_id, label.annotator, label.rubric_id, label.rubric_version),
                 )
-                + 1
             )
-            stored = label.model_copy(update={"revision": rev, "created_at": label.created_at or datetime.now(UTC)})
-            c.execute(
-                "INSERT INTO labels (item_id, annotator, rubric_id, rubric_version, label, critique, time_spent_s,"
-                " created_at, revision, flagged, display_order, provenance, request_id)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    stored.item_id,
-                    stored.annotator,
-                    stored.rubric_id,
-                    stored.rubric_version,
-                    stored.label,
-                    stored.critique,
-                    stored.time_spent_s,
-                    _iso(stored.created_at),
-                    rev,
-                    int(stored.flagged),
-                    stored.display_order,
-                    stored.provenance,
-                    request_id,
-                ),
-            )
+            stored = label.model_copy(update={"revision": rev, "created_at": utc(label.created_at)})
+            c.execute(_INSERT_LABEL, _label_row(stored, request_id))
             return stored
 
-    def _check_label(self, c: sqlite3.Connection, label: HumanLabel) -> None:
-        if c.execute("SELECT 1 FROM items WHERE id = ?", (label.item_id,)).fetchone() is None:
+    def add_labels(self, labels: Sequence[HumanLabel]) -> WriteCounts:
+        """Append many labels (an import) in one transaction, in bulk, idempotently; ``revision`` is assigned.
+
+        Each label's identity is its content (item, annotator, rubric version, label, critique, time spent,
+        flag, display order, provenance) and how many identical labels of the same annotator on the same item came
+        before it in ``labels``: so a history pass -> fail -> pass is three revisions (latest pass), importing the
+        same labels again adds nothing, and so does re-importing an exported history (whose times storage
+        assigned). A label whose content matches a stored one but whose ``created_at`` differs is a later,
+        separate decision and is added. Labels are checked against their rubric's levels and must be for known
+        items (callers that can name a file line check that first). Times are stored in UTC (a time without an
+        offset is taken as UTC).
+        """
+        if not labels:
+            return WriteCounts()
+        rubrics = {(lab.rubric_id, lab.rubric_version) for lab in labels}
+        levels = {key: set(self.rubric(*key).scale.values) for key in rubrics}
+        for lab in labels:
+            if lab.label not in levels[(lab.rubric_id, lab.rubric_version)]:
+                raise UserError(
+                    f"label {lab.label!r} for item {lab.item_id!r} is not a level of rubric "
+                    f"{lab.rubric_id}@{lab.rubric_version}"
+                )
+        now = datetime.now(UTC)
+        added = unchanged = 0
+        rows: list[tuple[Any, ...]] = []
+        with self.transaction() as c:
+            known = {str(r[0]) for r in c.rows("SELECT id FROM items")}
+            for lab in labels:
+                if lab.item_id not in known:
+                    raise UserError(f"label for unknown item {lab.item_id!r}: import the item first")
+            stored_keys: dict[str, str] = {}
+            revisions: dict[tuple[str, str, str, int], int] = {}
+            for rid, ver in sorted(rubrics):
+                for key, created in c.rows(
+                    "SELECT request_id, created_at FROM labels WHERE rubric_id = ? AND rubric_version = ? "
+                    "AND request_id IS NOT NULL",
+                    (rid, ver),
+                ):
+                    stored_keys[str(key)] = str(created)
+                for item_id, annotator, rev in c.rows(
+                    "SELECT item_id, annotator, MAX(revision) FROM labels WHERE rubric_id = ? AND rubric_version = ? "
+                    "GROUP BY item_id, annotator",
+                    (rid, ver),
+                ):
+                    revisions[(str(item_id), str(annotator), rid, ver)] = int(rev)
+            legacy = any(k.startswith(_LEGACY_IMPORT_PREFIX) for k in stored_keys)
+            seen: dict[str, int] = {}
+            for lab in labels:
+                content = _label_content(lab)
+                n = seen.get(content, 0)
+                seen[content] = n + 1
+                created = utc(lab.created_at, now)
+                created_iso = created.isoformat()
+                key = _import_key(content, n)
+                if key in stored_keys:
+                    if lab.created_at is None or stored_keys[key] == created_iso:
+                        unchanged += 1
+                        continue
+                    key = _import_key(content, n, created_iso)  # same content, another time: a later decision
+                    if key in stored_keys:
+                        unchanged += 1
+                        continue
+                elif legacy and legacy_label_import_key(lab) in stored_keys:
+                    unchanged += 1
+                    continue
+                group = (lab.item_id, lab.annotator, lab.rubric_id, lab.rubric_version)
+                rev = revisions.get(group, 0) + 1
+                revisions[group] = rev
+                stored_keys[key] = created_iso
+                rows.append(_label_row(lab, key, revision=rev, created_at=created))
+                added += 1
+            c.insert_rows("labels", _LABEL_COLUMNS, rows)
+        return WriteCounts(added, unchanged)
+
+    def _check_label(self, c: Database, label: HumanLabel) -> None:
+        if c.one("SELECT 1 FROM items WHERE id = ?", (label.item_id,)) is None:
             raise UserError(f"label for unknown item {label.item_id!r}: import the item first")
         rubric = self.rubric(label.rubric_id, label.rubric_version)
         try:
@@ -324,11 +439,11 @@ class Project:
     ) -> HumanLabel | None:
         """An annotator's current label on an item (the latest of the given provenance(s)), or ``None``."""
         prov_sql, prov_params = _provenance_clause(provenance, "provenance")
-        r = self.conn.execute(
+        r = self.db.one(
             "SELECT * FROM labels WHERE item_id = ? AND annotator = ? AND rubric_id = ? AND rubric_version = ? "
             f"{prov_sql} ORDER BY revision DESC LIMIT 1",
             (item_id, annotator, rubric_id, rubric_version, *prov_params),
-        ).fetchone()
+        )
         return None if r is None else _label_from_row(r)
 
     def labels(
@@ -366,7 +481,7 @@ class Project:
                 "ORDER BY l.rubric_id, l.rubric_version, i.seq, l.annotator"
             )
             params += prov_m_params
-        return [_label_from_row(r) for r in self.conn.execute(sql, params)]
+        return [_label_from_row(r) for r in self.db.execute(sql, params)]
 
     def current_label_rows(
         self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = "blind"
@@ -376,20 +491,23 @@ class Project:
         human figure; corrections and adjudications are asked for by name."""
         prov_l, p_l = _provenance_clause(provenance, "l.provenance")
         prov_m, p_m = _provenance_clause(provenance, "m.provenance")
-        cur = self.conn.cursor()
-        cur.row_factory = None
-        rows = cur.execute(
+        rows = self.db.rows(
             "SELECT l.item_id, l.annotator, l.label, i.seq FROM labels l JOIN items i ON i.id = l.item_id "
             f"WHERE l.rubric_id = ? AND l.rubric_version = ? {prov_l} AND l.revision = ("
             "SELECT MAX(revision) FROM labels m WHERE m.item_id = l.item_id AND m.annotator = l.annotator AND "
             f"m.rubric_id = l.rubric_id AND m.rubric_version = l.rubric_version {prov_m})",
             (rubric_id, rubric_version, *p_l, *p_m),
-        ).fetchall()
+        )
         return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def label_count(self) -> int:
         """Number of label rows (every revision)."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM labels").fetchone()[0])
+        return int(self.db.scalar("SELECT COUNT(*) FROM labels"))
+
+    def labelled_rubric_keys(self) -> list[tuple[str, int]]:
+        """Every ``(rubric_id, rubric_version)`` that has labels, in order."""
+        rows = self.db.rows("SELECT DISTINCT rubric_id, rubric_version FROM labels ORDER BY rubric_id, rubric_version")
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     # -- judge runs and verdicts -----------------------------------------------------------------------------
 
@@ -400,10 +518,10 @@ class Project:
         self.rubric(config.rubric_id, config.rubric_version)
         fp = config.fingerprint()
         with self.transaction() as c:
-            if c.execute("SELECT 1 FROM judge_runs WHERE name = ?", (name,)).fetchone() is not None:
+            if c.one("SELECT 1 FROM judge_runs WHERE name = ?", (name,)) is not None:
                 raise UserError(f"a judge run named {name!r} already exists; choose another name or resume it")
             c.execute(
-                "INSERT OR IGNORE INTO judge_configs (fingerprint, body_json) VALUES (?, ?)",
+                "INSERT INTO judge_configs (fingerprint, body_json) VALUES (?, ?) ON CONFLICT (fingerprint) DO NOTHING",
                 (fp, canonical_json(config.model_dump(mode="json"))),
             )
             c.execute(
@@ -425,11 +543,11 @@ class Project:
     def run(self, name_or_id: str | int) -> JudgeRun:
         """A run by name or numeric id."""
         if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-            r = self.conn.execute(
-                "SELECT * FROM judge_runs WHERE id = ? OR name = ?", (int(name_or_id), str(name_or_id))
-            ).fetchone()
+            r = self.db.one(
+                "SELECT * FROM judge_runs WHERE id = ? OR name = ? ORDER BY id", (int(name_or_id), str(name_or_id))
+            )
         else:
-            r = self.conn.execute("SELECT * FROM judge_runs WHERE name = ?", (name_or_id,)).fetchone()
+            r = self.db.one("SELECT * FROM judge_runs WHERE name = ?", (name_or_id,))
         if r is None:
             known = ", ".join(x.name for x in self.runs()) or "none"
             raise UserError(f"no judge run {name_or_id!r} in the project (runs: {known})")
@@ -437,17 +555,15 @@ class Project:
 
     def find_run(self, name: str) -> JudgeRun | None:
         """A run by name, or ``None``."""
-        r = self.conn.execute("SELECT * FROM judge_runs WHERE name = ?", (name,)).fetchone()
+        r = self.db.one("SELECT * FROM judge_runs WHERE name = ?", (name,))
         return None if r is None else self._run_from_row(r)
 
     def runs(self) -> list[JudgeRun]:
         """Every run, oldest first."""
-        return [self._run_from_row(r) for r in self.conn.execute("SELECT * FROM judge_runs ORDER BY id")]
+        return [self._run_from_row(r) for r in self.db.execute("SELECT * FROM judge_runs ORDER BY id").fetchall()]
 
-    def _run_from_row(self, r: sqlite3.Row) -> JudgeRun:
-        body = self.conn.execute(
-            "SELECT body_json FROM judge_configs WHERE fingerprint = ?", (r["fingerprint"],)
-        ).fetchone()[0]
+    def _run_from_row(self, r: Any) -> JudgeRun:
+        body = self.db.scalar("SELECT body_json FROM judge_configs WHERE fingerprint = ?", (r["fingerprint"],))
         return JudgeRun(
             id=r["id"],
             name=r["name"],
@@ -463,7 +579,7 @@ class Project:
         """Mark a run running / complete / interrupted, optionally merging ``meta`` into its stored notes."""
         with self.transaction() as c:
             if meta:
-                old = json.loads(c.execute("SELECT meta_json FROM judge_runs WHERE id = ?", (run_id,)).fetchone()[0])
+                old = json.loads(c.scalar("SELECT meta_json FROM judge_runs WHERE id = ?", (run_id,)))
                 old.update(meta)
                 c.execute("UPDATE judge_runs SET meta_json = ? WHERE id = ?", (canonical_json(old), run_id))
             c.execute("UPDATE judge_runs SET status = ? WHERE id = ?", (status, run_id))
@@ -481,7 +597,7 @@ class Project:
                         rubric.check_label(v.label)
                     except ValueError as exc:
                         raise UserError(f"verdict for item {v.item_id!r}: {exc}") from None
-                if c.execute("SELECT 1 FROM items WHERE id = ?", (v.item_id,)).fetchone() is None:
+                if c.one("SELECT 1 FROM items WHERE id = ?", (v.item_id,)) is None:
                     raise UserError(f"verdict for unknown item {v.item_id!r}: import the item first")
                 v = v.model_copy(
                     update={
@@ -489,9 +605,7 @@ class Project:
                         "created_at": v.created_at or datetime.now(UTC),
                     }
                 )
-                old = c.execute(
-                    "SELECT * FROM verdicts WHERE run_id = ? AND item_id = ?", (run_id, v.item_id)
-                ).fetchone()
+                old = c.one("SELECT * FROM verdicts WHERE run_id = ? AND item_id = ?", (run_id, v.item_id))
                 if old is not None:
                     stored = _verdict_from_row(old, run.fingerprint)
                     if _same_verdict(stored, v):
@@ -520,34 +634,116 @@ class Project:
         try:
             with self.transaction() as c:
                 c.executemany(INSERT_VERDICT, rows)
-        except sqlite3.IntegrityError:
+        except ConstraintViolation:
             self.add_verdicts(run_id, verdicts)
-
-    def verdict_count(self, run_id: int) -> int:
-        """Number of verdicts stored for the run."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM verdicts WHERE run_id = ?", (run_id,)).fetchone()[0])
 
     def delete_empty_run(self, run_id: int) -> bool:
         """Delete a run that has no verdicts (a run that failed before its first verdict, e.g. on a rejected API
         key, leaves nothing behind); ``False`` and nothing deleted when it has verdicts."""
         with self.transaction() as c:
-            if c.execute("SELECT 1 FROM verdicts WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is not None:
+            if c.one("SELECT 1 FROM verdicts WHERE run_id = ? LIMIT 1", (run_id,)) is not None:
                 return False
             c.execute("DELETE FROM judge_runs WHERE id = ?", (run_id,))
         return True
 
-    def verdicts(self, run: str | int | JudgeRun) -> list[JudgeVerdict]:
-        """Every verdict of a run, in item order."""
+    def verdicts(self, run: str | int | JudgeRun, *, item_ids: Iterable[str] | None = None) -> list[JudgeVerdict]:
+        """Every verdict of a run (or those of ``item_ids``), in item order."""
         r = run if isinstance(run, JudgeRun) else self.run(run)
-        rows = self.conn.execute(
-            "SELECT v.* FROM verdicts v JOIN items i ON i.id = v.item_id WHERE v.run_id = ? ORDER BY i.seq",
-            (r.id,),
-        ).fetchall()
+        if item_ids is None:
+            rows = self.db.execute(
+                "SELECT v.* FROM verdicts v JOIN items i ON i.id = v.item_id WHERE v.run_id = ? ORDER BY i.seq",
+                (r.id,),
+            ).fetchall()
+        else:
+            rows = [
+                row
+                for i in dict.fromkeys(item_ids)
+                if (row := self.db.one("SELECT v.* FROM verdicts v WHERE v.run_id = ? AND v.item_id = ?", (r.id, i)))
+                is not None
+            ]
+            order = {info.id: info.seq for info in self.item_info([row["item_id"] for row in rows])}
+            rows.sort(key=lambda row: order[row["item_id"]])
         return [_verdict_from_row(row, r.fingerprint) for row in rows]
+
+    def verdict_rows(self, run_id: int) -> list[tuple[str, str, str | None, float | None]]:
+        """``(item_id, status, label, confidence)`` of every verdict of a run, as plain tuples (bulk reads)."""
+        return self.db.rows("SELECT item_id, status, label, confidence FROM verdicts WHERE run_id = ?", (run_id,))
+
+    def verdict_count(self, run_id: int) -> int:
+        """Number of verdicts stored for a run."""
+        return int(self.db.scalar("SELECT COUNT(*) FROM verdicts WHERE run_id = ?", (run_id,)))
 
     def verdict_item_ids(self, run_id: int) -> set[str]:
         """Ids of items that already have a verdict in the run (what a resumed run skips)."""
-        return {str(x[0]) for x in self.conn.execute("SELECT item_id FROM verdicts WHERE run_id = ?", (run_id,))}
+        return {str(x[0]) for x in self.db.rows("SELECT item_id FROM verdicts WHERE run_id = ?", (run_id,))}
+
+
+_LABEL_COLUMNS = (*(f for f in HumanLabel.model_fields if f != "schema_version"), "request_id")
+"""The columns of ``labels`` a write fills: every field of :class:`HumanLabel`, in order, and the request id."""
+_INSERT_LABEL = f"INSERT INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES ({', '.join('?' * len(_LABEL_COLUMNS))})"
+_IMPORT_PREFIX = "import2:"
+_LEGACY_IMPORT_PREFIX = "import:"
+
+
+def utc(d: datetime | None, default: datetime | None = None) -> datetime:
+    """A time in UTC (one without an offset is taken as UTC); ``default`` (else now) when ``d`` is None."""
+    if d is None:
+        return default or datetime.now(UTC)
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
+
+
+def _label_row(
+    lab: HumanLabel, request_id: str | None, *, revision: int | None = None, created_at: datetime | None = None
+) -> tuple[Any, ...]:
+    """The parameters of :data:`_INSERT_LABEL` (in :data:`_LABEL_COLUMNS` order)."""
+    return (
+        lab.item_id,
+        lab.annotator,
+        lab.rubric_id,
+        lab.rubric_version,
+        lab.label,
+        lab.critique,
+        lab.time_spent_s,
+        (created_at or utc(lab.created_at)).isoformat(),
+        lab.revision if revision is None else revision,
+        int(lab.flagged),
+        lab.display_order,
+        lab.provenance,
+        request_id,
+    )
+
+
+def _label_content(lab: HumanLabel) -> str:
+    """What makes two labels the same decision, apart from when it was made (see :meth:`Project.add_labels`)."""
+    return "\x1f".join(
+        (
+            lab.item_id,
+            lab.annotator,
+            lab.rubric_id,
+            str(lab.rubric_version),
+            lab.label,
+            "\x00" if lab.critique is None else lab.critique,
+            repr(lab.time_spent_s),
+            "1" if lab.flagged else "0",
+            lab.display_order or "",
+            lab.provenance,
+        )
+    )
+
+
+def _import_key(content: str, occurrence: int, created_iso: str | None = None) -> str:
+    """The idempotency key of an imported label: its content, the how-many-th identical one it is, and the time
+    when that is what tells it apart."""
+    text = f"{content}\x1e{occurrence}" + ("" if created_iso is None else f"\x1e{created_iso}")
+    return _IMPORT_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def legacy_label_import_key(lab: HumanLabel) -> str:
+    """The key labels were imported under before judgekit 0.2 (a hash of the record as given, time included),
+    so files imported then are still recognised."""
+    exclude = {"revision"} | ({"provenance"} if lab.provenance == "blind" else set())
+    body = canonical_json(lab.model_dump(mode="json", exclude=exclude))
+    return _LEGACY_IMPORT_PREFIX + hashlib.sha256(body.encode()).hexdigest()
 
 
 ProvenanceFilter = Provenance | Sequence[Provenance] | None
@@ -664,7 +860,7 @@ def _conversation_json(item: Item) -> str | None:
     return canonical_json(doc)
 
 
-def _label_from_row(r: sqlite3.Row) -> HumanLabel:
+def _label_from_row(r: Any) -> HumanLabel:
     return HumanLabel(
         item_id=r["item_id"],
         annotator=r["annotator"],
@@ -681,7 +877,7 @@ def _label_from_row(r: sqlite3.Row) -> HumanLabel:
     )
 
 
-def _verdict_from_row(r: sqlite3.Row, fingerprint: str) -> JudgeVerdict:
+def _verdict_from_row(r: Any, fingerprint: str) -> JudgeVerdict:
     return JudgeVerdict(
         item_id=r["item_id"],
         judge_fingerprint=fingerprint,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -32,8 +33,8 @@ ITEMS_JSONL = [
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project(tmp_path / "p.db")
+def project(db_url: str, tmp_path: Path) -> Project:
+    p = Project(db_url)
     import_items_file(p, write_jsonl(tmp_path / "items.jsonl", ITEMS_JSONL))
     return p
 
@@ -47,10 +48,10 @@ def test_items_jsonl_import_and_idempotent_reimport(project: Project, tmp_path: 
     assert (again.read, again.added, again.unchanged) == (3, 0, 3)
 
 
-def test_items_csv_with_extra_columns(tmp_path: Path) -> None:
+def test_items_csv_with_extra_columns(new_db_url: Callable[[], str], tmp_path: Path) -> None:
     csv = tmp_path / "items.csv"
     csv.write_text('id,input,output_a,output_b,segment,risk,extra.model\nx,"q, with comma",A,B,s,low,gpt\n')
-    p = Project(tmp_path / "c.db")
+    p = Project(new_db_url())
     assert import_items_file(p, csv).added == 1
     item = p.items()[0]
     assert item.is_pairwise and item.input == "q, with comma" and item.metadata.extra == {"model": "gpt"}
@@ -79,11 +80,11 @@ def test_items_csv_with_extra_columns(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_item_rows_are_located(
-    tmp_path: Path, content: str, line: int, field: str | None, expected: str
+    new_db_url: Callable[[], str], tmp_path: Path, content: str, line: int, field: str | None, expected: str
 ) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(content)
-    p = Project(tmp_path / "b.db")
+    p = Project(new_db_url())
     with pytest.raises(InputError) as err:
         import_items_file(p, path)
     assert err.value.line == line
@@ -95,11 +96,11 @@ def test_malformed_item_rows_are_located(
     assert p.item_count() == 0, "nothing partially imported"
 
 
-def test_csv_wrong_column_count_is_located(tmp_path: Path) -> None:
+def test_csv_wrong_column_count_is_located(new_db_url: Callable[[], str], tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("id,input,output\na,q,o\nb,q\n")
     with pytest.raises(InputError, match=r"bad\.csv:3: expected 3 columns"):
-        import_items_file(Project(tmp_path / "b.db"), path)
+        import_items_file(Project(new_db_url()), path)
 
 
 def _labels(tmp_path: Path, rows: list[dict]) -> Path:
@@ -180,7 +181,7 @@ def test_bad_verdict_rows(project: Project, tmp_path: Path, rows: list[dict], li
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
-def test_round_trip_is_byte_stable(project: Project, tmp_path: Path, fmt: str) -> None:
+def test_round_trip_is_byte_stable(new_db_url: Callable[[], str], project: Project, tmp_path: Path, fmt: str) -> None:
     r = rubric()
     import_labels_file(
         project,
@@ -215,7 +216,7 @@ def test_round_trip_is_byte_stable(project: Project, tmp_path: Path, fmt: str) -
     }
     for kind, text in exported.items():
         (tmp_path / f"{kind}.{fmt}").write_text(text)
-    fresh = Project(tmp_path / "fresh.db")
+    fresh = Project(new_db_url())
     import_items_file(fresh, tmp_path / f"items.{fmt}")
     import_labels_file(fresh, tmp_path / f"labels.{fmt}", r)
     import_verdicts_file(fresh, tmp_path / f"verdicts.{fmt}", r, run_name="run")
@@ -225,8 +226,8 @@ def test_round_trip_is_byte_stable(project: Project, tmp_path: Path, fmt: str) -
     assert [lab.revision for lab in fresh.labels(history=True)] == [1, 2, 1]
 
 
-def test_dataframe_import(tmp_path: Path) -> None:
-    p = Project(tmp_path / "df.db")
+def test_dataframe_import(new_db_url: Callable[[], str], tmp_path: Path) -> None:
+    p = Project(new_db_url())
     df = pd.DataFrame(
         [
             {"id": "a", "input": "q", "output": "o", "risk": "low"},
@@ -240,7 +241,7 @@ def test_dataframe_import(tmp_path: Path) -> None:
         import_labels_dataframe(p, pd.DataFrame([{"item_id": "a", "annotator": "x", "label": "bad"}]), rubric())
 
 
-def test_unknown_extension_needs_format(tmp_path: Path) -> None:
+def test_unknown_extension_needs_format(new_db_url: Callable[[], str], tmp_path: Path) -> None:
     (tmp_path / "items.txt").write_text("")
     with pytest.raises(UserError, match="--format"):
-        import_items_file(Project(tmp_path / "x.db"), tmp_path / "items.txt")
+        import_items_file(Project(new_db_url()), tmp_path / "items.txt")

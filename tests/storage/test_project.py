@@ -1,22 +1,33 @@
+"""The project database on both engines (SQLite file, PostgreSQL schema): migrations, append-only labels,
+idempotent writes, runs and verdicts."""
+
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from judgekit.errors import StorageError, UserError
+from judgekit.errors import ConstraintViolation, StorageError, UserError
 from judgekit.models import HumanLabel, Item, JudgeConfig, JudgeVerdict
-from judgekit.storage import MIGRATIONS, Migration, Project, applied_migrations, migrate, resolve_db_path
+from judgekit.storage import (
+    MIGRATIONS,
+    Migration,
+    Project,
+    applied_migrations,
+    migrate,
+    open_database,
+    resolve_db_path,
+)
 from tests.helpers import rubric
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project(tmp_path / "p.db")
+def project(db_url: str) -> Project:
+    p = Project(db_url)
     p.save_rubric(rubric())
     p.add_items([Item(id=f"i{n}", input="q", output=f"o{n}") for n in range(3)])
-    return p
+    yield p
+    p.close()
 
 
 def _label(item: str = "i0", ann: str = "ann", label: str = "pass", **kw: object) -> HumanLabel:
@@ -25,41 +36,49 @@ def _label(item: str = "i0", ann: str = "ann", label: str = "pass", **kw: object
     )  # type: ignore[arg-type]
 
 
-def test_wal_and_foreign_keys_and_migrations_recorded(project: Project) -> None:
-    assert project.journal_mode() == "wal"
-    assert project.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert applied_migrations(project.conn) == [(m.id, m.name) for m in MIGRATIONS]
+def test_migrations_recorded(project: Project) -> None:
+    assert applied_migrations(project.db) == [(m.id, m.name) for m in MIGRATIONS]
 
 
-def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
-    Project(tmp_path / "x.db").close()
-    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
-    assert migrate(conn) == []
+def test_sqlite_is_wal_with_foreign_keys(tmp_path: Path) -> None:
+    with Project(tmp_path / "w.db") as p:
+        assert p.journal_mode() == "wal"
+        assert p.db.scalar("PRAGMA foreign_keys") == 1
 
 
-def test_new_migration_is_applied_in_order(tmp_path: Path) -> None:
-    conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
-    extra = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "add_notes", "CREATE TABLE notes (x TEXT);"))
-    assert [m.name for m in migrate(conn, extra)] == [m.name for m in extra]
-    assert applied_migrations(conn)[-1] == (len(extra), "add_notes")
+def test_reopening_applies_nothing_twice(db_url: str) -> None:
+    Project(db_url).close()
+    db = open_database(db_url)
+    assert migrate(db) == []
+    db.close()
 
 
-def test_database_from_newer_judgekit_is_refused(tmp_path: Path) -> None:
-    Project(tmp_path / "n.db").close()
-    conn = sqlite3.connect(tmp_path / "n.db", isolation_level=None)
-    conn.execute("INSERT INTO schema_migrations VALUES (99, 'from_the_future', 'now')")
-    conn.close()
+def test_new_migration_is_applied_in_order(db_url: str) -> None:
+    db = open_database(db_url)
+    extra = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "add_notes", "CREATE TABLE notes (x TEXT, y REAL);"))
+    assert [m.name for m in migrate(db, extra)] == [m.name for m in extra]
+    assert applied_migrations(db)[-1] == (len(extra), "add_notes")
+    db.close()
+
+
+def test_database_from_newer_judgekit_is_refused(db_url: str) -> None:
+    Project(db_url).close()
+    db = open_database(db_url)
+    with db.transaction():
+        db.execute("INSERT INTO schema_migrations VALUES (99, 'from_the_future', 'now')")
+    db.close()
     with pytest.raises(StorageError, match="newer"):
-        Project(tmp_path / "n.db")
+        Project(db_url)
 
 
-def test_failed_migration_leaves_previous_state(tmp_path: Path) -> None:
-    conn = sqlite3.connect(tmp_path / "f.db", isolation_level=None)
-    bad = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "broken", "CREATE TABLE ok1 (x); SELECT * FROM nope;"))
-    with pytest.raises(sqlite3.OperationalError):
-        migrate(conn, bad)
-    assert len(applied_migrations(conn)) == len(MIGRATIONS)
-    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok1'").fetchone() is None
+def test_failed_migration_leaves_previous_state(db_url: str) -> None:
+    db = open_database(db_url)
+    bad = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "broken", "CREATE TABLE ok1 (x TEXT); SELECT * FROM nope;"))
+    with pytest.raises(Exception, match="nope"):
+        migrate(db, bad)
+    assert len(applied_migrations(db)) == len(MIGRATIONS)
+    assert not db.table_exists("ok1")
+    db.close()
 
 
 def test_db_path_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -82,10 +101,11 @@ def test_labels_are_append_only_with_revisions(project: Project) -> None:
     assert (first.revision, second.revision) == (1, 2)
     assert [lab.label for lab in project.labels("helpfulness-pass-fail", 1)] == ["fail"]
     assert [lab.label for lab in project.labels("helpfulness-pass-fail", 1, history=True)] == ["pass", "fail"]
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        project.conn.execute("UPDATE labels SET label = 'pass'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        project.conn.execute("DELETE FROM labels")
+    with pytest.raises(ConstraintViolation, match="append-only"), project.transaction() as db:
+        db.execute("UPDATE labels SET label = 'pass'")
+    with pytest.raises(ConstraintViolation, match="append-only"), project.transaction() as db:
+        db.execute("DELETE FROM labels")
+    assert project.label_count() == 2
 
 
 def test_label_request_id_makes_submit_idempotent(project: Project) -> None:
@@ -148,15 +168,15 @@ def test_runs_and_verdicts(project: Project) -> None:
     assert project.run(run.id).name == "r1"
 
 
-def test_data_survives_reopen(tmp_path: Path) -> None:
-    with Project(tmp_path / "s.db") as p:
+def test_data_survives_reopen(db_url: str) -> None:
+    with Project(db_url) as p:
         p.save_rubric(rubric())
         p.add_items([Item(id="a", input="q", output="o")])
         p.add_label(_label(item="a"))
-    with Project(tmp_path / "s.db", create=False) as p:
+    with Project(db_url, create=False) as p:
         assert p.label_count() == 1
 
 
-def test_missing_db_without_create_is_a_user_error(tmp_path: Path) -> None:
+def test_missing_db_without_create_is_a_user_error(db_url: str) -> None:
     with pytest.raises(UserError, match="judgekit init"):
-        Project(tmp_path / "none.db", create=False)
+        Project(db_url, create=False)

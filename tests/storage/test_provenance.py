@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
 from judgekit.agreement.data import human_label_matrix
-from judgekit.errors import UserError
+from judgekit.errors import ConstraintViolation, UserError
 from judgekit.models import HumanLabel, Item
-from judgekit.storage import MIGRATIONS, Project, migrate
+from judgekit.storage import MIGRATIONS, Project, migrate, open_database
 from tests.helpers import rubric
 
 
@@ -27,11 +24,12 @@ def _label(item: str, ann: str, label: str, provenance: str = "blind") -> HumanL
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project(tmp_path / "p.db")
+def project(db_url: str) -> Project:
+    p = Project(db_url)
     p.save_rubric(rubric())
     p.add_items([Item(id=f"i{n}", input="q", output="o") for n in range(2)])
-    return p
+    yield p
+    p.close()
 
 
 def test_provenance_defaults_to_blind_and_refuses_unknown_values() -> None:
@@ -65,22 +63,21 @@ def test_provenance_is_stored_and_filtered_latest_within_provenance(project: Pro
         project.labels(provenance="gold")  # type: ignore[arg-type]
 
 
-def test_migration_adds_blind_provenance_to_existing_labels(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    before = tuple(m for m in MIGRATIONS if m.name != "label_provenance" and m.id < 7)
-    migrate(conn, before)
-    conn.execute("INSERT INTO items (id, input, content_hash, seq) VALUES ('i0', 'q', 'h', 1)")
-    conn.execute("INSERT INTO rubrics VALUES ('helpfulness-pass-fail', 1, ?, 'now')", (rubric().model_dump_json(),))
-    conn.execute(
-        "INSERT INTO labels (item_id, annotator, rubric_id, rubric_version, label, created_at, revision) "
-        "VALUES ('i0', 'ann', 'helpfulness-pass-fail', 1, 'pass', '2024-01-01T00:00:00+00:00', 1)"
-    )
-    conn.close()
-    with Project(path) as p:
+def test_migration_adds_blind_provenance_to_existing_labels(db_url: str) -> None:
+    db = open_database(db_url)
+    migrate(db, tuple(m for m in MIGRATIONS if m.id < 7))
+    with db.transaction():
+        db.execute("INSERT INTO items (id, input, content_hash, seq) VALUES ('i0', 'q', 'h', 1)")
+        db.execute("INSERT INTO rubrics VALUES ('helpfulness-pass-fail', 1, ?, 'now')", (rubric().model_dump_json(),))
+        db.execute(
+            "INSERT INTO labels (item_id, annotator, rubric_id, rubric_version, label, created_at, revision) "
+            "VALUES ('i0', 'ann', 'helpfulness-pass-fail', 1, 'pass', '2024-01-01T00:00:00+00:00', 1)"
+        )
+    db.close()
+    with Project(db_url) as p:
         assert [lab.provenance for lab in p.labels()] == ["blind"]
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            p.conn.execute("UPDATE labels SET provenance = 'adjudicated'")
+        with pytest.raises(ConstraintViolation, match="append-only"), p.transaction() as tx:
+            tx.execute("UPDATE labels SET provenance = 'adjudicated'")
 
 
 def test_human_figures_read_blind_labels_only(project: Project) -> None:
