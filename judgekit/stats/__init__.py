@@ -24,7 +24,7 @@ from ._conger import conger_kappa
 from ._correlation import kendall, spearman
 from ._gwet import gwet_ac
 from ._harmful import HarmfulConfidenceResult, harmful_confidence
-from ._icc import icc
+from ._icc import IccForm, icc, icc_form
 from ._kappa import (
     brennan_prediger,
     cohen_kappa,
@@ -34,6 +34,7 @@ from ._kappa import (
     ratings_from_contingency_table,
     scott_pi,
 )
+from ._numeric import bland_altman, concordance_correlation, mean_absolute_error, pearson
 from ._paired import PairKappas, pair_kappas
 from ._result import Interval, StatResult
 from ._sample_size import kappa_standard_error, sample_size_for_ci_width
@@ -45,6 +46,7 @@ __all__ = [
     "Coded",
     "ConfusionMatrix",
     "HarmfulConfidenceResult",
+    "IccForm",
     "Interval",
     "PairKappas",
     "RatingMatrix",
@@ -57,6 +59,7 @@ __all__ = [
     "aurc",
     "benjamini_yekutieli",
     "binary_rates",
+    "bland_altman",
     "bootstrap_ci",
     "brennan_prediger",
     "brier_score",
@@ -64,6 +67,7 @@ __all__ = [
     "code_labels",
     "cohen_kappa",
     "coincidence_matrix",
+    "concordance_correlation",
     "confusion_matrix",
     "conger_kappa",
     "expected_calibration_error",
@@ -73,12 +77,15 @@ __all__ = [
     "harmful_confidence",
     "human_ceiling",
     "icc",
+    "icc_form",
     "kappa_standard_error",
     "kendall",
     "krippendorff_alpha",
     "mcnemar",
+    "mean_absolute_error",
     "pair_kappas",
     "paired_bootstrap_difference",
+    "pearson",
     "percent_agreement",
     "ratings_from_contingency_table",
     "ratings_from_long",

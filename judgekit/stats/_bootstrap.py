@@ -36,6 +36,7 @@ __all__ = ["SeedLike", "bootstrap_ci", "weighted_bootstrap"]
 SeedLike = int | np.random.Generator | None
 WeightedStat = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 _CHUNK = 256
+_CELLS = 4_000_000
 
 
 def _rng(seed: SeedLike) -> np.random.Generator:
@@ -115,10 +116,11 @@ def weighted_bootstrap(
         cc, g = _cluster_codes(cluster, n)
         M = sparse.csr_matrix((np.ones(n), (cc, pat.inverse)), shape=(g, p))
     boot = np.empty(n_boot)
+    chunk = max(1, min(_CHUNK, _CELLS // max(p, 1)))  # at most _CELLS weights held at once
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for start in range(0, n_boot, _CHUNK):
-            b = min(_CHUNK, n_boot - start)
+        for start in range(0, n_boot, chunk):
+            b = min(chunk, n_boot - start)
             if M is None:
                 w = rng.multinomial(n, pat.freq / n, size=b).astype(np.float64)
             else:

@@ -40,6 +40,7 @@ def _value(r):
 
 # kind: "ratings" (items x raters, labels), "pair" (two label columns), "scores" (numeric matrix),
 # "conf" (confidence, correct), "other" (not a metric over items: covered by dedicated tests)
+NUMERIC_PAIR = ("spearman", "kendall", "pearson", "concordance_correlation", "mean_absolute_error", "bland_altman")
 REGISTRY = {
     "percent_agreement": ("ratings", {}, True),
     "cohen_kappa": ("pair", {"weights": "quadratic"}, True),
@@ -53,6 +54,10 @@ REGISTRY = {
     "icc": ("scores", {"form": "ICC2"}, True),
     "spearman": ("pair", {}, "symmetric"),
     "kendall": ("pair", {}, "symmetric"),
+    "pearson": ("pair", {}, "symmetric"),
+    "concordance_correlation": ("pair", {}, "symmetric"),
+    "mean_absolute_error": ("pair", {}, "symmetric"),
+    "bland_altman": ("pair", {}, False),
     "confusion_matrix": ("pair", {}, False),
     "classification_report": ("pair", {}, False),
     "binary_rates": ("binpair", {"positive": 1}, False),
@@ -72,6 +77,7 @@ REGISTRY = {
     "bootstrap_ci": ("other", {}, False),
     "sample_size_for_ci_width": ("other", {}, False),
     "kappa_standard_error": ("other", {}, False),
+    "icc_form": ("other", {}, False),  # tests/stats/test_numeric.py
     "benjamini_yekutieli": ("other", {}, False),
     "ratings_from_long": ("other", {}, False),
     "ratings_from_contingency_table": ("other", {}, False),
@@ -96,14 +102,14 @@ def _call(name, perm=None, cols=None, as_type="ndarray", strings=False):
             return pd.DataFrame(a) if a.ndim == 2 else pd.Series(a)
         return a
 
-    if kind in ("ratings", "judge", "pair", "triple") and name not in ("spearman", "kendall", "alt_test"):
+    if kind in ("ratings", "judge", "pair", "triple") and name not in (*NUMERIC_PAIR, "alt_test"):
         kw["levels"] = LEVELS_STR if strings else LEVELS_INT
     if kind == "ratings":
         m = MULTI if cols is None else MULTI[:, cols]
         return fn(conv(m), **kw)
     if kind == "pair":
         m = PAIR if cols is None else PAIR[:, cols]
-        if name in ("spearman", "kendall"):
+        if name in NUMERIC_PAIR:
             return fn(conv(m[:, 0]), conv(m[:, 1]), **kw)
         if name in ("confusion_matrix", "classification_report"):
             return fn(conv(m[:, 0]), conv(m[:, 1]), **kw)
@@ -167,7 +173,7 @@ def test_input_types_equal(name):
 
 @pytest.mark.parametrize("name", TESTED)
 def test_string_labels_equal_int_labels(name):
-    if REGISTRY[name][0] in ("scores",) or name in ("spearman", "kendall", "alt_test"):
+    if REGISTRY[name][0] in ("scores",) or name in (*NUMERIC_PAIR, "alt_test"):
         pytest.skip("numeric scores: labels are values")
     got = _call(name, strings=True)
     if got is None:
