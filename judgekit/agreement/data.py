@@ -121,7 +121,13 @@ def load_aligned(project: Project, run: JudgeRun | None, rubric: Rubric) -> Alig
         return AlignedRatings(
             rubric, [], [], np.empty((0, 0), dtype=object), empty, empty, empty, np.empty(0), empty, empty
         )
-    info = pd.read_sql_query("SELECT id, segment, risk FROM items", project.conn, index_col="id").loc[wide.index]
+    info = (
+        pd.DataFrame(
+            [(i.id, i.segment, i.risk) for i in project.item_info()], columns=["id", "segment", "risk"], dtype=object
+        )
+        .set_index("id")
+        .loc[wide.index]
+    )
     human = wide.to_numpy(dtype=object, copy=True)
     item_ids = [str(i) for i in wide.index]
     n = len(item_ids)
@@ -129,8 +135,8 @@ def load_aligned(project: Project, run: JudgeRun | None, rubric: Rubric) -> Alig
     status = np.full(n, "missing", dtype=object)
     confidence = np.full(n, np.nan)
     if run is not None:
-        verdicts = pd.read_sql_query(
-            "SELECT item_id, status, label, confidence FROM verdicts WHERE run_id = ?", project.conn, params=(run.id,)
+        verdicts = pd.DataFrame(
+            project.verdict_rows(run.id), columns=["item_id", "status", "label", "confidence"], dtype=object
         ).set_index("item_id")
         v = verdicts.reindex(wide.index)
         present = v["status"].notna().to_numpy()

@@ -54,14 +54,13 @@ from judgekit.calibration._data import aligned_for
 from judgekit.calibration.looks import LookSummary, look_summary, record_look
 from judgekit.calibration.splits import SplitInfo
 from judgekit.errors import UserError
+from judgekit.labeling import raise_abstained
 from judgekit.models import JudgeRun
 from judgekit.storage import Project
 from judgekit.storage.project import now_iso
 
 DEFAULT_GRID: NDArray[np.float64] = np.round(np.linspace(1.0, 0.0, 101), 2)
 """Thresholds tested, high to low: 1.00, 0.99, ..., 0.00 (fixed in advance, as fixed-sequence testing requires)."""
-ESCALATION_PRIORITY = 40.0
-"""Priority added in ``label_queue`` to an item the judge abstained on."""
 _CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
 
@@ -249,7 +248,7 @@ def escalated_item_ids(
     r = run if isinstance(run, JudgeRun) else project.run(run)
     params: list[object] = [r.id]
     if threshold is None:
-        cond = "1"
+        cond = "1 = 1"
     else:
         cond = "v.status != 'ok' OR v.confidence IS NULL OR v.confidence < ?"
         params.append(float(threshold))
@@ -260,54 +259,30 @@ def escalated_item_ids(
             " l.rubric_version = ?)"
         )
         params += [r.config.rubric_id, r.config.rubric_version]
-    return [str(x[0]) for x in project.conn.execute(sql + " ORDER BY i.seq", params)]
+    return [str(x[0]) for x in project.db.rows(sql + " ORDER BY i.seq", params)]
 
 
 def escalate(project: Project, run: str | JudgeRun, item_ids: Sequence[str], threshold: float | None) -> int | None:
     """Route abstained items to people: record them and raise their priority in the label queue if there is one.
 
-    Every item is recorded in ``escalations`` (run, threshold, confidence). If the project has a ``label_queue``
-    table (the labeling app's queue), rows of these items for the run's rubric version get
-    :data:`ESCALATION_PRIORITY` added and the reason "judge abstained". Returns the number of queue rows raised, or
-    ``None`` when the project has no label queue (then export the list instead).
+    Every item is recorded in ``escalations`` (run, threshold, confidence), and the labeling queue raises their
+    priority (:func:`judgekit.labeling.raise_abstained`, with the queue's one priority for it). Returns the number
+    of queue rows raised, or ``None`` when the run's rubric version has no queue yet (then export the list
+    instead, or let the queue pick the escalations up when it is built).
 
     The raise takes effect at once; the labeling queue also reads ``escalations`` whenever it is rebuilt (after
     items, verdicts or the assignment policy change), so the routing decision survives rebuilds.
     """
     r = run if isinstance(run, JudgeRun) else project.run(run)
-    conf = dict(project.conn.execute("SELECT item_id, confidence FROM verdicts WHERE run_id = ?", (r.id,)).fetchall())
-    has_queue = (
-        project.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'label_queue'").fetchone()
-        is not None
-    )
-    raised = 0
+    conf = {item_id: c for item_id, _, _, c in project.verdict_rows(r.id)}
     stamp = now_iso()
-    with project.transaction() as c:
-        c.executemany(
+    with project.transaction() as db:
+        db.executemany(
             "INSERT INTO escalations (rubric_id, rubric_version, item_id, run_name, threshold, confidence, created_at)"
             " VALUES (?,?,?,?,?,?,?)",
             [(r.config.rubric_id, r.config.rubric_version, i, r.name, threshold, conf.get(i), stamp) for i in item_ids],
         )
-        if has_queue:
-            reason = "judge abstained"
-            for i in item_ids:
-                cur = c.execute(
-                    "UPDATE label_queue SET priority = priority + ?, reasons = CASE WHEN reasons = '' THEN ? "
-                    "WHEN instr(reasons, ?) > 0 THEN reasons ELSE reasons || '; ' || ? END "
-                    "WHERE rubric_id = ? AND rubric_version = ? AND item_id = ? AND instr(reasons, ?) = 0",
-                    (
-                        ESCALATION_PRIORITY,
-                        reason,
-                        reason,
-                        reason,
-                        r.config.rubric_id,
-                        r.config.rubric_version,
-                        i,
-                        reason,
-                    ),
-                )
-                raised += cur.rowcount
-    return raised if has_queue else None
+        return raise_abstained(project, r.config.rubric_id, r.config.rubric_version, item_ids)
 
 
 def abstain(

@@ -287,11 +287,9 @@ class PassRateReport(BaseModel):
 
 def _frames(project: Project, run: JudgeRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     rubric = project.rubric(run.config.rubric_id, run.config.rubric_version)
-    verdicts = pd.read_sql_query(
-        "SELECT v.item_id, v.status, v.label, i.seq FROM verdicts v JOIN items i ON i.id = v.item_id "
-        "WHERE v.run_id = ? ORDER BY i.seq",
-        project.conn,
-        params=(run.id,),
+    verdicts = pd.DataFrame(
+        [(item_id, status, label) for item_id, status, label, _ in project.verdict_rows(run.id)],
+        columns=["item_id", "status", "label"],
     ).set_index("item_id")
     majority = majority_labels(project, rubric)
     labelled = verdicts.join(majority, how="inner")

@@ -83,7 +83,7 @@ def looks(project: Project, split: str | SplitInfo, *, part: SplitPart | None = 
     if part is not None:
         sql += " AND part = ?"
         params.append(part)
-    rows = project.conn.execute(sql + " ORDER BY id", params).fetchall()
+    rows = project.db.rows(sql + " ORDER BY id", params)
     return [
         Look(
             split=str(r[0]),

@@ -78,7 +78,10 @@ def _labelled_frame(project: Project, rubric: Rubric) -> pd.DataFrame:
     majority = majority_labels(project, rubric)
     if majority.empty:
         return pd.DataFrame(columns=["item_id", "seq", "segment", "source", "risk", "created_at", "majority"])
-    items = pd.read_sql_query("SELECT id AS item_id, seq, segment, source, risk, created_at FROM items", project.conn)
+    items = pd.DataFrame(
+        project.item_info(), columns=["item_id", "seq", "segment", "source", "risk", "created_at"], dtype=object
+    )
+    items["seq"] = items["seq"].astype("int64")
     frame = items.set_index("item_id").join(majority, how="inner").reset_index()
     return frame.sort_values("seq", kind="stable").reset_index(drop=True)
 
@@ -196,9 +199,7 @@ def create_split(
     if test.all() or not test.any():
         raise UserError("the split would leave dev or test empty; change --test-fraction or label more items")
     with project.transaction() as c:
-        version = 1 + int(
-            c.execute("SELECT COALESCE(MAX(version), 0) FROM splits WHERE name = ?", (name,)).fetchone()[0]
-        )
+        version = 1 + int(c.scalar("SELECT COALESCE(MAX(version), 0) FROM splits WHERE name = ?", (name,)))
         c.execute(
             "INSERT INTO splits (name, version, rubric_id, rubric_version, method, test_fraction, seed, params_json,"
             " created_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -214,10 +215,10 @@ def create_split(
 def _info(project: Project, row: Sequence[object]) -> SplitInfo:
     name, version = str(row[0]), int(str(row[1]))
     counts = dict(
-        project.conn.execute(
+        project.db.rows(
             "SELECT part, COUNT(*) FROM split_items WHERE split_name = ? AND split_version = ? GROUP BY part",
             (name, version),
-        ).fetchall()
+        )
     )
     return SplitInfo(
         name=name,
@@ -247,13 +248,9 @@ def get_split(project: Project, name: str | SplitInfo = DEFAULT_SPLIT, version: 
             raise UserError(f"split {name!r} names version {key.version} but version {version} was asked for")
         name, version = key.id, key.version
     if version is None:
-        row = project.conn.execute(
-            f"SELECT {_COLUMNS} FROM splits WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
-        ).fetchone()
+        row = project.db.one(f"SELECT {_COLUMNS} FROM splits WHERE name = ? ORDER BY version DESC LIMIT 1", (name,))
     else:
-        row = project.conn.execute(
-            f"SELECT {_COLUMNS} FROM splits WHERE name = ? AND version = ?", (name, version)
-        ).fetchone()
+        row = project.db.one(f"SELECT {_COLUMNS} FROM splits WHERE name = ? AND version = ?", (name, version))
     if row is None:
         known = ", ".join(s.key for s in list_splits(project)) or "none"
         want = name if version is None else f"{name}@{version}"
@@ -263,7 +260,7 @@ def get_split(project: Project, name: str | SplitInfo = DEFAULT_SPLIT, version: 
 
 def list_splits(project: Project) -> list[SplitInfo]:
     """Every stored split version, by name then version."""
-    rows = project.conn.execute(f"SELECT {_COLUMNS} FROM splits ORDER BY name, version").fetchall()
+    rows = project.db.rows(f"SELECT {_COLUMNS} FROM splits ORDER BY name, version")
     return [_info(project, tuple(r)) for r in rows]
 
 
@@ -272,7 +269,7 @@ def split_item_ids(project: Project, split: str | SplitInfo, part: SplitPart, ve
     if part not in ("dev", "test"):
         raise UserError(f"split part must be 'dev' or 'test', got {part!r}")
     info = get_split(project, split, version)
-    rows = project.conn.execute(
+    rows = project.db.rows(
         "SELECT s.item_id FROM split_items s JOIN items i ON i.id = s.item_id WHERE s.split_name = ? AND "
         "s.split_version = ? AND s.part = ? ORDER BY i.seq",
         (info.name, info.version, part),
@@ -305,10 +302,12 @@ def balance(project: Project, split: str | SplitInfo, version: int | None = None
     info = get_split(project, split, version)
     rubric = project.rubric(info.rubric_id, info.rubric_version)
     frame = _labelled_frame(project, rubric).set_index("item_id")
-    parts = pd.read_sql_query(
-        "SELECT item_id, part FROM split_items WHERE split_name = ? AND split_version = ?",
-        project.conn,
-        params=(info.name, info.version),
+    parts = pd.DataFrame(
+        project.db.rows(
+            "SELECT item_id, part FROM split_items WHERE split_name = ? AND split_version = ?",
+            (info.name, info.version),
+        ),
+        columns=["item_id", "part"],
     ).set_index("item_id")
     joined = parts.join(frame["majority"], how="left")
     joined["majority"] = joined["majority"].fillna("(no majority)")

@@ -17,7 +17,7 @@ def _rubric(project: Project, spec: str | None) -> Rubric:
     """The rubric named by ``id`` or ``id@version``; without one, the only rubric version with human labels."""
     if spec is not None:
         return project.rubric(*parse_key(spec, "rubric"))
-    keys = project.conn.execute("SELECT DISTINCT rubric_id, rubric_version FROM labels ORDER BY 1, 2").fetchall()
+    keys = project.labelled_rubric_keys()
     if not keys:
         raise UserError("the project has no human labels yet: label items (judgekit label) before splitting them")
     if len(keys) > 1:

@@ -120,7 +120,7 @@ class ResponseCache:
         if pending is not None:
             self.hits += 1
             return pending[0]
-        row = self.project.conn.execute("SELECT response_json FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        row = self.project.db.one("SELECT response_json FROM llm_cache WHERE key = ?", (key,))
         if row is None:
             self.misses += 1
             return None
@@ -141,13 +141,12 @@ class ResponseCache:
             else:
                 rest.append(k)
         rest = list(dict.fromkeys(rest))
-        cur = self.project.conn.cursor()
-        cur.row_factory = None  # plain tuples: a Row object per reply is a measurable share of a cached rerun
         for i in range(0, len(rest), _IN_CHUNK):
             chunk = rest[i : i + _IN_CHUNK]
-            rows = cur.execute(
+            # plain tuples: a Row object per reply is a measurable share of a cached rerun
+            rows = self.project.db.rows(
                 f"SELECT key, response_json FROM llm_cache WHERE key IN ({','.join('?' * len(chunk))})", chunk
-            ).fetchall()
+            )
             for key, body in rows:
                 found[key] = ProviderReply.from_json_dict(json.loads(body))
         self.hits += len(found)
@@ -194,8 +193,8 @@ class ResponseCache:
         ]
         with self.project.transaction() as c:
             c.executemany(
-                "INSERT OR IGNORE INTO llm_cache (key, provider, model, response_json, input_tokens,"
-                " output_tokens, cost_usd, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO llm_cache (key, provider, model, response_json, input_tokens,"
+                " output_tokens, cost_usd, created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
                 rows,
             )
         self._written.update(self._pending)
@@ -203,4 +202,4 @@ class ResponseCache:
 
     def size(self) -> int:
         """Number of cached replies."""
-        return int(self.project.conn.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0])
+        return int(self.project.db.scalar("SELECT COUNT(*) FROM llm_cache"))

@@ -17,31 +17,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from judgekit.labeling._annotators import list_annotators
-from judgekit.labeling._queue import ensure_queue
-from judgekit.labeling._work import Progress, _open_total, progress
+from judgekit.labeling._queue import ensure_queue, open_item_count
+from judgekit.labeling._work import Progress, flagged_skips, progress
 from judgekit.models import HumanLabel, Item, Rubric
 from judgekit.stats import StatResult, UndefinedStatisticWarning, cohen_kappa, krippendorff_alpha
 from judgekit.storage import Project
-
-# Annotators with a label for a rubric version, by a loose index scan of labels_by_annotator_item: one seek per
-# distinct annotator instead of reading every label (a DISTINCT over a million labels takes half a second).
-_LABELLERS_SQL = """
-WITH RECURSIVE who(name) AS (
-  SELECT MIN(annotator) FROM labels
-  UNION ALL
-  SELECT (SELECT MIN(annotator) FROM labels WHERE annotator > who.name) FROM who WHERE who.name IS NOT NULL
-)
-SELECT name FROM who WHERE name IS NOT NULL
-  AND EXISTS (SELECT 1 FROM labels l WHERE l.annotator = who.name AND l.rubric_id = ? AND l.rubric_version = ?)
-"""
 
 
 def progress_all(project: Project, rubric: Rubric) -> list[Progress]:
     """Progress of every annotator (registered or seen in labels), by name."""
     names = {a.name for a in list_annotators(project)}
-    names |= {str(r[0]) for r in project.conn.execute(_LABELLERS_SQL, (rubric.id, rubric.version))}
+    names |= set(project.labellers(rubric.id, rubric.version))
     ensure_queue(project, rubric)
-    open_total = _open_total(project, rubric)
+    open_total = open_item_count(project, rubric)
     return [progress(project, n, rubric, ensure=False, open_total=open_total) for n in sorted(names)]
 
 
@@ -246,18 +234,13 @@ class Flag:
 
 def flags(project: Project, rubric: Rubric) -> list[Flag]:
     """Every flagged item, newest first."""
-    key = (rubric.id, rubric.version)
     out = [
         Flag(lab.item_id, lab.annotator, "label", lab.critique, lab.created_at.isoformat() if lab.created_at else "")
         for lab in current_labels(project, rubric)
         if lab.flagged
     ]
     out += [
-        Flag(r[0], r[1], "skip", r[2], r[3])
-        for r in project.conn.execute(
-            "SELECT item_id, annotator, note, created_at FROM skips WHERE rubric_id = ? AND rubric_version = ? "
-            "AND flagged = 1",
-            key,
-        )
+        Flag(item_id, annotator, "skip", note, created_at)
+        for item_id, annotator, note, created_at in flagged_skips(project, rubric)
     ]
     return sorted(out, key=lambda f: f.created_at, reverse=True)

@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -70,7 +70,7 @@ def add_annotator(project: Project, name: str, *, admin: bool = False) -> str:
     tag = _random_part(6)
     code = f"{tag}-{_random_part(12)}"
     with project.transaction() as c:
-        if c.execute("SELECT 1 FROM annotators WHERE name = ?", (name,)).fetchone() is not None:
+        if c.one("SELECT 1 FROM annotators WHERE name = ?", (name,)) is not None:
             raise UserError(
                 f"annotator {name!r} already exists; use 'judgekit annotators reset-code {name}' "
                 "to give them a new code"
@@ -107,7 +107,7 @@ def authenticate(project: Project, code: str) -> Annotator | None:
     tag, sep, _ = code.partition("-")
     if not sep or len(tag) != 6 or any(ch not in _ALPHABET for ch in tag):
         return None
-    rows = project.conn.execute(
+    rows = project.db.execute(
         "SELECT name, code_hash, is_admin, active, created_at FROM annotators WHERE code_hash LIKE ?",
         (f"{_SCHEME}${tag}$%",),
     ).fetchall()
@@ -120,19 +120,17 @@ def authenticate(project: Project, code: str) -> Annotator | None:
 
 def get_annotator(project: Project, name: str) -> Annotator | None:
     """An annotator by name, or ``None``."""
-    r = project.conn.execute(
-        "SELECT name, is_admin, active, created_at FROM annotators WHERE name = ?", (name,)
-    ).fetchone()
+    r = project.db.one("SELECT name, is_admin, active, created_at FROM annotators WHERE name = ?", (name,))
     return None if r is None else _annotator(r)
 
 
 def list_annotators(project: Project) -> list[Annotator]:
     """Every annotator, by name."""
-    rows = project.conn.execute("SELECT name, is_admin, active, created_at FROM annotators ORDER BY name")
+    rows = project.db.execute("SELECT name, is_admin, active, created_at FROM annotators ORDER BY name").fetchall()
     return [_annotator(r) for r in rows]
 
 
-def _annotator(r: sqlite3.Row) -> Annotator:
+def _annotator(r: Any) -> Annotator:
     created = r["created_at"]
     return Annotator(
         name=r["name"],

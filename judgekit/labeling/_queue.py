@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,7 +42,7 @@ from pydantic import Field
 
 from judgekit.errors import UserError
 from judgekit.models import Item, Rubric, StrictModel
-from judgekit.storage import Project
+from judgekit.storage import Project, SQLiteDatabase
 
 _RISK_WEIGHT = {"high": 100.0, "medium": 50.0}
 _WRONG_WEIGHT = 30.0
@@ -50,9 +51,9 @@ _UNSURE_WEIGHT = 10.0
 _UNSURE_BELOW = 0.6
 _OVERLAP_WEIGHT = 1.0
 ABSTAINED_WEIGHT = 40.0
-"""Priority of an item a judge abstained on (recorded in ``escalations`` by :func:`judgekit.calibration.escalate`):
-below high and medium risk, above "judge confidently wrong" (at most 30). The same value as
-``judgekit.calibration.abstention.ESCALATION_PRIORITY``, so a rebuild keeps the raise ``escalate`` gave."""
+"""Priority of an item a judge abstained on (recorded in ``escalations`` by :func:`judgekit.calibration.escalate`,
+which raises it at once through :func:`raise_abstained`): below high and medium risk, above "judge confidently
+wrong" (at most 30). The one home of this value: a rebuild gives the same raise."""
 ABSTAINED_REASON = "judge abstained"
 CONFIDENTLY_WRONG = 0.7
 """A judge verdict at or above this confidence that contradicts the human majority counts as confidently wrong."""
@@ -114,17 +115,17 @@ class QueueEntry:
 
 
 def _stamp(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> str:
-    c = project.conn
-    items = c.execute("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM items").fetchone()
-    verdicts = c.execute(
+    db = project.db
+    items = db.rows("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM items")[0]
+    verdicts = db.scalar(
         "SELECT COUNT(*) FROM verdicts v WHERE v.run_id IN (SELECT id FROM judge_runs WHERE rubric_id = ? "
         "AND rubric_version = ?)",
         (rubric.id, rubric.version),
-    ).fetchone()[0]
-    escalations = c.execute(
+    )
+    escalations = db.rows(
         "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM escalations WHERE rubric_id = ? AND rubric_version = ?",
         (rubric.id, rubric.version),
-    ).fetchone()
+    )[0]
     # the policy stays the last element: _stamped_fraction reads it back
     return json.dumps(
         [
@@ -179,59 +180,60 @@ def rebuild_queue(project: Project, rubric: Rubric) -> int:
         return _rebuild(project, rubric, get_policy(project, rubric.id))
 
 
-# Per-item human tallies in label_tally: how many people's current label on the item is each label. Labels are
-# append-only and numbered by an increasing id, so each rebuild folds in only the label rows above the watermark
-# stored in project_meta (the first build reads them all, in one ordered pass over the covering index
-# labels_by_rubric_item_label). A row with revision r > 1 supersedes the same person's row r - 1 (revisions are
-# numbered 1, 2, ... per item and annotator), whose label loses a count: those few rows are found through the
-# partial index labels_revisions (CROSS JOIN keeps it the outer loop, else SQLite may scan the rubric's labels).
+# Per-item human tallies in label_tally: how many people's current blind label on the item is each label (only
+# blind labels count: a correction of a judge's score or an adjudicated gold label is not another person's
+# independent opinion). Labels are append-only and numbered by an increasing id, so each rebuild folds in only the
+# label rows above the watermark stored in project_meta (the first build reads them all, in one ordered pass over
+# the covering index labels_by_rubric_item_label). A blind row with revision r > 1 supersedes the same person's
+# latest blind row before it, whose label loses a count: those few rows are found through the partial index
+# labels_revisions (on SQLite the CROSS JOIN keeps it the outer loop, else SQLite may scan the rubric's labels).
+#
+# The SQL is written once for both engines; {braced} names are filled per engine by _sql() (SQLite's index hints
+# and Python functions, PostgreSQL's equivalents).
 _TALLY_FULL_SQL = """
 INSERT INTO label_tally (rubric_id, rubric_version, item_id, label, n)
-SELECT :rid, :ver, item_id, label, COUNT(*) FROM labels WHERE rubric_id = :rid AND rubric_version = :ver
+SELECT :rid, :ver, item_id, label, COUNT(*) FROM labels
+WHERE rubric_id = :rid AND rubric_version = :ver AND provenance = 'blind'
 GROUP BY item_id, label
 """
-_SUPERSEDED_FULL_SQL = """
+_SUPERSEDED = """
 INSERT INTO label_tally (rubric_id, rubric_version, item_id, label, n)
-SELECT :rid, :ver, o.item_id, o.label, -COUNT(*) FROM labels n INDEXED BY labels_revisions
-CROSS JOIN labels o ON o.item_id = n.item_id AND o.annotator = n.annotator AND o.rubric_id = n.rubric_id
-  AND o.rubric_version = n.rubric_version AND o.revision = n.revision - 1
-WHERE n.rubric_id = :rid AND n.rubric_version = :ver AND n.revision > 1
+SELECT :rid, :ver, o.item_id, o.label, -COUNT(*) FROM labels n {scan}
+{cross} labels o ON o.item_id = n.item_id AND o.annotator = n.annotator AND o.rubric_id = n.rubric_id
+  AND o.rubric_version = n.rubric_version AND o.provenance = 'blind'
+  AND o.revision = (SELECT MAX(m.revision) FROM labels m WHERE m.item_id = n.item_id AND m.annotator = n.annotator
+                    AND m.rubric_id = n.rubric_id AND m.rubric_version = n.rubric_version
+                    AND m.provenance = 'blind' AND m.revision < n.revision)
+WHERE {since} n.rubric_id = :rid AND n.rubric_version = :ver AND n.revision > 1 AND n.provenance = 'blind'
 GROUP BY o.item_id, o.label
-ON CONFLICT DO UPDATE SET n = n + excluded.n
+ON CONFLICT (rubric_id, rubric_version, item_id, label) DO UPDATE SET n = label_tally.n + excluded.n
 """
-# Incremental: only the new rows, by rowid range (NOT INDEXED keeps SQLite from walking a whole index of labels to
+_SUPERSEDED_FULL_SQL = _SUPERSEDED.replace("{scan}", "{revisions_index}").replace("{since}", "")
+# Incremental: only the new rows, by id range (NOT INDEXED keeps SQLite from walking a whole index of labels to
 # save a sort).
 _TALLY_NEW_SQL = """
 INSERT INTO label_tally (rubric_id, rubric_version, item_id, label, n)
-SELECT :rid, :ver, item_id, label, COUNT(*) FROM labels NOT INDEXED
-WHERE id > :since AND rubric_id = :rid AND rubric_version = :ver
+SELECT :rid, :ver, item_id, label, COUNT(*) FROM labels {no_index}
+WHERE id > :since AND rubric_id = :rid AND rubric_version = :ver AND provenance = 'blind'
 GROUP BY item_id, label
-ON CONFLICT DO UPDATE SET n = n + excluded.n
+ON CONFLICT (rubric_id, rubric_version, item_id, label) DO UPDATE SET n = label_tally.n + excluded.n
 """
-_SUPERSEDED_NEW_SQL = """
-INSERT INTO label_tally (rubric_id, rubric_version, item_id, label, n)
-SELECT :rid, :ver, o.item_id, o.label, -COUNT(*) FROM labels n NOT INDEXED
-CROSS JOIN labels o ON o.item_id = n.item_id AND o.annotator = n.annotator AND o.rubric_id = n.rubric_id
-  AND o.rubric_version = n.rubric_version AND o.revision = n.revision - 1
-WHERE n.id > :since AND n.rubric_id = :rid AND n.rubric_version = :ver AND n.revision > 1
-GROUP BY o.item_id, o.label
-ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
+_SUPERSEDED_NEW_SQL = _SUPERSEDED.replace("{scan}", "{no_index}").replace("{since}", "n.id > :since AND")
 # Per item: the count of the most frequent current label (the majority is every label with that count) and the
 # number of people with a current label.
 _HUMAN_SQL = """
-INSERT INTO temp.jk_human (item_id, top, people)
+INSERT INTO jk_human (item_id, top, people)
 SELECT item_id, MAX(n), SUM(n) FROM label_tally WHERE rubric_id = :rid AND rubric_version = :ver AND n > 0
 GROUP BY item_id
 """
 # Per item, over the ok verdicts of every judge run of the rubric version: distinct labels, the lowest confidence
 # and the highest confidence of a confidently wrong verdict (its label is not in the human majority).
 _JUDGE_SQL = """
-INSERT INTO temp.jk_judge (item_id, n_labels, min_conf, wrong_conf)
+INSERT INTO jk_judge (item_id, n_labels, min_conf, wrong_conf)
 SELECT v.item_id, COUNT(DISTINCT v.label), MIN(v.confidence),
        MAX(CASE WHEN v.confidence >= :wrong AND COALESCE(t.n, 0) < h.top THEN v.confidence END)
 FROM verdicts v JOIN judge_runs r ON r.id = v.run_id
-LEFT JOIN temp.jk_human h ON h.item_id = v.item_id
+LEFT JOIN jk_human h ON h.item_id = v.item_id
 LEFT JOIN label_tally t ON t.rubric_id = :rid AND t.rubric_version = :ver AND t.item_id = v.item_id
   AND t.label = v.label
 WHERE r.rubric_id = :rid AND r.rubric_version = :ver AND v.status = 'ok'
@@ -240,26 +242,26 @@ GROUP BY v.item_id
 # Overlap membership is a hash of the item id (see in_overlap); it is kept from the queue's own rows when the
 # overlap fraction did not change, so only new items are hashed.
 _OVERLAP_SQL = """
-INSERT INTO temp.jk_overlap (item_id, ov)
-SELECT i.id, CASE WHEN :reuse_overlap AND q.item_id IS NOT NULL THEN q.overlap ELSE jk_in_overlap(i.id) END
+INSERT INTO jk_overlap (item_id, ov)
+SELECT i.id, CASE WHEN :reuse_overlap = 1 AND q.item_id IS NOT NULL THEN q.overlap ELSE {in_overlap} END
 FROM items i LEFT JOIN label_queue q ON q.rubric_id = :rid AND q.rubric_version = :ver AND q.item_id = i.id
 """
 _ABSTAINED_SQL = """
-INSERT INTO temp.jk_abstained (item_id)
+INSERT INTO jk_abstained (item_id)
 SELECT DISTINCT item_id FROM escalations WHERE rubric_id = :rid AND rubric_version = :ver
 """
-# Priority terms are added in the same order as the reasons, as the Python floats were, and rounded by Python's
-# round(); rows whose values did not change are not written (no index churn, no WAL pages).
+# Priority terms are added in the same order as the reasons, as the Python floats were, and rounded as Python's
+# round() does; rows whose values did not change are not written (no index churn, no WAL pages).
 _UPSERT_SQL = """
 INSERT INTO label_queue (rubric_id, rubric_version, item_id, seq, priority, target, overlap, n_labelled, reasons)
 SELECT :rid, :ver, i.id, i.seq,
-  jk_round6({risk_weight}
+  {round6_open}{risk_weight}
     + COALESCE(:w_wrong * j.wrong_conf, 0.0)
     + CASE WHEN j.n_labels > 1 THEN :w_disagree ELSE 0.0 END
     + COALESCE(:w_unsure * (1.0 - j.min_conf), 0.0)
-    + CASE WHEN o.ov THEN :w_overlap ELSE 0.0 END
-    + CASE WHEN a.item_id IS NOT NULL THEN :w_abstained ELSE 0.0 END),
-  CASE WHEN o.ov THEN :target_overlap ELSE :target END,
+    + CASE WHEN o.ov = 1 THEN :w_overlap ELSE 0.0 END
+    + CASE WHEN a.item_id IS NOT NULL THEN :w_abstained ELSE 0.0 END{round6_close},
+  CASE WHEN o.ov = 1 THEN :target_overlap ELSE :target END,
   o.ov,
   COALESCE(h.people, 0),
   substr(
@@ -267,31 +269,71 @@ SELECT :rid, :ver, i.id, i.seq,
     || CASE WHEN j.wrong_conf IS NOT NULL THEN '; judge confidently wrong' ELSE '' END
     || CASE WHEN j.n_labels > 1 THEN '; judges disagree' ELSE '' END
     || CASE WHEN j.min_conf < :unsure_below THEN '; judge unsure' ELSE '' END
-    || CASE WHEN o.ov THEN '; overlap set' ELSE '' END
+    || CASE WHEN o.ov = 1 THEN '; overlap set' ELSE '' END
     || CASE WHEN a.item_id IS NOT NULL THEN '; {abstained}' ELSE '' END, 3)
 FROM items i
-JOIN temp.jk_overlap o ON o.item_id = i.id
-LEFT JOIN temp.jk_human h ON h.item_id = i.id
-LEFT JOIN temp.jk_judge j ON j.item_id = i.id
-LEFT JOIN temp.jk_abstained a ON a.item_id = i.id
+JOIN jk_overlap o ON o.item_id = i.id
+LEFT JOIN jk_human h ON h.item_id = i.id
+LEFT JOIN jk_judge j ON j.item_id = i.id
+LEFT JOIN jk_abstained a ON a.item_id = i.id
 WHERE true
 ON CONFLICT (rubric_id, rubric_version, item_id) DO UPDATE SET
   seq = excluded.seq, priority = excluded.priority, target = excluded.target, overlap = excluded.overlap,
   n_labelled = excluded.n_labelled, reasons = excluded.reasons
-WHERE seq IS NOT excluded.seq OR priority IS NOT excluded.priority OR target IS NOT excluded.target
-  OR overlap IS NOT excluded.overlap OR n_labelled IS NOT excluded.n_labelled OR reasons IS NOT excluded.reasons
+WHERE label_queue.seq {distinct} excluded.seq OR label_queue.priority {distinct} excluded.priority
+  OR label_queue.target {distinct} excluded.target OR label_queue.overlap {distinct} excluded.overlap
+  OR label_queue.n_labelled {distinct} excluded.n_labelled OR label_queue.reasons {distinct} excluded.reasons
 """
 _TEMP_TABLES = {
     "jk_human": "item_id TEXT PRIMARY KEY, top INTEGER NOT NULL, people INTEGER NOT NULL",
-    "jk_judge": "item_id TEXT PRIMARY KEY, n_labels INTEGER NOT NULL, min_conf REAL, wrong_conf REAL",
+    "jk_judge": "item_id TEXT PRIMARY KEY, n_labels INTEGER NOT NULL, min_conf DOUBLE PRECISION, wrong_conf "
+    "DOUBLE PRECISION",
     "jk_overlap": "item_id TEXT PRIMARY KEY, ov INTEGER NOT NULL",
     "jk_abstained": "item_id TEXT PRIMARY KEY",
 }
+# PostgreSQL: the first 8 bytes of sha256(rubric id, NUL, item id) as an unsigned 64-bit number, as in_overlap
+# computes it in Python, compared with ceil(fraction * 2**64) (exact: both are integers).
+_PG_IN_OVERLAP = (
+    "CASE WHEN mod(('x' || encode(substring(sha256(convert_to(:rid, 'UTF8') || '\\x00'::bytea || "
+    "convert_to(i.id, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint::numeric + 18446744073709551616, "
+    "18446744073709551616) < CAST(:overlap_cut AS NUMERIC) THEN 1 ELSE 0 END"
+)
+_DIALECT = {
+    "sqlite": {
+        "revisions_index": "INDEXED BY labels_revisions",
+        "no_index": "NOT INDEXED",
+        "cross": "CROSS JOIN",
+        "open_index": "INDEXED BY label_queue_open",
+        "distinct": "IS NOT",
+        "round6_open": "jk_round6(",
+        "round6_close": ")",
+        "in_overlap": "jk_in_overlap(i.id)",
+        "temp_suffix": " WITHOUT ROWID",
+    },
+    "postgresql": {
+        "revisions_index": "",
+        "no_index": "",
+        "cross": "JOIN",
+        "open_index": "",
+        "distinct": "IS DISTINCT FROM",
+        # round(numeric, 6) rounds half away from zero on the decimal value, as round() does on the float's
+        "round6_open": "CAST(round(CAST(",
+        "round6_close": " AS NUMERIC), 6) AS DOUBLE PRECISION)",
+        "in_overlap": _PG_IN_OVERLAP,
+        "temp_suffix": "",
+    },
+}
+"""What the queue's SQL needs that the two engines spell differently (see :func:`_sql`)."""
 
 
-def _drop_temp(c: sqlite3.Connection) -> None:
+def _sql(project: Project, text: str, **extra: str) -> str:
+    """``text`` with its ``{name}`` slots filled for the project's engine (and ``extra``)."""
+    return text.format(**_DIALECT[project.db.dialect], **extra)
+
+
+def _drop_temp(project: Project) -> None:
     for name in _TEMP_TABLES:
-        c.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        project.db.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _tally_key(rubric: Rubric) -> str:
@@ -301,37 +343,37 @@ def _tally_key(rubric: Rubric) -> str:
 def _refresh_tally(project: Project, rubric: Rubric) -> None:
     """Bring label_tally up to date with the labels (caller holds the write transaction, so no label can be
     added between reading the newest id and recording it)."""
-    c = project.conn
-    newest = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM labels").fetchone()[0])
+    db = project.db
+    newest = int(db.scalar("SELECT COALESCE(MAX(id), 0) FROM labels"))
     raw = project.get_meta(_tally_key(rubric))
     since = int(raw) if raw is not None and raw.isdigit() else None
-    params = {"rid": rubric.id, "ver": rubric.version, "since": since}
+    key = {"rid": rubric.id, "ver": rubric.version}
     if since is None or since > newest:  # never built (or the watermark is not ours): from scratch
-        c.execute("DELETE FROM label_tally WHERE rubric_id = :rid AND rubric_version = :ver", params)
-        c.execute(_TALLY_FULL_SQL, params)
-        c.execute(_SUPERSEDED_FULL_SQL, params)
+        db.execute("DELETE FROM label_tally WHERE rubric_id = :rid AND rubric_version = :ver", key)
+        db.execute(_TALLY_FULL_SQL, key)
+        db.execute(_sql(project, _SUPERSEDED_FULL_SQL), key)
     elif since < newest:
-        c.execute(_TALLY_NEW_SQL, params)
-        c.execute(_SUPERSEDED_NEW_SQL, params)
+        db.execute(_sql(project, _TALLY_NEW_SQL), {**key, "since": since})
+        db.execute(_sql(project, _SUPERSEDED_NEW_SQL), {**key, "since": since})
     project.set_meta(_tally_key(rubric), str(newest))
 
 
 def _rebuild(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> int:
     """Set-based rebuild (caller holds the write transaction): a handful of grouped INSERT ... SELECT statements
     into temporary tables, then one upsert that writes only the queue rows whose values changed."""
-    c = project.conn
+    db = project.db
     key = _stamp_key(rubric)
     stamp_before = project.get_meta(key)
     fraction = policy.overlap_fraction
-    c.create_function(
-        "jk_in_overlap", 1, lambda item_id: int(in_overlap(rubric.id, item_id, fraction)), deterministic=True
-    )
-    c.create_function("jk_round6", 1, lambda x: round(x, 6), deterministic=True)
+    if isinstance(db, SQLiteDatabase):
+        db.create_function("jk_in_overlap", 1, lambda item_id: int(in_overlap(rubric.id, item_id, fraction)))
+        db.create_function("jk_round6", 1, lambda x: round(x, 6))
     params: dict[str, object] = {
         "rid": rubric.id,
         "ver": rubric.version,
         "wrong": CONFIDENTLY_WRONG,
         "reuse_overlap": int(_stamped_fraction(stamp_before) == fraction),
+        "overlap_cut": str(math.ceil(fraction * 2**64)),
         "w_wrong": _WRONG_WEIGHT,
         "w_disagree": _DISAGREE_WEIGHT,
         "w_unsure": _UNSURE_WEIGHT,
@@ -342,38 +384,83 @@ def _rebuild(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> int:
         "target_overlap": max(policy.overlap_annotators, policy.annotators_per_item),
     }
 
-    def run(sql: str) -> None:
-        names = set(re.findall(r":(\w+)", sql))
-        c.execute(sql, {k: v for k, v in params.items() if k in names})
+    def run(sql: str, **extra: str) -> None:
+        text = _sql(project, sql, **extra)
+        names = set(re.findall(r"(?<!:):(\w+)", text))
+        db.execute(text, {k: v for k, v in params.items() if k in names})
 
     risk_weight = "CASE i.risk " + " ".join(f"WHEN '{r}' THEN {w!r}" for r, w in _RISK_WEIGHT.items()) + " ELSE 0.0 END"
     risk_levels = ", ".join(f"'{r}'" for r in _RISK_WEIGHT)
-    _drop_temp(c)
+    suffix = _DIALECT[db.dialect]["temp_suffix"]
+    _drop_temp(project)
     try:
         for name, cols in _TEMP_TABLES.items():
-            c.execute(f"CREATE TEMP TABLE {name} ({cols}) WITHOUT ROWID")
+            db.execute(f"CREATE TEMP TABLE {name} ({cols}){suffix}")
         _refresh_tally(project, rubric)
         for sql in (_HUMAN_SQL, _JUDGE_SQL, _OVERLAP_SQL, _ABSTAINED_SQL):
             run(sql)
-        run(_UPSERT_SQL.format(risk_weight=risk_weight, risk_levels=risk_levels, abstained=ABSTAINED_REASON))
-        n_rows = int(c.execute("SELECT COUNT(*) FROM temp.jk_overlap").fetchone()[0])
-        n_queue = c.execute(
+        run(_UPSERT_SQL, risk_weight=risk_weight, risk_levels=risk_levels, abstained=ABSTAINED_REASON)
+        n_rows = int(db.scalar("SELECT COUNT(*) FROM jk_overlap"))
+        n_queue = db.scalar(
             "SELECT COUNT(*) FROM label_queue WHERE rubric_id = ? AND rubric_version = ?", (rubric.id, rubric.version)
-        ).fetchone()[0]
+        )
         if n_queue != n_rows:  # rows of items no longer in the project (items are not deleted; kept for safety)
-            c.execute(
+            db.execute(
                 "DELETE FROM label_queue WHERE rubric_id = ? AND rubric_version = ? AND item_id NOT IN "
-                "(SELECT item_id FROM temp.jk_overlap)",
+                "(SELECT item_id FROM jk_overlap)",
                 (rubric.id, rubric.version),
             )
     finally:
-        _drop_temp(c)
+        _drop_temp(project)
     project.set_meta(key, _stamp(project, rubric, policy))
     return n_rows
 
 
+def open_item_count(project: Project, rubric: Rubric) -> int:
+    """Queue items of a rubric version that still need labels (the same for every annotator)."""
+    return int(
+        project.db.scalar(
+            "SELECT COUNT(*) FROM label_queue WHERE rubric_id = ? AND rubric_version = ? AND n_labelled < target",
+            (rubric.id, rubric.version),
+        )
+    )
+
+
+def raise_abstained(project: Project, rubric_id: str, rubric_version: int, item_ids: Sequence[str]) -> int | None:
+    """Give items a judge abstained on their place in the queue now: :data:`ABSTAINED_WEIGHT` added to their
+    priority and the reason :data:`ABSTAINED_REASON` (once per item). The rebuild keeps it: it reads the
+    ``escalations`` the caller recorded. Returns the number of queue rows raised, or ``None`` when the rubric
+    version has no queue yet (nobody has labelled it; the escalations take effect when the queue is built)."""
+    with project.transaction() as db:
+        if (
+            db.one(
+                "SELECT 1 FROM label_queue WHERE rubric_id = ? AND rubric_version = ? LIMIT 1",
+                (rubric_id, rubric_version),
+            )
+            is None
+        ):
+            return None
+        raised = 0
+        for item_id in dict.fromkeys(item_ids):
+            raised += db.execute(
+                "UPDATE label_queue SET priority = priority + ?, "
+                "reasons = CASE WHEN reasons = '' THEN ? ELSE reasons || '; ' || ? END "
+                "WHERE rubric_id = ? AND rubric_version = ? AND item_id = ? AND reasons NOT LIKE ?",
+                (
+                    ABSTAINED_WEIGHT,
+                    ABSTAINED_REASON,
+                    ABSTAINED_REASON,
+                    rubric_id,
+                    rubric_version,
+                    item_id,
+                    f"%{ABSTAINED_REASON}%",
+                ),
+            ).rowcount
+    return raised
+
+
 _NEXT_SQL = """
-SELECT q.item_id FROM label_queue q INDEXED BY label_queue_open
+SELECT q.item_id FROM label_queue q {open_index}
 WHERE q.rubric_id = :rid AND q.rubric_version = :ver AND q.n_labelled < q.target
   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = q.item_id AND l.annotator = :who
                   AND l.rubric_id = :rid AND l.rubric_version = :ver)
@@ -408,9 +495,9 @@ def next_item(project: Project, annotator: str, rubric: Rubric, *, ensure: bool 
     now = time.time()
     params = {"rid": rubric.id, "ver": rubric.version, "who": annotator, "now": now}
     with project.transaction() as c:
-        row = c.execute(_MY_CLAIM_SQL, params).fetchone()
+        row = c.one(_MY_CLAIM_SQL, params)
         if row is None:
-            row = c.execute(_NEXT_SQL, params).fetchone()
+            row = c.one(_sql(project, _NEXT_SQL), params)
         if row is None:
             return None
         item_id = str(row[0])
@@ -420,7 +507,8 @@ def next_item(project: Project, annotator: str, rubric: Rubric, *, ensure: bool 
         )
         c.execute(
             "INSERT INTO label_claims (rubric_id, rubric_version, item_id, annotator, expires_at) "
-            "VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at",
+            "VALUES (?,?,?,?,?) ON CONFLICT (rubric_id, rubric_version, item_id, annotator) "
+            "DO UPDATE SET expires_at = excluded.expires_at",
             (rubric.id, rubric.version, item_id, annotator, now + policy.claim_minutes * 60),
         )
     item = project.get_item(item_id)
@@ -442,7 +530,7 @@ def queue_entries(project: Project, rubric: Rubric, *, limit: int = 50, open_onl
     """The top of the queue with the reasons for each position (admin view)."""
     ensure_queue(project, rubric)
     cond = "AND n_labelled < target" if open_only else ""
-    rows = project.conn.execute(
+    rows = project.db.rows(
         f"SELECT item_id, priority, target, n_labelled, overlap, reasons FROM label_queue WHERE rubric_id = ? "
         f"AND rubric_version = ? {cond} ORDER BY priority DESC, seq LIMIT ?",
         (rubric.id, rubric.version, limit),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from judgekit.errors import UserError
-from judgekit.labeling._queue import display_order, ensure_queue, release_claim
+from judgekit.labeling._queue import display_order, ensure_queue, open_item_count, release_claim
 from judgekit.models import HumanLabel, Rubric
 from judgekit.storage import Project, now_iso
 
@@ -100,8 +100,8 @@ def skip_item(
         raise UserError(f"unknown item {item_id!r}")
     with project.transaction() as c:
         c.execute(
-            "INSERT OR IGNORE INTO skips (item_id, annotator, rubric_id, rubric_version, created_at, flagged,"
-            " note) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO skips (item_id, annotator, rubric_id, rubric_version, created_at, flagged, note)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT (item_id, annotator, rubric_id, rubric_version) DO NOTHING",
             (item_id, annotator, rubric.id, rubric.version, now_iso(), int(flagged), (note or "").strip() or None),
         )
         release_claim(project, annotator, rubric, item_id)
@@ -150,31 +150,34 @@ class Progress:
 # flagged on any revision, and how many of their labelled items are still open.
 _MY_LABELS_SQL = """
 SELECT COUNT(*), COALESCE(SUM(n_rows), 0), COALESCE(SUM(flagged), 0), COALESCE(SUM(still_open), 0) FROM (
-  SELECT l.item_id, COUNT(*) AS n_rows, MAX(l.flagged = 1) AS flagged,
-    (SELECT q.n_labelled < q.target FROM label_queue q
+  SELECT l.item_id, COUNT(*) AS n_rows, MAX(l.flagged) AS flagged,
+    (SELECT CASE WHEN q.n_labelled < q.target THEN 1 ELSE 0 END FROM label_queue q
      WHERE q.rubric_id = :rid AND q.rubric_version = :ver AND q.item_id = l.item_id) AS still_open
   FROM labels l WHERE l.annotator = :who AND l.rubric_id = :rid AND l.rubric_version = :ver
   GROUP BY l.item_id
-)
+) AS mine
 """
 # Skipped items (index skips_by_annotator) and, among them, open items the annotator has not also labelled.
 _MY_SKIPS_SQL = """
 SELECT COUNT(*), COALESCE(SUM(s.flagged), 0),
-  COALESCE(SUM(q.n_labelled < q.target AND NOT EXISTS (
+  COALESCE(SUM(CASE WHEN q.n_labelled < q.target AND NOT EXISTS (
     SELECT 1 FROM labels l WHERE l.item_id = s.item_id AND l.annotator = :who AND l.rubric_id = :rid
-      AND l.rubric_version = :ver)), 0)
+      AND l.rubric_version = :ver) THEN 1 ELSE 0 END), 0)
 FROM skips s LEFT JOIN label_queue q ON q.rubric_id = :rid AND q.rubric_version = :ver AND q.item_id = s.item_id
 WHERE s.annotator = :who AND s.rubric_id = :rid AND s.rubric_version = :ver
 """
 
 
-def _open_total(project: Project, rubric: Rubric) -> int:
-    return int(
-        project.conn.execute(
-            "SELECT COUNT(*) FROM label_queue WHERE rubric_id = ? AND rubric_version = ? AND n_labelled < target",
+def flagged_skips(project: Project, rubric: Rubric) -> list[tuple[str, str, str | None, str]]:
+    """``(item_id, annotator, note, created_at)`` of every skip flagged for review."""
+    return [
+        (str(r[0]), str(r[1]), r[2], str(r[3]))
+        for r in project.db.rows(
+            "SELECT item_id, annotator, note, created_at FROM skips WHERE rubric_id = ? AND rubric_version = ? "
+            "AND flagged = 1",
             (rubric.id, rubric.version),
-        ).fetchone()[0]
-    )
+        )
+    ]
 
 
 def progress(
@@ -187,17 +190,16 @@ def progress(
     """
     if ensure:
         ensure_queue(project, rubric)
-    c = project.conn
     key = {"rid": rubric.id, "ver": rubric.version, "who": annotator}
-    labelled, rows, flagged_labels, open_labelled = c.execute(_MY_LABELS_SQL, key).fetchone()
-    skipped, flagged_skips, open_skipped = c.execute(_MY_SKIPS_SQL, key).fetchone()
+    labelled, rows, flagged_labels, open_labelled = project.db.rows(_MY_LABELS_SQL, key)[0]
+    skipped, n_flagged_skips, open_skipped = project.db.rows(_MY_SKIPS_SQL, key)[0]
     if open_total is None:
-        open_total = _open_total(project, rubric)
+        open_total = open_item_count(project, rubric)
     return Progress(
         annotator=annotator,
         labelled=int(labelled),
         skipped=int(skipped),
-        flagged=int(flagged_labels) + int(flagged_skips),
+        flagged=int(flagged_labels) + int(n_flagged_skips),
         revisions=int(rows) - int(labelled),
         remaining=max(0, int(open_total) - int(open_labelled) - int(open_skipped)),
     )

@@ -369,6 +369,43 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE items ADD COLUMN conversation_json TEXT;
     """,
     ),
+    Migration(
+        9,
+        "queue_counts_blind_labels",
+        """
+        -- The labeling queue counts the people who labelled an item blind (label_queue.n_labelled): a correction of a
+        -- judge's score or an adjudicated gold label is not another independent opinion, and an annotator whose
+        -- first label on an item was not blind is counted at their first blind one.
+    """,
+        sqlite="""
+        DROP TRIGGER label_queue_count;
+        CREATE TRIGGER label_queue_count AFTER INSERT ON labels
+        WHEN NEW.provenance = 'blind' AND (NEW.revision = 1 OR NOT EXISTS (
+            SELECT 1 FROM labels p WHERE p.item_id = NEW.item_id AND p.annotator = NEW.annotator
+            AND p.rubric_id = NEW.rubric_id AND p.rubric_version = NEW.rubric_version AND p.provenance = 'blind'
+            AND p.revision < NEW.revision))
+        BEGIN
+            UPDATE label_queue SET n_labelled = n_labelled + 1
+            WHERE rubric_id = NEW.rubric_id AND rubric_version = NEW.rubric_version AND item_id = NEW.item_id;
+        END;
+    """,
+        postgresql="""
+        DROP TRIGGER label_queue_count ON labels;
+        CREATE OR REPLACE FUNCTION judgekit_label_queue_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.revision = 1 OR NOT EXISTS (
+                SELECT 1 FROM labels p WHERE p.item_id = NEW.item_id AND p.annotator = NEW.annotator
+                AND p.rubric_id = NEW.rubric_id AND p.rubric_version = NEW.rubric_version
+                AND p.provenance = 'blind' AND p.revision < NEW.revision) THEN
+                UPDATE label_queue SET n_labelled = n_labelled + 1
+                WHERE rubric_id = NEW.rubric_id AND rubric_version = NEW.rubric_version AND item_id = NEW.item_id;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER label_queue_count AFTER INSERT ON labels FOR EACH ROW WHEN (NEW.provenance = 'blind')
+            EXECUTE FUNCTION judgekit_label_queue_count();
+    """,
+    ),
 )
 
 

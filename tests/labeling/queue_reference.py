@@ -16,13 +16,13 @@ Row = tuple[str, int, str, int, float, int, int, int, str]
 def reference_rows(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> list[Row]:
     """The queue rows as the original implementation computed them, item by item in Python (plus the
     "judge abstained" rule), to check the SQL rebuild against."""
-    c = project.conn
+    c = project.db
     key = (rubric.id, rubric.version)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for item_id, label, n in c.execute(
         "SELECT item_id, label, COUNT(*) FROM (SELECT item_id, label, ROW_NUMBER() OVER (PARTITION BY item_id, "
-        "annotator ORDER BY revision DESC) AS rn FROM labels WHERE rubric_id = ? AND rubric_version = ?) "
-        "WHERE rn = 1 GROUP BY item_id, label",
+        "annotator ORDER BY revision DESC) AS rn FROM labels WHERE rubric_id = ? AND rubric_version = ? "
+        "AND provenance = 'blind') AS latest WHERE rn = 1 GROUP BY item_id, label",
         key,
     ):
         counts[item_id][label] = int(n)

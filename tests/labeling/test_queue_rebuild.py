@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from judgekit.calibration import escalate
-from judgekit.calibration.abstention import ESCALATION_PRIORITY
 from judgekit.labeling import (
     AssignmentPolicy,
     ensure_queue,
@@ -23,7 +22,7 @@ from judgekit.labeling import (
     submit_label,
 )
 from judgekit.labeling import _queue as queue_mod
-from judgekit.labeling._queue import ABSTAINED_REASON, ABSTAINED_WEIGHT
+from judgekit.labeling._queue import ABSTAINED_REASON
 from judgekit.models import Item, ItemMetadata, JudgeConfig, JudgeVerdict, Rubric
 from judgekit.storage import Project
 
@@ -148,7 +147,6 @@ def test_rebuild_matches_the_per_item_reference(tmp_path: Path, seed: int) -> No
 
 def test_abstained_items_come_first_after_a_rebuild(tmp_path: Path) -> None:
     """Escalations raise priority at the time of `escalate` and keep it through every rebuild."""
-    assert ABSTAINED_WEIGHT == ESCALATION_PRIORITY
     project, _ = build_project(tmp_path / "p.db", BINARY, n_items=8, risky=(6,))
     set_policy(project, "helpfulness-pass-fail", AssignmentPolicy(overlap_fraction=0.0))
     rubric = project.rubrics()[0]
