@@ -47,7 +47,7 @@ from judgekit.labeling import (
     submit_label,
 )
 from judgekit.models import Item, Rubric, parse_key
-from judgekit.storage import Project, resolve_db_path
+from judgekit.storage import Project, resolve_db
 
 ADMIN_PAGE = "Admin"
 LABEL_PAGE = "Label"
@@ -64,11 +64,12 @@ def _args() -> argparse.Namespace:
 def _project() -> Project:
     """One connection per browser session (a Project is not shared between threads)."""
     args = _args()
-    path = str(resolve_db_path(args.db))
+    location = resolve_db(args.db)  # a SQLite file or a PostgreSQL URL
     proj: Project | None = st.session_state.get("_project")
-    if proj is None or str(proj.path) != path:
-        proj = Project(path, create=False)
+    if proj is None or st.session_state.get("_project_db") != location:
+        proj = Project(location, create=False)
         st.session_state["_project"] = proj
+        st.session_state["_project_db"] = location
     return proj
 
 

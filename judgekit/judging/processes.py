@@ -497,7 +497,7 @@ async def judge_with_processes(
     bounds = chunk_bounds(groups, shared_chunk_size(len(ordered), n))
     parts = shares(options, n)
     specs = [
-        ProcessSpec(i, str(project.path.absolute()), run.id, bounds, parts[i], options, provider) for i in range(1, n)
+        ProcessSpec(i, project.url, run.id, bounds, parts[i], options, provider) for i in range(1, n)
     ]
     pool = ProcessPool(specs, ordered, bounds)
     pool.budget_cell[0] = spent_before

@@ -19,7 +19,7 @@ SCRIPT_ITEM = 'Say hi <script>document.title="PWNED";window.__pwned=1</script> !
 
 
 def build_project(
-    path: Path, rubric_file: Path, n_items: int = 6, *, risky: tuple[int, ...] = (), script_item: bool = False
+    path: str | Path, rubric_file: Path, n_items: int = 6, *, risky: tuple[int, ...] = (), script_item: bool = False
 ) -> tuple[Project, dict[str, str]]:
     """A project with one rubric, ``n_items`` items and annotators alice, bob (annotators) and root (admin).
 
@@ -66,7 +66,7 @@ def add_judge(project: Project, name: str, labels: dict[str, tuple[str, float | 
 
 
 @pytest.fixture
-def binary_project(tmp_path: Path) -> tuple[Project, dict[str, str]]:
-    p, codes = build_project(tmp_path / "bin.db", BINARY)
+def binary_project(db_url: str, tmp_path: Path) -> tuple[Project, dict[str, str]]:
+    p, codes = build_project(db_url, BINARY)
     yield p, codes
     p.close()

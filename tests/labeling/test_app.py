@@ -17,7 +17,7 @@ APP = "../../labeling_app/app.py"  # relative to this file, as AppTest.from_file
 TIMEOUT = 30
 
 
-def _start(monkeypatch: pytest.MonkeyPatch, db: Path, code: str | None) -> AppTest:
+def _start(monkeypatch: pytest.MonkeyPatch, db: str | Path, code: str | None) -> AppTest:
     monkeypatch.setenv("JUDGEKIT_DB", str(db))
     monkeypatch.delenv("JUDGEKIT_RUBRIC", raising=False)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -36,9 +36,9 @@ def _all_text(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_sign_in_required_and_wrong_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    build_project(tmp_path / "p.db", BINARY)[0].close()
-    at = _start(monkeypatch, tmp_path / "p.db", None)
+def test_sign_in_required_and_wrong_code(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_project(db_url, BINARY)[0].close()
+    at = _start(monkeypatch, db_url, None)
     assert not [b for b in at.button if b.key == "submit"]  # no form before signing in
     at.text_input(key="code").input("abcdef-wrongwrongwr")
     at.button[0].click().run()
@@ -46,9 +46,11 @@ def test_sign_in_required_and_wrong_code(tmp_path: Path, monkeypatch: pytest.Mon
     assert "annotator" not in at.session_state
 
 
-def test_binary_submit_requires_critique_then_next_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(tmp_path / "p.db", BINARY)
-    at = _start(monkeypatch, tmp_path / "p.db", codes["alice"])
+def test_binary_submit_requires_critique_then_next_item(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, codes = build_project(db_url, BINARY)
+    at = _start(monkeypatch, db_url, codes["alice"])
     assert [b.label for b in at.button if b.key and b.key.startswith("level_")] == ["Pass", "Fail"]
     first = at.session_state["task"]["item_id"]
     at.button(key="submit").click().run()
@@ -70,16 +72,16 @@ def test_binary_submit_requires_critique_then_next_item(tmp_path: Path, monkeypa
     assert project.label_count() == 1
 
 
-def test_ordinal_levels_skip_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(tmp_path / "p.db", ORDINAL)
-    at = _start(monkeypatch, tmp_path / "p.db", codes["bob"])
+def test_ordinal_levels_skip_and_flag(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, codes = build_project(db_url, ORDINAL)
+    at = _start(monkeypatch, db_url, codes["bob"])
     labels = [b.label for b in at.button if b.key and b.key.startswith("level_")]
     assert labels == ["Unusable", "Poor", "Acceptable", "Good", "Excellent"]
     assert any("Correct on the main point" in t.value for t in at.text)  # definitions are shown
     skipped = at.session_state["task"]["item_id"]
     next(c for c in at.checkbox if c.key and c.key.startswith("flag_")).check().run()
     at.button(key="skip").click().run()
-    assert project.conn.execute("SELECT item_id, flagged FROM skips").fetchall()[0][:] == (skipped, 1)
+    assert project.db.execute("SELECT item_id, flagged FROM skips").fetchall()[0][:2] == (skipped, 1)
     assert at.session_state["task"]["item_id"] != skipped
     at.button(key="level_3").click().run()
     at.button(key="submit").click().run()
@@ -87,9 +89,9 @@ def test_ordinal_levels_skip_and_flag(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "1 labelled" in at.get("progress")[0].proto.text
 
 
-def test_revise_keeps_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(tmp_path / "p.db", BINARY)
-    at = _start(monkeypatch, tmp_path / "p.db", codes["alice"])
+def test_revise_keeps_history(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, codes = build_project(db_url, BINARY)
+    at = _start(monkeypatch, db_url, codes["alice"])
     item = at.session_state["task"]["item_id"]
     at.button(key="level_0").click().run()
     at.button(key="submit").click().run()
@@ -104,9 +106,9 @@ def test_revise_keeps_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert [(lab.label, lab.revision) for lab in history] == [("pass", 1), ("fail", 2)]
 
 
-def test_pairwise_side_by_side_in_display_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(tmp_path / "p.db", PAIRWISE, n_items=8)
-    at = _start(monkeypatch, tmp_path / "p.db", codes["alice"])
+def test_pairwise_side_by_side_in_display_order(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, codes = build_project(db_url, PAIRWISE, n_items=8)
+    at = _start(monkeypatch, db_url, codes["alice"])
     item_id = at.session_state["task"]["item_id"]
     n = item_id.removeprefix("it")
     order = display_order("alice", item_id)
@@ -119,23 +121,23 @@ def test_pairwise_side_by_side_in_display_order(tmp_path: Path, monkeypatch: pyt
     assert lab.display_order == order and lab.label == ("A" if order == "ab" else "B")
 
 
-def test_untrusted_text_is_shown_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _project, codes = build_project(tmp_path / "p.db", BINARY, n_items=1, script_item=True)
-    at = _start(monkeypatch, tmp_path / "p.db", codes["alice"])
+def test_untrusted_text_is_shown_verbatim(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project, codes = build_project(db_url, BINARY, n_items=1, script_item=True)
+    at = _start(monkeypatch, db_url, codes["alice"])
     assert SCRIPT_ITEM in [c.value for c in at.code]
     assert "answer 0 **bold** <b>x</b>" in [c.value for c in at.code]
     assert not any("<script>" in m.value for m in at.markdown)  # never passed to markdown
 
 
-def test_annotator_is_blind_and_admin_gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(tmp_path / "p.db", BINARY)
+def test_annotator_is_blind_and_admin_gated(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, codes = build_project(db_url, BINARY)
     rubric = project.rubrics()[0]
     add_judge(project, "secret-judge", {f"it{i}": ("pass", 0.97) for i in range(6)})
     from judgekit.labeling import submit_label
 
     for i in range(6):
         submit_label(project, "bob", rubric, f"it{i}", "fail", critique=f"BOBS-CRITIQUE-{i}")
-    at = _start(monkeypatch, tmp_path / "p.db", codes["alice"])
+    at = _start(monkeypatch, db_url, codes["alice"])
     text = _all_text(at)
     assert "secret-judge" not in text and "because pass" not in text and "BOBS-CRITIQUE" not in text
     assert not [r for r in at.radio if r.key == "page"]  # no admin page offered
@@ -145,8 +147,10 @@ def test_annotator_is_blind_and_admin_gated(tmp_path: Path, monkeypatch: pytest.
     assert "BOBS-CRITIQUE" not in _all_text(at)
 
 
-def test_admin_page_shows_progress_agreement_disagreements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(tmp_path / "p.db", BINARY)
+def test_admin_page_shows_progress_agreement_disagreements(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, codes = build_project(db_url, BINARY)
     rubric = project.rubrics()[0]
     from judgekit.labeling import submit_label
 
@@ -155,7 +159,7 @@ def test_admin_page_shows_progress_agreement_disagreements(tmp_path: Path, monke
             value = "fail" if (i == 2 or (who == "bob" and i == 3)) else "pass"
             submit_label(project, who, rubric, f"it{i}", value, critique="why" if value == "fail" else None)
     add_judge(project, "judge-x", {f"it{i}": ("pass", 0.9) for i in range(6)})
-    at = _start(monkeypatch, tmp_path / "p.db", codes["root"])
+    at = _start(monkeypatch, db_url, codes["root"])
     at.radio(key="page").set_value("Admin").run()
     assert not at.exception
     text = _all_text(at)
@@ -165,10 +169,10 @@ def test_admin_page_shows_progress_agreement_disagreements(tmp_path: Path, monke
     assert at.get("download_button")
 
 
-def test_db_from_command_line_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _project, codes = build_project(tmp_path / "p.db", BINARY)
+def test_db_from_command_line_argument(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project, codes = build_project(db_url, BINARY)
     monkeypatch.delenv("JUDGEKIT_DB", raising=False)
-    monkeypatch.setattr("sys.argv", ["app.py", "--db", str(tmp_path / "p.db")])
+    monkeypatch.setattr("sys.argv", ["app.py", "--db", db_url])
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.text_input(key="code").input(codes["alice"])

@@ -192,5 +192,5 @@ def test_label_with_keyboard_revise_blind_and_safe(served: tuple[str, Path, dict
             ("it1", "fail", 2, "Misses the point."),
             ("it2", "pass", 1, None),
         ]
-        assert project.conn.execute("SELECT item_id FROM skips").fetchall()[0][0] == "it3"
+        assert project.db.execute("SELECT item_id FROM skips").fetchall()[0][0] == "it3"
     assert SCRIPT_ITEM.startswith("Say hi <script>")

@@ -15,8 +15,8 @@ from judgekit.storage import Project
 from .conftest import BINARY
 
 
-def test_annotators_add_list_assign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = str(tmp_path / "p.db")
+def test_annotators_add_list_assign(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = db_url
     assert main(["import", "rubric", str(BINARY), "--db", db]) == 0
     assert main(["annotators", "add", "alice", "--db", db]) == 0
     out = capsys.readouterr().out
@@ -66,10 +66,10 @@ def test_label_command_finds_app_and_builds_command(tmp_path: Path) -> None:
     assert cmd[cmd.index("--server.headless") + 1] == "true"
 
 
-def test_label_refuses_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_label_refuses_a_port_in_use(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 
-    db = str(tmp_path / "p.db")
+    db = db_url
     assert main(["init", "--db", db]) == 0
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

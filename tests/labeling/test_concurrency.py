@@ -14,8 +14,8 @@ WRITERS = 20
 PER_WRITER = 10
 
 
-def test_twenty_concurrent_annotators_lose_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "p.db"
+def test_twenty_concurrent_annotators_lose_nothing(db_url: str, tmp_path: Path) -> None:
+    db = db_url
     project, _ = build_project(db, BINARY, n_items=WRITERS * PER_WRITER)
     set_policy(project, "helpfulness-pass-fail", AssignmentPolicy(overlap_fraction=0.0))
     project.close()
@@ -53,4 +53,4 @@ def test_twenty_concurrent_annotators_lose_nothing(tmp_path: Path) -> None:
         assert {(lab.annotator, lab.item_id) for lab in labels} == {(w, i) for w, ids in got.items() for i in ids}
         # claims spread the work: with one annotator per item, no item was handed to two people
         assert len({lab.item_id for lab in labels}) == WRITERS * PER_WRITER
-        assert p.conn.execute("SELECT SUM(n_labelled) FROM label_queue").fetchone()[0] == WRITERS * PER_WRITER
+        assert p.db.scalar("SELECT SUM(n_labelled) FROM label_queue") == WRITERS * PER_WRITER

@@ -37,9 +37,9 @@ from judgekit.storage import Project
 from .conftest import BINARY, ORDINAL, PAIRWISE, add_judge, build_project
 
 
-def test_codes_are_hashed_and_authenticate(tmp_path: Path) -> None:
-    project, codes = build_project(tmp_path / "p.db", BINARY)
-    stored = [r[0] for r in project.conn.execute("SELECT code_hash FROM annotators")]
+def test_codes_are_hashed_and_authenticate(db_url: str, tmp_path: Path) -> None:
+    project, codes = build_project(db_url, BINARY)
+    stored = [r[0] for r in project.db.execute("SELECT code_hash FROM annotators")]
     for code in codes.values():
         assert all(code not in h and code.split("-")[1] not in h for h in stored)
     who = authenticate(project, codes["alice"])
@@ -58,8 +58,8 @@ def test_codes_are_hashed_and_authenticate(tmp_path: Path) -> None:
     assert [a.name for a in list_annotators(project)] == ["alice", "bob", "root"]
 
 
-def test_queue_order_risk_then_judge_signals(tmp_path: Path) -> None:
-    project, _ = build_project(tmp_path / "p.db", BINARY, n_items=6, risky=(4,))
+def test_queue_order_risk_then_judge_signals(db_url: str, tmp_path: Path) -> None:
+    project, _ = build_project(db_url, BINARY, n_items=6, risky=(4,))
     set_policy(project, "helpfulness-pass-fail", AssignmentPolicy(overlap_fraction=0.0))
     rubric = project.rubrics()[0]
     add_judge(project, "j1", {"it1": ("pass", 0.99), "it2": ("pass", 0.9), "it3": ("pass", 0.55)})
@@ -77,8 +77,8 @@ def test_queue_order_risk_then_judge_signals(tmp_path: Path) -> None:
     assert first is not None and first.id == "it4"
 
 
-def test_assignment_targets_overlap_and_never_twice(tmp_path: Path) -> None:
-    project, _ = build_project(tmp_path / "p.db", ORDINAL, n_items=40)
+def test_assignment_targets_overlap_and_never_twice(db_url: str, tmp_path: Path) -> None:
+    project, _ = build_project(db_url, ORDINAL, n_items=40)
     set_policy(
         project,
         "answer-quality-1to5",
@@ -101,8 +101,8 @@ def test_assignment_targets_overlap_and_never_twice(tmp_path: Path) -> None:
     assert progress(project, "a4", rubric).remaining == 0
 
 
-def test_claims_keep_item_stable_and_spread_concurrent_annotators(tmp_path: Path) -> None:
-    project, _ = build_project(tmp_path / "p.db", BINARY, n_items=3)
+def test_claims_keep_item_stable_and_spread_concurrent_annotators(db_url: str, tmp_path: Path) -> None:
+    project, _ = build_project(db_url, BINARY, n_items=3)
     set_policy(project, "helpfulness-pass-fail", AssignmentPolicy(overlap_fraction=0.0))
     rubric = project.rubrics()[0]
     a = next_item(project, "alice", rubric)
@@ -137,11 +137,11 @@ def test_submit_rules_idempotency_and_revision(binary_project: tuple[Project, di
     p = progress(project, "alice", rubric)
     assert (p.labelled, p.revisions, p.flagged) == (1, 1, 1)
     # the queue counts people, not revisions
-    assert project.conn.execute("SELECT n_labelled FROM label_queue WHERE item_id = 'it0'").fetchone()[0] == 1
+    assert project.db.execute("SELECT n_labelled FROM label_queue WHERE item_id = 'it0'").fetchone()[0] == 1
 
 
-def test_pairwise_display_order_is_recorded_and_mapped(tmp_path: Path) -> None:
-    project, _ = build_project(tmp_path / "p.db", PAIRWISE, n_items=30)
+def test_pairwise_display_order_is_recorded_and_mapped(db_url: str, tmp_path: Path) -> None:
+    project, _ = build_project(db_url, PAIRWISE, n_items=30)
     rubric = project.rubrics()[0]
     orders = {display_order("alice", f"it{i}") for i in range(30)}
     assert orders == {"ab", "ba"}
@@ -157,8 +157,8 @@ def test_pairwise_display_order_is_recorded_and_mapped(tmp_path: Path) -> None:
     assert shown_label(rubric, shown_label(rubric, "A", "ba"), "ba") == "A"
 
 
-def test_admin_agreement_disagreements_and_progress(tmp_path: Path) -> None:
-    project, _ = build_project(tmp_path / "p.db", BINARY, n_items=12)
+def test_admin_agreement_disagreements_and_progress(db_url: str, tmp_path: Path) -> None:
+    project, _ = build_project(db_url, BINARY, n_items=12)
     rubric = project.rubrics()[0]
     truth = ["pass" if i % 3 else "fail" for i in range(12)]
     for who in ("alice", "bob"):
@@ -184,11 +184,11 @@ def test_admin_agreement_disagreements_and_progress(tmp_path: Path) -> None:
     assert names == ["alice", "bob", "root"]
 
 
-def test_labels_survive_reopen(tmp_path: Path) -> None:
-    project, _ = build_project(tmp_path / "p.db", BINARY)
+def test_labels_survive_reopen(db_url: str, tmp_path: Path) -> None:
+    project, _ = build_project(db_url, BINARY)
     rubric = project.rubrics()[0]
     submit_label(project, "alice", rubric, "it2", "pass")
     project.close()
-    again = Project(tmp_path / "p.db", create=False)
+    again = Project(db_url, create=False)
     assert [lab.item_id for lab in again.labels()] == ["it2"]
     again.close()

@@ -33,7 +33,7 @@ from .queue_reference import Row, reference_rows
 def stored_rows(project: Project, rubric: Rubric) -> list[Row]:
     return [
         tuple(r)  # type: ignore[misc]
-        for r in project.conn.execute(
+        for r in project.db.execute(
             "SELECT q.rubric_id, q.rubric_version, q.item_id, q.seq, q.priority, q.target, q.overlap, q.n_labelled,"
             " q.reasons FROM label_queue q WHERE q.rubric_id = ? AND q.rubric_version = ? ORDER BY q.seq",
             (rubric.id, rubric.version),
@@ -43,7 +43,7 @@ def stored_rows(project: Project, rubric: Rubric) -> list[Row]:
 
 def old_progress(project: Project, annotator: str, rubric: Rubric) -> tuple[int, int, int, int, int]:
     """(labelled, skipped, flagged, revisions, remaining) by the original queries."""
-    c = project.conn
+    c = project.db
     key = {"rid": rubric.id, "ver": rubric.version, "who": annotator}
     labelled, rows, fl = c.execute(
         "SELECT COUNT(DISTINCT item_id), COUNT(*), COUNT(DISTINCT CASE WHEN flagged = 1 THEN item_id END) "
@@ -93,9 +93,9 @@ def _random_judge(project: Project, rubric: Rubric, name: str, rng: random.Rando
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_rebuild_matches_the_per_item_reference(tmp_path: Path, seed: int) -> None:
+def test_rebuild_matches_the_per_item_reference(db_url: str, tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
-    project, _ = build_project(tmp_path / "p.db", ORDINAL if seed == 2 else BINARY, n_items=60, risky=(3, 7, 11))
+    project, _ = build_project(db_url, ORDINAL if seed == 2 else BINARY, n_items=60, risky=(3, 7, 11))
     rubric = project.rubrics()[0]
     with project.transaction() as c:  # some medium risk too
         c.execute("UPDATE items SET risk = 'medium' WHERE id IN ('it4', 'it5', 'it20')")
@@ -115,7 +115,7 @@ def test_rebuild_matches_the_per_item_reference(tmp_path: Path, seed: int) -> No
                 skip_item(project, who, rubric, f"it{rng.randrange(60)}", flagged=rng.random() < 0.5)
 
     label_some(150)  # many (item, annotator) pairs get revisions, which change majorities
-    assert project.conn.execute("SELECT COUNT(*) FROM labels WHERE revision > 2").fetchone()[0] > 0
+    assert project.db.execute("SELECT COUNT(*) FROM labels WHERE revision > 2").fetchone()[0] > 0
     assert rebuild_queue(project, rubric) == 60
     assert stored_rows(project, rubric) == reference_rows(project, rubric, policy)
     # rebuild with nothing changed, then after more labels and revisions (re-rank), new items, a new policy,
@@ -145,9 +145,9 @@ def test_rebuild_matches_the_per_item_reference(tmp_path: Path, seed: int) -> No
     assert [p.annotator for p in progress_all(project, rubric)] == sorted({"alice", "bob", "root", *people})
 
 
-def test_abstained_items_come_first_after_a_rebuild(tmp_path: Path) -> None:
+def test_abstained_items_come_first_after_a_rebuild(db_url: str, tmp_path: Path) -> None:
     """Escalations raise priority at the time of `escalate` and keep it through every rebuild."""
-    project, _ = build_project(tmp_path / "p.db", BINARY, n_items=8, risky=(6,))
+    project, _ = build_project(db_url, BINARY, n_items=8, risky=(6,))
     set_policy(project, "helpfulness-pass-fail", AssignmentPolicy(overlap_fraction=0.0))
     rubric = project.rubrics()[0]
     add_judge(project, "j1", {f"it{i}": ("pass", 0.55 if i in (0, 1) else 0.95) for i in range(8)})
@@ -187,11 +187,13 @@ def _take(project: Project, rubric: Rubric, who: str, n: int) -> list[Item]:
     return out
 
 
-def test_sessions_waiting_on_a_stale_queue_rebuild_it_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, _ = build_project(tmp_path / "p.db", BINARY, n_items=5)
+def test_sessions_waiting_on_a_stale_queue_rebuild_it_once(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, _ = build_project(db_url, BINARY, n_items=5)
     rubric = project.rubrics()[0]
     ensure_queue(project, rubric)
-    other = Project(tmp_path / "p.db")
+    other = Project(db_url)
     project.add_items([Item(id="new", input="q", output="a", metadata=ItemMetadata())])
     rebuilds: list[Project] = []
     real = queue_mod._rebuild
