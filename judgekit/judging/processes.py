@@ -496,9 +496,7 @@ async def judge_with_processes(
     ordered, groups = group_duplicates(todo)
     bounds = chunk_bounds(groups, shared_chunk_size(len(ordered), n))
     parts = shares(options, n)
-    specs = [
-        ProcessSpec(i, project.url, run.id, bounds, parts[i], options, provider) for i in range(1, n)
-    ]
+    specs = [ProcessSpec(i, project.url, run.id, bounds, parts[i], options, provider) for i in range(1, n)]
     pool = ProcessPool(specs, ordered, bounds)
     pool.budget_cell[0] = spent_before
     engine = open_engine(project, run, rubric, options, provider, adapter=adapter, budget_cell=pool.budget_cell)

@@ -117,6 +117,18 @@ class Database(ABC):
         """
 
     @abstractmethod
+    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query as plain tuples, without holding them all in memory (copies, exports)."""
+
+    @abstractmethod
+    def snapshot(self) -> Any:
+        """A read-only transaction: every query inside sees the database as of its start (consistent copies)."""
+
+    @abstractmethod
+    def reset_identity(self, table: str, column: str = "id") -> None:
+        """After rows were inserted with explicit ids: make the next generated id follow the largest one."""
+
+    @abstractmethod
     def table_exists(self, name: str) -> bool:
         """Whether a table of this name exists in the project's schema."""
 
@@ -255,6 +267,28 @@ class SQLiteDatabase(Database):
         except sqlite3.Error as exc:
             raise _sqlite_error(exc, self.location) from exc
         return cur.rowcount
+
+    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        try:
+            yield from cur.execute(sql)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self.location) from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[SQLiteDatabase]:
+        if self.conn.in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN")  # deferred: in WAL mode its first read fixes what every later read sees
+        try:
+            yield self
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    def reset_identity(self, table: str, column: str = "id") -> None:
+        pass  # AUTOINCREMENT follows the largest id inserted, explicit or not
 
     def table_exists(self, name: str) -> bool:
         return self.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) is not None
@@ -491,6 +525,34 @@ class PostgresDatabase(Database):
         except self._psycopg.Error as exc:
             raise self._error(exc) from exc
         return n
+
+    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        from psycopg.rows import tuple_row
+
+        cur = self.conn.cursor(row_factory=tuple_row)
+        try:
+            yield from cur.stream(sql)
+        except self._psycopg.Error as exc:
+            raise self._error(exc) from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[PostgresDatabase]:
+        if self._depth:
+            yield self
+            return
+        self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._depth = 1
+        try:
+            yield self
+        finally:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+
+    def reset_identity(self, table: str, column: str = "id") -> None:
+        self.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE(MAX({column}), 0) + 1, false) "
+            f"FROM {table}"
+        )
 
     def table_exists(self, name: str) -> bool:
         return name in self.table_names()

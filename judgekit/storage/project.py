@@ -188,30 +188,39 @@ class Project:
     # -- items ------------------------------------------------------------------------------------------------
 
     def add_items(self, items: Iterable[Item]) -> WriteCounts:
-        """Insert items in one transaction. An identical existing item is skipped; a different one is refused.
+        """Insert items in one transaction, in bulk. An identical existing item is skipped; a different one is
+        refused (items are immutable).
 
         Raises :class:`UserError` naming the first conflicting id; nothing is written then.
         """
+        batch = list(items)
         added = unchanged = 0
+        rows: list[tuple[Any, ...]] = []
         with self.transaction() as c:
             seq = int(c.scalar("SELECT COALESCE(MAX(seq), 0) FROM items"))
-            for item in items:
+            if len(batch) * 20 < seq:  # a few items into a large project: look them up one by one
+                stored = {
+                    item.id: h
+                    for item in batch
+                    if (h := c.scalar("SELECT content_hash FROM items WHERE id = ?", (item.id,))) is not None
+                }
+            else:
+                stored = {str(r[0]): str(r[1]) for r in c.rows("SELECT id, content_hash FROM items")}
+            for item in batch:
                 h = item.content_hash()
-                row = c.execute("SELECT content_hash FROM items WHERE id = ?", (item.id,)).fetchone()
-                if row is not None:
-                    if row[0] != h:
+                old = stored.get(item.id)
+                if old is not None:
+                    if old != h:
                         raise UserError(
                             f"item {item.id!r} already exists with different content; items are "
                             "immutable: give the changed item a new id"
                         )
                     unchanged += 1
                     continue
+                stored[item.id] = h
                 seq += 1
                 m = item.metadata
-                c.execute(
-                    "INSERT INTO items (id, input, output, output_a, output_b, reference, context, segment, source,"
-                    " risk, created_at, extra_json, content_hash, seq, conversation_json)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows.append(
                     (
                         item.id,
                         "" if item.input is None else item.input,
@@ -228,9 +237,10 @@ class Project:
                         h,
                         seq,
                         _conversation_json(item),
-                    ),
+                    )
                 )
                 added += 1
+            c.insert_rows("items", _ITEM_INSERT_COLUMNS, rows)
         return WriteCounts(added, unchanged)
 
     def items(self, ids: Sequence[str] | None = None) -> list[Item]:
@@ -836,6 +846,24 @@ def _dt(s: str | None) -> datetime | None:
     return None if s is None else datetime.fromisoformat(s)
 
 
+_ITEM_INSERT_COLUMNS = (
+    "id",
+    "input",
+    "output",
+    "output_a",
+    "output_b",
+    "reference",
+    "context",
+    "segment",
+    "source",
+    "risk",
+    "created_at",
+    "extra_json",
+    "content_hash",
+    "seq",
+    "conversation_json",
+)
+"""The columns :meth:`Project.add_items` writes, in order."""
 _ITEM_COLUMNS = (
     "id, input, output, output_a, output_b, reference, context, segment, source, risk, created_at, extra_json,"
     " conversation_json"

@@ -31,7 +31,9 @@ TABLE_OWNERS: dict[str, str] = {
 }
 """Table name -> the module that owns its SQL (add new tables here with their migration)."""
 
-DATABASE_MODULES = frozenset({"judgekit.storage.database", "judgekit.storage.migrations", "judgekit.storage.project"})
+DATABASE_MODULES = frozenset(
+    {"judgekit.storage.database", "judgekit.storage.migrations", "judgekit.storage.project", "judgekit.storage.copy"}
+)
 """Modules of the database layer itself (they hold SQL about the schema, not about one table)."""
 
 

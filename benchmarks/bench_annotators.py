@@ -1,0 +1,157 @@
+"""Benchmark: 50 annotators labelling at once through the labeling app's own calls, on PostgreSQL and SQLite.
+
+Each annotator is a separate process (forked, each with its own connection, as each browser session of the app
+has its own), and loops: ask for the next item (:func:`judgekit.labeling.next_item`, what the app calls to show
+an item), submit a label for it with a per-form request id (:func:`judgekit.labeling.submit_label`), and submit
+the same form again (a double click). A writer that finds the project busy for longer than its lock timeout gets
+:class:`~judgekit.errors.DatabaseBusyError` and retries, as the app does. At the end every label is accounted for:
+
+* 0 lost: every submit an annotator saw succeed is stored;
+* 0 doubled: one row per (annotator, item) and per request id, although every form was submitted twice;
+* the queue's counts match the labels.
+
+Printed: next-item and submit latency (p50, p95, max, from the annotator's side, in ms), labels per second, busy
+retries, and the load average (the machine is shared with other work; the figures hold under that load).
+
+    .venv/bin/python benchmarks/bench_annotators.py [--annotators 50] [--labels-each 20] [--items 20000]
+                                                    [--engines postgresql,sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from judgekit.errors import DatabaseBusyError  # noqa: E402
+from judgekit.labeling import AssignmentPolicy, add_annotator, ensure_queue, next_item, set_policy, submit_label  # noqa: E402
+from judgekit.models import Item, load_rubric  # noqa: E402
+from judgekit.storage import Project  # noqa: E402
+
+RUBRIC = load_rubric(ROOT / "rubrics" / "helpfulness_pass_fail.yaml")
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def build(url: str, n_items: int, n_annotators: int) -> None:
+    with Project(url) as p:
+        p.save_rubric(RUBRIC)
+        p.add_items(
+            Item(id=f"item{i:06d}", input=f"Question {i}?", output=f"Answer {i}. " * 10) for i in range(n_items)
+        )
+        for a in range(n_annotators):
+            add_annotator(p, f"annotator{a:02d}")
+        set_policy(p, RUBRIC.id, AssignmentPolicy(annotators_per_item=3, overlap_fraction=0.1, overlap_annotators=3))
+        ensure_queue(p, RUBRIC)
+
+
+def annotate(url: str, who: str, n: int, start: mp.synchronize.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    next_ms: list[float] = []
+    submit_ms: list[float] = []
+    stored: list[tuple[str, str]] = []
+    retries = 0
+    with Project(url, create=False, lock_timeout=5) as p:
+        rubric = p.rubric(RUBRIC.id, RUBRIC.version)
+        start.wait()
+        for _ in range(n):
+            t0 = time.perf_counter()
+            while True:
+                try:
+                    item = next_item(p, who, rubric)
+                    break
+                except DatabaseBusyError:
+                    retries += 1
+            next_ms.append((time.perf_counter() - t0) * 1000)
+            if item is None:
+                break
+            form = uuid.uuid4().hex
+            t0 = time.perf_counter()
+            for _click in range(2):  # the form is submitted twice: the second must store nothing
+                while True:
+                    try:
+                        submit_label(p, who, rubric, item.id, "pass", time_spent_s=3.0, request_id=form)
+                        break
+                    except DatabaseBusyError:
+                        retries += 1
+            submit_ms.append((time.perf_counter() - t0) * 1000 / 2)
+            stored.append((item.id, form))
+    out.put((who, next_ms, submit_ms, stored, retries))
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def run(engine: str, url: str, n_annotators: int, per: int, n_items: int) -> None:
+    build(url, n_items, n_annotators)
+    ctx = mp.get_context("fork")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=annotate, args=(url, f"annotator{a:02d}", per, start, out)) for a in range(n_annotators)
+    ]
+    for pr in procs:
+        pr.start()
+    time.sleep(2.0)  # every process connected and waiting
+    t0 = time.perf_counter()
+    start.set()
+    results = [out.get(timeout=600) for _ in procs]
+    wall = time.perf_counter() - t0
+    for pr in procs:
+        pr.join(timeout=60)
+    next_ms = [x for r in results for x in r[1]]
+    submit_ms = [x for r in results for x in r[2]]
+    submitted = {(r[0], item, form) for r in results for item, form in r[3]}
+    retries = sum(r[4] for r in results)
+    with Project(url, create=False) as p:
+        labels = p.labels(history=True)
+        rows = {(lab.annotator, lab.item_id) for lab in labels}
+        lost = len({(w, i) for w, i, _ in submitted} - rows)
+        doubled = len(labels) - len(rows)
+        queue_total = p.db.scalar("SELECT SUM(n_labelled) FROM label_queue")
+    print(f"\n{engine}: {n_annotators} annotator processes x {per} items, {n_items:,} items ({load()})")
+    print(f"  labels stored {len(labels):,} of {len(submitted):,} submitted (each form twice): lost {lost}, doubled "
+          f"{doubled}; queue counts {queue_total:,}")  # fmt: skip
+    print(f"  next item  p50 {statistics.median(next_ms):7.1f} ms  p95 {pct(next_ms, 0.95):7.1f} ms  "
+          f"max {max(next_ms):7.1f} ms  (n={len(next_ms)})")  # fmt: skip
+    print(f"  submit     p50 {statistics.median(submit_ms):7.1f} ms  p95 {pct(submit_ms, 0.95):7.1f} ms  "
+          f"max {max(submit_ms):7.1f} ms")  # fmt: skip
+    print(f"  {len(labels) / wall:,.0f} labels/s over {wall:.1f} s; busy retries {retries}")
+    assert lost == 0 and doubled == 0 and len(labels) == len(submitted) == queue_total
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--annotators", type=int, default=50)
+    ap.add_argument("--labels-each", type=int, default=20)
+    ap.add_argument("--items", type=int, default=20_000)
+    ap.add_argument("--engines", default="postgresql,sqlite")
+    args = ap.parse_args()
+    for engine in args.engines.split(","):
+        if engine == "postgresql":
+            from tests.pg_server import PostgresServer
+
+            server = PostgresServer.start(durable=True, max_connections=args.annotators + 20)
+            try:
+                run(engine, server.fresh_url(), args.annotators, args.labels_each, args.items)
+            finally:
+                server.stop()
+        else:
+            with tempfile.TemporaryDirectory(prefix="judgekit-bench-annotators-") as tmp:
+                run(engine, str(Path(tmp) / "p.db"), args.annotators, args.labels_each, args.items)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
