@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from judgekit.cli.common import db_option, echo, format_option, open_project
+from judgekit.errors import ConfigError
 from judgekit.io import import_items_file, import_labels_file, import_verdicts_file, resolve_rubric
+from judgekit.judging.prompts import check_template
 from judgekit.models import PROVENANCES, Provenance, load_rubric
 
 
@@ -96,4 +98,8 @@ def rubric(paths: tuple[Path, ...], db: Path | None) -> None:
     with open_project(db, create=True) as project:
         for p in paths:
             r = load_rubric(p)
+            try:
+                check_template(r)
+            except ConfigError as exc:
+                raise ConfigError(f"{p}: {exc}") from None
             echo(f"{r.key}: {'stored' if project.save_rubric(r) else 'already stored'}")

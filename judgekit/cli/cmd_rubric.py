@@ -8,6 +8,7 @@ import click
 
 from judgekit.cli.common import echo
 from judgekit.errors import ConfigError
+from judgekit.judging.prompts import check_template
 from judgekit.models import load_rubric, rubric_json_schema_text
 
 
@@ -19,7 +20,11 @@ def command() -> None:
 @command.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
-    """Validate rubric YAML files; prints one line per file, exits 2 on the first invalid one.
+    """Validate rubric YAML files; prints one line per file, exits 2 if any is invalid.
+
+    Besides the fields, the judge template is rendered (in the sandbox judge runs use) for sample items of the
+    rubric's task and for each static few-shot example, so a syntax error, an unknown variable or a forbidden
+    operation fails here, not in a run.
 
     \b
     Example:
@@ -29,7 +34,10 @@ def validate(paths: tuple[Path, ...]) -> None:
     for p in paths:
         try:
             r = load_rubric(p)
+            check_template(r)
         except ConfigError as exc:
+            if not str(exc).startswith(str(p)):
+                exc = ConfigError(f"{p}: {exc}")
             failures.append(str(exc))
             echo(f"INVALID {exc}")
             continue

@@ -228,13 +228,42 @@ def conversation_context(item: Item | FewShotExample) -> dict[str, Any]:
 _CONVERSATION_VARIABLES = frozenset(("conversation", "conversation_a", "conversation_b", "judged"))
 
 
+MAX_RENDERED = 1_000_000
+"""Largest string or sequence a template expression may build with ``*`` or ``**`` (a prompt is far smaller)."""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """Jinja2's immutable sandbox: rubric templates come from files people share and from project databases, so
+    they are untrusted code. The sandbox refuses ``__``-attributes, unsafe callables and methods that modify
+    their object (``{{ cycler.__init__.__globals__.os.system('id') }}`` raises ``SecurityError``); ``range`` is
+    capped by Jinja2 and ``*`` / ``**`` here, so a template cannot build a gigabyte string either."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+    class _PromptSandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**":
+                if isinstance(left, int) and isinstance(right, int) and abs(left).bit_length() * abs(right) > 65536:
+                    raise SecurityError(f"{left!r} ** {right!r} is too large a number for a rubric template")
+                return left**right
+            sized = [x for x in (left, right) if isinstance(x, str | list | tuple)]
+            count = [x for x in (left, right) if isinstance(x, int) and not isinstance(x, bool)]
+            if sized and count and len(sized[0]) * count[0] > MAX_RENDERED:
+                raise SecurityError(f"a rubric template may not build a value longer than {MAX_RENDERED:,}")
+            return left * right
+
+    return _PromptSandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
 @lru_cache(maxsize=64)
 def _compile(template: str) -> tuple[Any, dict[str, Any]]:
     import jinja2
 
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
     try:
-        tpl = env.from_string(template)
+        tpl = _environment().from_string(template)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"rubric template has a syntax error at line {exc.lineno}: {exc.message}") from None
     return tpl, dict(tpl.globals)
@@ -256,6 +285,7 @@ _NO_CONVERSATION: dict[str, Any] = {
 
 def _render(rubric: Rubric, block: str, conversation: dict[str, Any] | None = None) -> str:
     import jinja2
+    import jinja2.sandbox
 
     tpl, globals_ = _compile(rubric.template)
     try:
@@ -279,6 +309,34 @@ def _render(rubric: Rubric, block: str, conversation: dict[str, Any] | None = No
             f"rubric {rubric.key} template: {exc.message} (available: criteria, levels, rubric, item_block, examples,"
             " conversation, conversation_a, conversation_b, judged)"
         ) from None
+    except jinja2.sandbox.SecurityError as exc:
+        raise ConfigError(f"rubric {rubric.key} template does something a template may not: {exc}") from None
+    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        raise ConfigError(f"rubric {rubric.key} template failed: {type(exc).__name__}: {exc}") from None
+
+
+def sample_items(rubric: Rubric) -> list[Item]:
+    """Items of the rubric's task that exercise every template variable: plain outputs, with reference and context,
+    and a conversation whose last turn is judged."""
+    pairwise = rubric.task == "pairwise"
+    outputs = {"output_a": "Sample A.", "output_b": "Sample B."} if pairwise else {"output": "Sample output."}
+    chat = [{"role": "user", "content": "Sample question?"}, {"role": "assistant", "content": "Sample answer."}]
+    conversation = {"messages_a": chat, "messages_b": chat} if pairwise else {"messages": chat}
+    extras = {"reference": "Sample reference.", "context": "Sample context."}
+    return [
+        Item.model_validate({"id": "sample", "input": "Sample input.", **outputs}),
+        Item.model_validate({"id": "sample-2", "input": "Sample input.", **outputs, **extras}),
+        Item.model_validate({"id": "sample-3", **conversation}),
+    ]
+
+
+def check_template(rubric: Rubric) -> None:
+    """Render the rubric's template for sample items and for each static few-shot example, as a judge run would:
+    a syntax error, an unknown variable or a forbidden operation raises :class:`ConfigError` at validation time,
+    not in the middle of a run."""
+    examples: list[Item | FewShotExample] = [*sample_items(rubric), *rubric.few_shot]
+    for example in examples:
+        render_user_prompt(rubric, example)
 
 
 def build_messages(

@@ -136,7 +136,9 @@ class Rubric(StrictModel):
     criteria: list[Criterion] = Field(default_factory=list)
     """Aspects the rater weighs."""
     template: str = Field(min_length=1)
-    """Judge instructions as a Jinja2 template; sees ``item``, ``rubric``, ``levels``, ``criteria``, ``examples``."""
+    """Judge instructions as a Jinja2 template, rendered in Jinja2's immutable sandbox; sees ``item_block`` (the
+    item's fenced text), ``rubric``, ``levels``, ``criteria``, ``examples``, ``conversation``, ``conversation_a``,
+    ``conversation_b`` and ``judged``."""
     few_shot: list[FewShotExample] = Field(default_factory=list)
     """Static examples shown to the judge."""
     confidence: ConfidenceSpec = Field(default_factory=ConfidenceSpec)

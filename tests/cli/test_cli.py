@@ -88,6 +88,24 @@ def test_rubric_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "INVALID" in capsys.readouterr().out
 
 
+def test_rubric_validate_renders_the_template_in_the_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16: this template passed 'rubric validate' and ran 'id' when 'judgekit judge' rendered it."""
+    text = (ROOT / "rubrics" / "helpfulness_pass_fail.yaml").read_text()
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(text.replace("{{ item_block }}", "{{ cycler.__init__.__globals__.os.system('touch pwned') }}"))
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(text.replace("{{ item_block }}", "{{ item_blok }}"))
+    assert main(["rubric", "validate", str(evil), str(typo)]) == 2
+    out = capsys.readouterr().out
+    assert f"INVALID {evil}: " in out and "may not" in out
+    assert f"INVALID {typo}: " in out and "item_blok" in out
+    db = str(tmp_path / "p.db")
+    assert main(["import", "rubric", str(evil), "--db", db]) == 2
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
 def test_import_judgekit_loads_no_heavy_modules() -> None:
     code = (
         "import sys, judgekit, judgekit.models, judgekit.storage, judgekit.io, judgekit.stats, judgekit.cli; "

@@ -90,3 +90,76 @@ def test_templates_that_inspect_the_item_are_rendered_per_item() -> None:
         if "random" not in template:  # a random template differs between any two renderings
             item = Item(id="s", input="secret", output="o")
             assert MessageBuilder(rubric, static_examples=[]).build(item) == build_messages(rubric, item)
+
+
+# -- the template sandbox (issue 16): a rubric from someone else must not run code ---------------------------------
+
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.system('id') }}",
+    "{{ joiner.__init__.__globals__['os'].popen('id').read() }}",
+    "{{ lipsum.__globals__['os'].system('id') }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ rubric.__class__.__init__.__globals__ }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ '{0.__class__}'.format(rubric) }}",
+    "{{ levels.append(1) }}",
+    "{{ criteria.clear() }}",
+    "{{ rubric.few_shot.pop() }}",
+    "{{ range(10**8) | list | length }}",
+    "{{ 'x' * 10**9 }}",
+    "{{ [0] * 10**9 }}",
+    "{{ 2 ** 100000000 }}",
+    "{{ ((10 ** 60) ** 60) ** 60 }}",
+    "{% include '/etc/passwd' %}",
+    "{% import 'os' as os %}{{ os }}",
+    "{{ config }}",
+]
+
+
+@pytest.mark.parametrize("payload", ESCAPES)
+def test_template_escapes_are_refused_before_anything_runs(payload: str, tmp_path: object) -> None:
+    """Each of these ran (or tried to) in the plain Jinja2 environment; the sandbox refuses every one with a
+    ConfigError, at validation (check_template) as at rendering, and the bundled rubric is left as it was."""
+    from judgekit.judging.prompts import check_template, render_user_prompt
+
+    base = bundled("helpfulness_pass_fail")
+    r = base.model_copy(update={"template": "Grade this. " + payload + " {{ item_block }}"})
+    with pytest.raises(ConfigError, match="template"):
+        check_template(r)
+    with pytest.raises(ConfigError):
+        render_user_prompt(r, Item(id="x", input="q", output="a"))
+    assert len(base.scale.levels) == 2 and len(base.criteria) == 3
+
+
+def test_sandbox_still_renders_what_templates_legitimately_do() -> None:
+    from judgekit.judging.prompts import check_template, render_user_prompt
+
+    r = bundled("answer_quality_1to5").model_copy(
+        update={
+            "template": "{% for lv in levels %}{{ loop.index }}={{ lv.value|upper }} {% endfor %}"
+            "{{ criteria | map(attribute='name') | join(', ') }} {{ rubric.key }} {{ '-' * 3 }} {{ 2 ** 3 }}"
+            "{% for m in conversation %}[{{ m.role }}]{% endfor %} {{ judged }} {{ item_block }}"
+        }
+    )
+    check_template(r)
+    text = render_user_prompt(r, Item(id="x", input="q", output="a"))
+    assert text.startswith("1=1 2=2 3=3 4=4 5=5 ") and "--- 8" in text and "<<<OUTPUT>>>\na\n" in text
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ item_block }} {{ oops", "syntax error"),
+        ("{{ item_block }} {{ item.input }}", "'item' is undefined"),
+        ("{% for m in conversation %}{{ m.nope }}{% endfor %}{{ item_block }}", "nope"),
+        ("{{ item_block }}{% if levels|length > 1 %}{{ 1 / 0 }}{% endif %}", "ZeroDivisionError"),
+        ("{{ item_block }}{{ levels[7].value }}", "no element 7"),
+    ],
+)
+def test_check_template_fails_what_a_run_would_fail_on(template: str, expected: str) -> None:
+    """Errors that used to surface only when 'judgekit judge' rendered the first item (or the first conversation)."""
+    from judgekit.judging.prompts import check_template
+
+    r = bundled("helpfulness_pass_fail").model_copy(update={"template": template})
+    with pytest.raises(ConfigError, match=expected):
+        check_template(r)
