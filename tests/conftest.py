@@ -10,6 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Generated tests (hypothesis): bounded and reproducible in the suite; JUDGEKIT_FUZZ_EXAMPLES=5000 for a long hunt.
+settings.register_profile(
+    "judgekit",
+    max_examples=int(os.environ.get("JUDGEKIT_FUZZ_EXAMPLES", "60")),
+    deadline=None,  # the machine is shared: no timing in tests
+    derandomize=not os.environ.get("JUDGEKIT_FUZZ_EXAMPLES"),
+    database=None,  # nothing written into the checkout
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("judgekit")
 
 from tests.pg_server import SKIP_ENV, PostgresServer
 

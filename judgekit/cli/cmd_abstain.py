@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 
 from judgekit.cli.common import db_option, echo, open_project
+from judgekit.io import detect_format, write_export, write_records
 
 
 @click.command("abstain")
@@ -54,12 +54,13 @@ def command(
         if export is not None:
             r = project.run(run)
             wanted = set(rep.escalated)
-            with export.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(["item_id", "status", "label", "confidence"])
-                for v in project.verdicts(r):
-                    if v.item_id in wanted:
-                        w.writerow([v.item_id, v.status, v.label or "", "" if v.confidence is None else v.confidence])
+            rows = [
+                {"item_id": v.item_id, "status": v.status, "label": v.label, "confidence": v.confidence}
+                for v in project.verdicts(r)
+                if v.item_id in wanted
+            ]
+            columns = ("item_id", "status", "label", "confidence")
+            write_export(write_records(rows, columns, detect_format(export, "csv")), export)
     if as_json:
         click.echo(rep.model_dump_json(indent=2))
         return

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project
+from judgekit.io.files import append_text, write_text_atomic
 
 _THRESHOLDS: list[tuple[str, str, type, str]] = [
     ("--min-kappa", "min_kappa", float, "Lower bound of the judge's kappa vs the human majority."),
@@ -85,8 +86,7 @@ def command(
         project_name = project.path.name
     echo(criteria_table(a))
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(a), encoding="utf-8")
+        write_text_atomic(junit, junit_xml(a), "the JUnit XML file (--junit-xml)", create_folder=True)
     if summary is not None:
         from datetime import UTC, datetime
 
@@ -100,9 +100,9 @@ def command(
             comparisons=[],
             probes=[],
         )
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        with summary.open("a", encoding="utf-8") as fh:  # append: $GITHUB_STEP_SUMMARY may hold other steps
-            fh.write(render_markdown(report, html_name=None, summary_only=True))
+        text = render_markdown(report, html_name=None, summary_only=True)
+        # append: $GITHUB_STEP_SUMMARY may hold other steps
+        append_text(summary, text, "the summary file (--summary)", create_folder=True)
     if a.verdict != "TRUSTED":
         raise CheckFailed(failure_summary(a))
     echo(f"judge run '{a.run}' is TRUSTED")

@@ -8,6 +8,7 @@ import click
 
 from judgekit.cli.common import db_option, echo, format_option, open_project
 from judgekit.io import detect_format, export_items, export_labels, export_verdicts, write_export
+from judgekit.io.files import check_writable_target
 from judgekit.io.rows import Format
 from judgekit.models import PROVENANCES, Provenance, parse_key
 
@@ -109,4 +110,5 @@ def verdicts(run_name: str, db: Path | None, fmt: str | None, output: Path | Non
 
 
 def _fmt(output: Path, fmt: str | None) -> Format:
+    check_writable_target(output, "the export")  # before the export is built: a typo costs nothing
     return detect_format(output, fmt)

@@ -32,7 +32,7 @@ def format_option(f: F) -> F:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(["jsonl", "csv"]),
+        type=click.Choice(["jsonl", "csv", "tsv"]),
         default=None,
         help="File format (default: from the extension).",
     )(f)

@@ -1,7 +1,9 @@
 """Exporting items, labels and verdicts to JSONL or CSV.
 
 Exports are deterministic (fixed column order, sorted keys, items in insertion order), so that
-import -> export -> import -> export is byte-stable and exports diff cleanly in version control.
+import -> export -> import -> export is byte-stable and exports diff cleanly in version control. CSV and TSV text
+cells that a spreadsheet would run as a formula are neutralised (:mod:`judgekit.io.spreadsheet`), and files are
+written through a temporary file and a rename (:mod:`judgekit.io.files`): a failed export leaves no partial file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from judgekit.io.files import write_text_atomic
 from judgekit.io.rows import Format, detect_format
+from judgekit.io.spreadsheet import escape_formula
 from judgekit.models import CONVERSATION_FIELDS, HumanLabel, Item, JudgeVerdict
 from judgekit.storage import Project, ProvenanceFilter
 
@@ -95,10 +99,15 @@ def write_records(records: Sequence[dict[str, Any]], columns: Sequence[str], fmt
             json.dumps({k: r.get(k) for k in columns}, sort_keys=True, ensure_ascii=False) + "\n" for r in records
         )
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    delimiter = "\t" if fmt == "tsv" else ","
+    writer = csv.writer(buf, lineterminator="\n", delimiter=delimiter)
+    # the csv module quotes a cell holding a character of the line terminator, and ours is "\n": a cell with a bare
+    # "\r" would be written unquoted and read back as a line break, so such rows are written fully quoted
+    quoted = csv.writer(buf, lineterminator="\n", delimiter=delimiter, quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
     for r in records:
-        writer.writerow([_csv_cell(r.get(c)) for c in columns])
+        cells = [_csv_cell(r.get(c)) for c in columns]
+        (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
     return buf.getvalue()
 
 
@@ -109,6 +118,8 @@ def _csv_cell(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return escape_formula(value)
     return str(value)
 
 
@@ -145,9 +156,9 @@ def export_verdicts(project: Project, run: str | int, fmt: Format = "jsonl") -> 
 
 
 def write_export(text: str, path: str | Path | None, fmt: str | None = None) -> Format:
-    """Write an export to ``path`` (or return the format for stdout when ``path`` is None)."""
+    """Write an export to ``path`` atomically (or return the format for stdout when ``path`` is None)."""
     if path is None:
-        return "jsonl" if fmt in (None, "jsonl") else "csv"
+        return detect_format("-", fmt or "jsonl")
     kind = detect_format(path, fmt)
-    Path(path).write_text(text, encoding="utf-8", newline="")
+    write_text_atomic(path, text, "the export")
     return kind

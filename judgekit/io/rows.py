@@ -17,8 +17,9 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from judgekit.errors import InputError, UserError
+from judgekit.io.spreadsheet import unescape_formula
 
-Format = Literal["jsonl", "csv"]
+Format = Literal["jsonl", "csv", "tsv"]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -36,17 +37,19 @@ class Row:
 
 
 def detect_format(path: str | Path, fmt: str | None = None) -> Format:
-    """``jsonl`` or ``csv``, from ``fmt`` or the file extension."""
+    """``jsonl``, ``csv`` or ``tsv`` (tab-separated), from ``fmt`` or the file extension."""
     if fmt is not None:
-        if fmt not in ("jsonl", "csv"):
-            raise UserError(f"unknown format {fmt!r}: expected jsonl or csv")
-        return "jsonl" if fmt == "jsonl" else "csv"
+        if fmt not in ("jsonl", "csv", "tsv"):
+            raise UserError(f"unknown format {fmt!r}: expected jsonl, csv or tsv")
+        return "jsonl" if fmt == "jsonl" else "tsv" if fmt == "tsv" else "csv"
     suffix = Path(path).suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    if suffix in (".csv", ".tsv"):
+    if suffix == ".tsv":
+        return "tsv"
+    if suffix == ".csv":
         return "csv"
-    raise UserError(f"{path}: cannot tell the format from the extension {suffix!r}; pass --format jsonl|csv")
+    raise UserError(f"{path}: cannot tell the format from the extension {suffix!r}; pass --format jsonl|csv|tsv")
 
 
 def read_rows(path: str | Path, fmt: str | None = None) -> Iterator[Row]:
@@ -62,7 +65,7 @@ def read_rows(path: str | Path, fmt: str | None = None) -> Iterator[Row]:
             if kind == "jsonl":
                 yield from _jsonl_rows(handle, str(p))
             else:
-                yield from _csv_rows(handle, str(p), delimiter="\t" if p.suffix.lower() == ".tsv" else ",")
+                yield from _csv_rows(handle, str(p), delimiter="\t" if kind == "tsv" else ",")
         except UnicodeDecodeError as exc:
             raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=p) from None
 
@@ -100,7 +103,8 @@ def _csv_rows(handle: Any, path: str, delimiter: str) -> Iterator[Row]:
             raise InputError(
                 f"expected {len(header)} columns as in the header, got {len(values)}", path=path, line=lineno
             )
-        yield Row({k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}, path, lineno)
+        cells = {k: (unescape_formula(v) if v != "" else None) for k, v in zip(header, values, strict=True)}
+        yield Row(cells, path, lineno)
 
 
 def dataframe_rows(df: Any, name: str = "<DataFrame>") -> Iterator[Row]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.agreement import CriterionResult, Figure, TrustAssessment
+from judgekit.io.files import make_folder, write_text_atomic
 from judgekit.report._format import (
     OUTCOME_EMOJI,
     OUTCOME_LABEL,
@@ -288,9 +289,10 @@ def write_report(report: Report, path: str | Path = "judgekit-report") -> Report
         folder, stem = p.parent, p.stem
     else:
         folder, stem = p, "report"
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder, "the report folder")
     paths = ReportPaths(folder / f"{stem}.html", folder / f"{stem}.md", folder / f"{stem}.json")
-    paths.html.write_text(render_html(report), encoding="utf-8")
-    paths.markdown.write_text(render_markdown(report, html_name=paths.html.name), encoding="utf-8")
-    paths.json.write_text(render_json(report), encoding="utf-8")
+    # each file is renamed into place whole (judgekit.io.files): a failure never leaves a truncated report
+    write_text_atomic(paths.html, render_html(report), "the report")
+    write_text_atomic(paths.markdown, render_markdown(report, html_name=paths.html.name), "the report")
+    write_text_atomic(paths.json, render_json(report), "the report")
     return paths
