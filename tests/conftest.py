@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.pg_server import SKIP_ENV, PostgresServer
+
 # Generated tests (hypothesis): bounded and reproducible in the suite; JUDGEKIT_FUZZ_EXAMPLES=5000 for a long hunt.
 settings.register_profile(
     "judgekit",
@@ -22,8 +24,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("judgekit")
-
-from tests.pg_server import SKIP_ENV, PostgresServer
 
 _real_connect = socket.socket.connect
 
