@@ -26,6 +26,7 @@ try:
 except ImportError:  # running from a source checkout without an install
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from judgekit.agreement import render_overview
 from judgekit.errors import JudgekitError, UserError
 from judgekit.io import export_labels
 from judgekit.labeling import (
@@ -304,15 +305,6 @@ def _labeling(project: Project, rubric: Rubric, who: Annotator) -> None:
 # -- admin --------------------------------------------------------------------------------------------------
 
 
-def _fmt(result: Any) -> str:
-    if result is None:
-        return "n/a (not enough overlapping labels)"
-    text = f"{result.value:.3f}"
-    if result.interval is not None:
-        text += f"  [{result.interval.low:.3f}, {result.interval.high:.3f}]"
-    return text + f"  (n={result.n_items})"
-
-
 def _admin(project: Project, rubric: Rubric, who: Annotator) -> None:
     if not who.is_admin:  # the page is not offered to annotators; this guards a hand-made URL too
         st.error("Admins only.")
@@ -332,18 +324,10 @@ def _admin(project: Project, rubric: Rubric, who: Annotator) -> None:
     ]
     st.dataframe(rows, hide_index=True, key="progress_table")
 
-    st.subheader("Agreement (95% bootstrap intervals)")
-    summary = agreement_summary(project, rubric, ci=True, n_boot=300)
-    st.text(
-        f"Human-human Krippendorff alpha: {_fmt(summary.human_alpha)}\n"
-        f"Human-human Cohen kappa (pairs): {_fmt(summary.human_kappa)}\n"
-        f"Items with >= 2 human labels: {summary.n_overlap_items}"
-    )
-    for j in summary.judges:
-        acc = "n/a" if j.accuracy is None else f"{j.accuracy:.1%}"
-        st.text(f"Judge {j.run} vs people, Cohen kappa: {_fmt(j.kappa)}; exact agreement {acc}")
+    st.subheader("Agreement (95% bootstrap intervals; the figures of judgekit agree)")
+    st.text(render_overview(agreement_summary(project, rubric)))
 
-    st.subheader("Disagreements (judge vs people, most confident first)")
+    st.subheader("Disagreements (judge vs reference label, most confident first)")
     runs = sorted(
         {
             r.name
@@ -358,7 +342,7 @@ def _admin(project: Project, rubric: Rubric, who: Annotator) -> None:
     for d in found:
         conf = "n/a" if d.confidence is None else f"{d.confidence:.2f}"
         with st.expander(
-            f"{d.item.id}: judge {d.run} said {d.judge_label} (confidence {conf}); people: {', '.join(d.majority)}"
+            f"{d.item.id}: judge {d.run} said {d.judge_label} (confidence {conf}); reference: {', '.join(d.majority)}"
         ):
             _show_text("Input", d.item.input, "dinput")
             if d.item.is_pairwise:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from judgekit.agreement.reference import ReferenceRule
 from judgekit.errors import ConfigError
 
 
@@ -32,15 +33,21 @@ class TrustCriteria(BaseModel):
     """Labelled items with a judge verdict needed before any verdict other than INSUFFICIENT EVIDENCE."""
     min_annotators_per_item: float = Field(default=2.0, ge=1)
     """Mean annotators per item needed to measure the human ceiling."""
+    min_pair_overlap: int = Field(default=30, ge=2)
+    """Items an annotator pair (or the judge and one annotator) must share to count towards the human ceiling and
+    the judge's mean kappa vs each annotator; a pair with fewer is reported with its n but not counted."""
+    reference: ReferenceRule = "majority"
+    """What the judge is compared with: ``majority`` of the blind labels (ties left out) or ``adjudicated``
+    labels (items nobody adjudicated are left out; blind labels never stand in for them)."""
     min_human_agreement: float = Field(default=0.4, ge=-1, le=1)
     """Lower bound of Krippendorff's alpha among humans; below it the rubric itself is unclear and no judge can
     be validated against it."""
     min_kappa: float = Field(default=0.6, ge=-1, le=1)
-    """Lower bound of the judge's kappa against the human majority label (failed verdicts count as wrong;
-    quadratic weights for ordinal rubrics)."""
+    """Lower bound of the judge's kappa against the reference label (failed verdicts count as wrong; quadratic
+    weights for ordinal rubrics)."""
     max_gap_to_ceiling: float = Field(default=0.1, ge=0, le=2)
-    """Upper bound of (mean human-human kappa - mean judge-human kappa): how far below a typical annotator the
-    judge may be."""
+    """Upper bound of the gap to the human ceiling (overlap-weighted pairwise kappa among annotators minus the
+    judge's overlap-weighted kappa vs each annotator): how far below a typical annotator the judge may be."""
     max_failure_rate: float = Field(default=0.05, ge=0, le=1)
     """Upper bound (Wilson 95%) of the share of verdicts that are parse errors, refusals, API errors or missing."""
     max_harmful_rate: float = Field(default=0.05, ge=0, le=1)

@@ -1,44 +1,90 @@
-"""Gathering the evidence for one judge run: human labels and verdicts aligned item by item.
+"""Gathering the evidence: one scale's human labels and one judge's verdicts, aligned item by item, coded once.
 
-Why a separate step: the statistics are pure functions of arrays; this module is the one place that decides
-which items count, who the annotators are, what the human reference label is, and how a failed verdict enters
-the comparison.
+Why a separate step: the statistics are pure functions of integer codes; this module is the one place that decides
+which items count (every item with a human label of the chosen provenance), who the annotators are, how a failed
+verdict enters the comparison, and it turns labels into codes exactly once (the kernels of :mod:`judgekit.stats`
+then never re-validate or re-code). Everything downstream (the estimands, the report, calibration, the admin page)
+reads an :class:`AlignedRatings`.
+
+Codes: ``0 .. k-1`` are the rubric's declared levels in order, ``-1`` is "no label" (or, for the judge, no ``ok``
+verdict), and in the judge's *strict* codes a failed verdict is ``k`` (:data:`NO_VERDICT`), a stand-in that agrees
+with nobody.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from judgekit.models import JudgeRun, Rubric
+from judgekit.agreement.reference import ReferenceRule, ReferenceSummary, reference_labels
+from judgekit.models import JudgeRun, Provenance, Rubric
 from judgekit.storage import Project
+
+__all__ = [
+    "NO_VERDICT",
+    "AlignedRatings",
+    "HumanRatings",
+    "load_aligned",
+    "load_human_ratings",
+    "reference_by_item",
+    "strict_weights",
+    "verdict_rationales",
+    "verdict_rows",
+    "verdict_statuses",
+]
 
 NO_VERDICT = "<no verdict>"
 """Stand-in label for a verdict that is not ``ok`` (parse error, refusal, API error, missing) when failures are
-counted as disagreement. It is never a level of a rubric, so it never agrees with a person."""
+counted as wrong. It is never a level of a rubric, so it never agrees with a person."""
+
+IntArray = NDArray[np.int64]
+ObjArray = NDArray[np.object_]
+FloatArray = NDArray[np.float64]
+
+verdict_statuses = ("ok", "parse_error", "refused", "api_error", "missing")
+"""Every status a labelled item's verdict can have (``missing``: the run has no verdict for the item)."""
+
+
+def strict_weights(rubric: Rubric) -> FloatArray:
+    """Agreement weights over the levels plus :data:`NO_VERDICT` (code ``k``), which earns no credit against any
+    level: identity for binary and nominal scales, quadratic (Cohen 1968) for ordinal ones."""
+    k = len(rubric.scale.values)
+    w = np.zeros((k + 1, k + 1))
+    if rubric.scale.kind == "ordinal":
+        idx = np.arange(k, dtype=float)
+        w[:k, :k] = 1.0 - (idx[:, None] - idx[None, :]) ** 2 / max(k - 1, 1) ** 2
+    else:
+        w[:k, :k] = np.eye(k)
+    w[k, k] = 1.0
+    return w
+
+
+def _none_for_missing(values: ObjArray) -> ObjArray:
+    """``None`` wherever a value is missing (NaN from pandas, SQL NULL), so "no segment" is one value."""
+    out = np.asarray(values, dtype=object).copy()
+    out[pd.isna(out)] = None
+    return out
 
 
 @dataclass(frozen=True)
-class AlignedRatings:
-    """Human labels and one judge's verdicts on the items people labelled, row-aligned.
+class HumanRatings:
+    """One rubric version's latest human labels of one provenance: items (in project order) × annotators, coded.
 
-    Arrays have one row per item in ``item_ids``; ``human`` is items × annotators with ``None`` where an
-    annotator did not label the item.
+    ``codes[i, a]`` is the position of annotator ``a``'s label on item ``i`` in the rubric's levels, ``-1`` where
+    ``a`` did not label ``i``. Only items with at least one label of the provenance are rows.
     """
 
     rubric: Rubric
+    provenance: Provenance
     item_ids: list[str]
     annotators: list[str]
-    human: NDArray[np.object_]
-    majority: NDArray[np.object_]
-    judge: NDArray[np.object_]
-    status: NDArray[np.object_]
-    confidence: NDArray[np.float64]
-    segment: NDArray[np.object_]
-    risk: NDArray[np.object_]
+    codes: IntArray
+    segment: ObjArray
+    risk: ObjArray
 
     @property
     def levels(self) -> list[str]:
@@ -46,114 +92,248 @@ class AlignedRatings:
         return self.rubric.scale.values
 
     @property
-    def judge_strict(self) -> NDArray[np.object_]:
-        """Judge labels with every non-``ok`` verdict replaced by :data:`NO_VERDICT` (counted as wrong)."""
-        return np.where(self.status == "ok", self.judge, NO_VERDICT)
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @cached_property
+    def index(self) -> pd.Index:
+        """Item id -> row position."""
+        return pd.Index(self.item_ids)
+
+
+def _item_facets(project: Project) -> pd.DataFrame:
+    """Segment and risk tier of every item, indexed by id (storage's bulk read of item metadata)."""
+    rows = project.item_info()
+    return pd.DataFrame(
+        {"segment": [r.segment for r in rows], "risk": [r.risk for r in rows]},
+        index=pd.Index([r.id for r in rows], name="id"),
+        dtype=object,
+    )
+
+
+def verdict_rows(project: Project, run: JudgeRun) -> pd.DataFrame:
+    """``item_id, status, label, confidence`` of every verdict of a run (storage's bulk read of verdicts)."""
+    return pd.DataFrame(project.verdict_rows(run.id), columns=["item_id", "status", "label", "confidence"])
+
+
+def verdict_rationales(project: Project, run: JudgeRun, item_ids: list[str]) -> dict[str, str]:
+    """The judge's rationale on each of a few items (what the report shows beside an example item): only those
+    verdicts are read, never the whole run."""
+    if not item_ids:
+        return {}
+    return {v.item_id: v.rationale for v in project.verdicts(run, item_ids=item_ids) if v.rationale is not None}
+
+
+def load_human_ratings(project: Project, rubric: Rubric, provenance: Provenance = "blind") -> HumanRatings:
+    """The latest label of every annotator on every item for ``rubric``, of one provenance (``blind`` by
+    default: the basis of every human figure), coded once.
+
+    Corrections of a judge's score and adjudicated gold labels are read only when asked for by name; they are
+    never mixed with blind labels.
+    """
+    rows = project.current_label_rows(rubric.id, rubric.version, provenance=provenance)
+    if not rows:
+        empty = np.empty(0, dtype=object)
+        return HumanRatings(rubric, provenance, [], [], np.empty((0, 0), dtype=np.int64), empty, empty)
+    item_col, ann_col, label_col, seq_col = (list(c) for c in zip(*rows, strict=True))
+    item_pos, items = pd.factorize(pd.Index(item_col, dtype=object))
+    ann_pos, annotators = pd.factorize(pd.Index(ann_col, dtype=object), sort=True)
+    levels = rubric.scale.values
+    label_code = pd.Index(levels).get_indexer(pd.Index(label_col, dtype=object))
+    if (label_code < 0).any():  # storage validates labels against the frozen rubric version: a broken database
+        bad = label_col[int(np.flatnonzero(label_code < 0)[0])]
+        raise ValueError(f"stored label {bad!r} is not a level of rubric {rubric.key} ({', '.join(levels)})")
+    seq = np.zeros(len(items), dtype=np.int64)
+    seq[item_pos] = np.asarray(seq_col, dtype=np.int64)
+    order = np.argsort(seq, kind="stable")
+    row_of = np.empty(len(items), dtype=np.int64)
+    row_of[order] = np.arange(len(items))
+    codes = np.full((len(items), len(annotators)), -1, dtype=np.int64)
+    codes[row_of[item_pos], ann_pos] = label_code
+    item_ids = [str(x) for x in np.asarray(items, dtype=object)[order]]
+    facets = _item_facets(project).reindex(item_ids)
+    return HumanRatings(
+        rubric=rubric,
+        provenance=provenance,
+        item_ids=item_ids,
+        annotators=[str(a) for a in annotators],
+        codes=codes,
+        segment=_none_for_missing(facets["segment"].to_numpy(dtype=object)),
+        risk=_none_for_missing(facets["risk"].to_numpy(dtype=object)),
+    )
+
+
+@dataclass(frozen=True)
+class AlignedRatings:
+    """One scale's human labels and one judge's verdicts on the items people labelled, row-aligned and coded.
+
+    Every array has one row per item of ``item_ids``. ``human_codes`` is items × annotators (``-1`` no label),
+    ``reference_codes`` the reference label (``-1`` none: a tie, or no adjudicated label), ``judge_codes`` the
+    judge's label where its verdict is ``ok`` (``-1`` otherwise), ``status`` the verdict status (``missing`` when
+    the run has none for a labelled item: a judge that skips hard items must not look better for it).
+    """
+
+    rubric: Rubric
+    item_ids: list[str]
+    annotators: list[str]
+    human_codes: IntArray
+    reference_codes: IntArray
+    reference: ReferenceSummary
+    judge_codes: IntArray
+    status: ObjArray
+    confidence: FloatArray
+    segment: ObjArray
+    risk: ObjArray
+    run_name: str | None = None
+    provenance: Provenance = "blind"
+    _views: dict[str, ObjArray] = field(default_factory=dict, compare=False, repr=False)
+
+    # -- shape -------------------------------------------------------------------------------------------------
+    @property
+    def levels(self) -> list[str]:
+        """The rubric's declared levels."""
+        return self.rubric.scale.values
 
     @property
-    def has_majority(self) -> NDArray[np.bool_]:
-        """Items whose human labels have a unique most frequent label."""
-        return np.array([m is not None for m in self.majority], dtype=bool)
+    def k(self) -> int:
+        """Number of levels; also the strict code of :data:`NO_VERDICT`."""
+        return len(self.rubric.scale.values)
 
+    @property
+    def strict_levels(self) -> list[str]:
+        """The levels plus :data:`NO_VERDICT` (the level set of strict judge codes)."""
+        return [*self.levels, NO_VERDICT]
 
-def _none_for_missing(values: NDArray[np.object_]) -> NDArray[np.object_]:
-    """``None`` wherever pandas read a missing value as NaN (so "no segment" / "no risk tier" is one value)."""
-    out = values.copy()
-    out[pd.isna(values)] = None
-    return out
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
 
+    # -- masks and derived codes -------------------------------------------------------------------------------
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        """Items whose verdict is ``ok``."""
+        return self.judge_codes >= 0
 
-def human_majority(human: NDArray[np.object_], levels: list[str]) -> NDArray[np.object_]:
-    """Per item, the unique most frequent human label (plurality), or ``None`` on a tie or with no label.
+    @property
+    def has_reference(self) -> NDArray[np.bool_]:
+        """Items with a reference label."""
+        return self.reference_codes >= 0
 
-    With three annotators this is the majority vote used as the gold label by most LLM-as-a-judge benchmarks
-    (PandaLM among them). Ties are left out rather than broken at random; the number left out is reported.
-    """
-    n, m = human.shape
-    out = np.full(n, None, dtype=object)
-    if n == 0 or m == 0:
-        return out
-    index = {lv: i for i, lv in enumerate(levels)}
-    codes = np.vectorize(lambda x: index.get(x, -1) if x is not None else -1, otypes=[np.int64])(human)
-    counts = np.zeros((n, len(levels)), dtype=np.int64)
-    rows, cols = np.nonzero(codes >= 0)
-    np.add.at(counts, (rows, codes[rows, cols]), 1)
-    top = counts.max(axis=1)
-    unique = (counts == top[:, None]).sum(axis=1) == 1
-    winners = np.asarray(levels, dtype=object)[counts.argmax(axis=1)]
-    ok = unique & (top > 0)
-    out[ok] = winners[ok]
-    return out
+    @property
+    def judge_strict_codes(self) -> IntArray:
+        """Judge codes with every failed verdict as ``k`` (:data:`NO_VERDICT`)."""
+        return np.where(self.judge_codes >= 0, self.judge_codes, self.k)
 
+    @property
+    def correct(self) -> NDArray[np.bool_]:
+        """Items where the judge's ok verdict equals the reference label (False without either)."""
+        return self.has_reference & (self.judge_codes == self.reference_codes)
 
-def human_label_matrix(project: Project, rubric: Rubric) -> pd.DataFrame:
-    """The latest label of every annotator on every labelled item: items (index, insertion order) x annotators
-    (columns), ``None`` where an annotator did not label the item. The one place that reads labels for analysis:
-    blind labels only (corrections of a judge's score and adjudicated gold labels are not independent opinions)."""
-    labels = pd.DataFrame(
-        project.current_label_rows(rubric.id, rubric.version, provenance="blind"),
-        columns=["item_id", "annotator", "label", "seq"],
-    )
-    if labels.empty:
-        return pd.DataFrame(index=pd.Index([], name="item_id"), dtype=object)
-    wide = labels.pivot(index="item_id", columns="annotator", values="label")
-    seq = labels.drop_duplicates("item_id").set_index("item_id")["seq"].loc[wide.index]
-    wide = wide.iloc[np.argsort(seq.to_numpy(), kind="stable")].astype(object)
-    return wide.where(wide.notna(), None)
+    @property
+    def labels_per_item(self) -> IntArray:
+        """How many annotators labelled each item."""
+        return (self.human_codes >= 0).sum(axis=1) if self.n_items else np.zeros(0, dtype=np.int64)
 
+    # -- label views (for display only; the statistics use the codes) ------------------------------------------
+    def _view(self, name: str, codes: IntArray, levels: list[str]) -> ObjArray:
+        if name not in self._views:
+            lut = np.asarray([*levels, None], dtype=object)
+            self._views[name] = lut[np.where(codes >= 0, codes, len(levels))]
+        return self._views[name]
 
-def majority_labels(project: Project, rubric: Rubric) -> pd.Series:
-    """:func:`human_majority` of every labelled item, indexed by item id (``None`` on a tie)."""
-    wide = human_label_matrix(project, rubric)
-    human = wide.to_numpy(dtype=object, copy=True)
-    return pd.Series(human_majority(human, rubric.scale.values), index=wide.index, name="majority", dtype=object)
+    @property
+    def human(self) -> ObjArray:
+        """Human labels as strings, items × annotators, ``None`` where missing."""
+        return self._view("human", self.human_codes, self.levels)
 
+    @property
+    def reference_labels(self) -> ObjArray:
+        """The reference label per item, ``None`` where there is none."""
+        return self._view("reference", self.reference_codes, self.levels)
 
-def load_aligned(project: Project, run: JudgeRun | None, rubric: Rubric) -> AlignedRatings:
-    """Align the latest human labels for ``rubric`` with the verdicts of ``run`` (or no judge).
+    @property
+    def judge(self) -> ObjArray:
+        """The judge's label where its verdict is ok, else ``None``."""
+        return self._view("judge", self.judge_codes, self.levels)
 
-    Items count when at least one person labelled them; a labelled item the judge has no verdict for gets
-    status ``missing`` (a judge that skips hard items must not look better for it).
-    """
-    wide = human_label_matrix(project, rubric)
-    if wide.empty:
-        empty = np.empty(0, dtype=object)
-        return AlignedRatings(
-            rubric, [], [], np.empty((0, 0), dtype=object), empty, empty, empty, np.empty(0), empty, empty
+    def take(self, mask: NDArray[np.bool_]) -> AlignedRatings:
+        """The rows where ``mask`` holds (order kept); the reference summary is recounted on them."""
+        ref = self.reference_codes[mask]
+        if "ids" not in self._views:
+            self._views["ids"] = np.asarray(self.item_ids, dtype=object)
+        return replace(
+            self,
+            item_ids=self._views["ids"][mask].tolist(),
+            human_codes=self.human_codes[mask],
+            reference_codes=ref,
+            reference=self.reference.recount(self.human_codes[mask], ref),
+            judge_codes=self.judge_codes[mask],
+            status=self.status[mask],
+            confidence=self.confidence[mask],
+            segment=self.segment[mask],
+            risk=self.risk[mask],
+            _views={},
         )
-    info = (
-        pd.DataFrame(
-            [(i.id, i.segment, i.risk) for i in project.item_info()], columns=["id", "segment", "risk"], dtype=object
-        )
-        .set_index("id")
-        .loc[wide.index]
-    )
-    human = wide.to_numpy(dtype=object, copy=True)
-    item_ids = [str(i) for i in wide.index]
-    n = len(item_ids)
-    judge = np.full(n, None, dtype=object)
+
+    def subset(self, keep_ids: set[str] | list[str]) -> AlignedRatings:
+        """The rows whose item id is in ``keep_ids`` (order kept)."""
+        keep = set(keep_ids)
+        return self.take(np.array([i in keep for i in self.item_ids], dtype=bool))
+
+
+def load_aligned(
+    project: Project,
+    run: JudgeRun | None,
+    rubric: Rubric,
+    *,
+    reference: ReferenceRule = "majority",
+    humans: HumanRatings | None = None,
+) -> AlignedRatings:
+    """Align the latest blind human labels for ``rubric`` with the verdicts of ``run`` (or no judge).
+
+    Items count when at least one person labelled them; a labelled item the judge has no verdict for gets status
+    ``missing``. ``reference`` chooses the reference label (see :mod:`judgekit.agreement.reference`); pass
+    ``humans`` (from :func:`load_human_ratings`) to share one read of the labels between several runs.
+    """
+    h = humans if humans is not None else load_human_ratings(project, rubric)
+    adjudicated = load_human_ratings(project, rubric, "adjudicated") if reference == "adjudicated" else None
+    ref_codes, summary = reference_labels(h, reference, adjudicated=adjudicated)
+    n = h.n_items
+    judge = np.full(n, -1, dtype=np.int64)
     status = np.full(n, "missing", dtype=object)
     confidence = np.full(n, np.nan)
-    if run is not None:
-        verdicts = pd.DataFrame(
-            project.verdict_rows(run.id), columns=["item_id", "status", "label", "confidence"], dtype=object
-        ).set_index("item_id")
-        v = verdicts.reindex(wide.index)
-        present = v["status"].notna().to_numpy()
-        status[present] = v["status"].to_numpy(dtype=object)[present]
-        ok = status == "ok"
-        judge[ok] = v["label"].to_numpy(dtype=object)[ok]
-        conf = pd.to_numeric(v["confidence"], errors="coerce").to_numpy(dtype=float)
-        confidence[ok] = conf[ok]
+    if run is not None and n:
+        v = verdict_rows(project, run)
+        pos = h.index.get_indexer(pd.Index(v["item_id"], dtype=object))
+        hit = pos >= 0
+        rows = pos[hit]
+        status[rows] = v["status"].to_numpy(dtype=object)[hit]
+        codes = pd.Index(h.levels).get_indexer(pd.Index(v["label"], dtype=object))[hit]
+        is_ok = (v["status"].to_numpy(dtype=object)[hit] == "ok") & (codes >= 0)
+        judge[rows[is_ok]] = codes[is_ok]
+        conf = pd.to_numeric(v["confidence"], errors="coerce").to_numpy(dtype=float)[hit]
+        confidence[rows[is_ok]] = conf[is_ok]
     return AlignedRatings(
         rubric=rubric,
-        item_ids=item_ids,
-        annotators=[str(c) for c in wide.columns],
-        human=human,
-        majority=human_majority(human, rubric.scale.values),
-        judge=judge,
+        item_ids=h.item_ids,
+        annotators=h.annotators,
+        human_codes=h.codes,
+        reference_codes=ref_codes,
+        reference=summary,
+        judge_codes=judge,
         status=status,
         confidence=confidence,
-        segment=_none_for_missing(info["segment"].to_numpy(dtype=object)),
-        risk=_none_for_missing(info["risk"].to_numpy(dtype=object)),
+        segment=h.segment,
+        risk=h.risk,
+        run_name=None if run is None else run.name,
+        provenance=h.provenance,
+    )
+
+
+def reference_by_item(project: Project, rubric: Rubric, reference: ReferenceRule = "majority") -> pd.Series:
+    """The reference label of every labelled item (``None`` where there is none: a tie, or not adjudicated),
+    indexed by item id in project order: what splits and pass-rate estimates stratify and score with."""
+    data = load_aligned(project, None, rubric, reference=reference)
+    return pd.Series(
+        data.reference_labels, index=pd.Index(data.item_ids, name="item_id"), name="reference", dtype=object
     )

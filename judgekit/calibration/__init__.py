@@ -26,7 +26,7 @@ from judgekit.calibration.abstention import (
 )
 from judgekit.calibration.compare import (
     ComparisonReport,
-    Difference,
+    JudgeFigures,
     PairComparison,
     compare_aligned,
     compare_runs,
@@ -69,8 +69,8 @@ __all__ = [
     "SPLIT_METHODS",
     "AbstentionReport",
     "ComparisonReport",
-    "Difference",
     "Estimate",
+    "JudgeFigures",
     "Look",
     "LookSummary",
     "PairComparison",

@@ -26,7 +26,7 @@ count depends only on the confidences, not on the errors). The guarantee is vali
 ``tests/calibration/test_abstention.py``.
 
 Failed verdicts (parse error, refusal, API error) have no confidence: they are always escalated. Items without a
-human majority label do not enter the calibration.
+reference label (:mod:`judgekit.agreement.reference`: a tie among the annotators) do not enter the calibration.
 
 References
 ----------
@@ -222,8 +222,7 @@ def calibrate_threshold(
 
 
 def _has_confidence(data: AlignedRatings, run: JudgeRun) -> None:
-    ok = data.status == "ok"
-    if not np.isfinite(data.confidence[ok]).any():
+    if not np.isfinite(data.confidence[data.ok]).any():
         raise UserError(
             f"run {run.name!r} has no confidence on its verdicts, so no threshold can be calibrated; rerun the judge "
             "with --confidence logprobs|verbalized|sampling (e.g. 'judgekit judge --confidence verbalized ...') or "
@@ -232,9 +231,9 @@ def _has_confidence(data: AlignedRatings, run: JudgeRun) -> None:
 
 
 def _correct(data: AlignedRatings) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    keep = data.has_majority
-    conf = np.where(data.status == "ok", data.confidence, np.nan)[keep]
-    return conf, (data.judge_strict[keep] == data.majority[keep])
+    keep = data.has_reference
+    conf = np.where(data.ok, data.confidence, np.nan)[keep]
+    return conf, data.correct[keep]
 
 
 def escalated_item_ids(
@@ -307,7 +306,7 @@ def abstain(
     if len(full.item_ids) == 0:
         raise UserError(f"no human labels for rubric {full.rubric.key}: label items before calibrating a threshold")
     _has_confidence(full, r)
-    dev, info = aligned_for(project, r, split, "dev")
+    dev, info = (full, None) if split is None else aligned_for(project, r, split, "dev")
     conf, correct = _correct(dev)
     if conf.size == 0:
         raise UserError("no calibration items with a human majority label")

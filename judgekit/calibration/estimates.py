@@ -41,9 +41,10 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict
 from scipy import stats as sps
 
-from judgekit.agreement.data import majority_labels
+from judgekit.agreement.data import reference_by_item
 from judgekit.errors import UserError
 from judgekit.models import JudgeRun
+from judgekit.stats import Interval, StatResult
 from judgekit.stats._warnings import warn_undefined
 from judgekit.storage import Project
 
@@ -51,30 +52,40 @@ Method = Literal["classical", "rogan_gladen", "ppi", "ppi++"]
 _CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
 
-class Estimate(BaseModel):
-    """A rate with its interval; ``low``/``high`` are clipped to [0, 1]."""
+class Estimate(StatResult):
+    """A rate with its normal-theory interval (clipped to [0, 1]): a :class:`judgekit.stats.StatResult` named after
+    its method (``classical``, ``rogan_gladen``, ``ppi``, ``ppi++``) with ``n_items`` the labelled items, plus the
+    standard error, the unlabelled items, and the method's own parameters (``lam``, ``rectifier``, ``tpr``,
+    ``tnr``, ``q``, ``youden_j``: None where they do not apply)."""
 
     model_config = _CONFIG
     method: Method
-    value: float
-    low: float
-    high: float
     se: float
-    level: float
-    n_labelled: int
     n_unlabelled: int
-    details: dict[str, float] = {}
+    lam: float | None = None
+    """PPI++: the power-tuning weight of the judge (0 = classical, 1 = plain PPI)."""
+    rectifier: float | None = None
+    """PPI: mean of ``Y - lam f`` on the labelled items."""
+    tpr: float | None = None
+    tnr: float | None = None
+    q: float | None = None
+    """Rogan-Gladen: the judge's apparent positive rate on the unlabelled items."""
+    youden_j: float | None = None
+
+    @property
+    def level(self) -> float:
+        """Confidence level of the interval."""
+        return self.interval.level if self.interval is not None else float("nan")
+
+    @property
+    def n_labelled(self) -> int:
+        """Human-labelled items used."""
+        return self.n_items
 
     @property
     def width(self) -> float:
         """``high - low``."""
-        return self.high - self.low
-
-    def fmt(self, digits: int = 3) -> str:
-        """``0.412 [0.371, 0.455]``."""
-        if math.isnan(self.value):
-            return "n/a"
-        return f"{self.value:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        return self.interval.width if self.interval is not None else float("nan")
 
 
 def _z(level: float) -> float:
@@ -92,22 +103,21 @@ def _binary(x: ArrayLike, name: str) -> NDArray[np.float64]:
     return a
 
 
-def _result(method: Method, value: float, se: float, level: float, n: int, n_u: int, **details: float) -> Estimate:
+def _result(method: Method, value: float, se: float, level: float, n: int, n_u: int, **params: float) -> Estimate:
     z = _z(level)
     if not math.isfinite(value):
         low = high = float("nan")
     else:
         low, high = max(0.0, value - z * se), min(1.0, value + z * se)
     return Estimate(
+        name=method,
         method=method,
         value=value,
-        low=low,
-        high=high,
+        n_items=n,
+        interval=Interval(low=low, high=high, level=level, method="normal (clipped to [0, 1])"),
         se=se,
-        level=level,
-        n_labelled=n,
         n_unlabelled=n_u,
-        details={k: float(v) for k, v in details.items()},
+        **{k: float(v) for k, v in params.items()},
     )
 
 
@@ -231,7 +241,7 @@ def rogan_gladen_estimate(
     >>> y = [1] * 40 + [0] * 60
     >>> f = [1] * 36 + [0] * 4 + [1] * 6 + [0] * 54
     >>> r = rogan_gladen_estimate(y, f, [1] * 420 + [0] * 580)
-    >>> round(r.value, 3), round(r.details["tpr"], 2), round(r.details["tnr"], 2)
+    >>> round(r.value, 3), round(r.tpr, 2), round(r.tnr, 2)
     (0.4, 0.9, 0.9)
     """
     y = _binary(y_labelled, "y_labelled")
@@ -291,7 +301,7 @@ def _frames(project: Project, run: JudgeRun) -> tuple[pd.DataFrame, pd.DataFrame
         [(item_id, status, label) for item_id, status, label, _ in project.verdict_rows(run.id)],
         columns=["item_id", "status", "label"],
     ).set_index("item_id")
-    majority = majority_labels(project, rubric)
+    majority = reference_by_item(project, rubric).rename("majority")
     labelled = verdicts.join(majority, how="inner")
     labelled = labelled[labelled["majority"].notna()]
     unlabelled = verdicts.loc[~verdicts.index.isin(majority.index)]
@@ -370,6 +380,10 @@ def estimate_pass_rate(
     )
 
 
+def _num(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None or math.isnan(x) else f"{x:.{digits}f}"
+
+
 def render_estimate(rep: PassRateReport) -> str:
     """Plain-text report of a corrected pass-rate estimate."""
     what = f"'{rep.positive}'" + (" (one-vs-rest; choose another with --positive)" if rep.one_vs_rest else "")
@@ -379,13 +393,13 @@ def render_estimate(rep: PassRateReport) -> str:
         + (f" (label budget {rep.label_budget}: the other labels are hidden)" if rep.label_budget else ""),
         f"  judge's raw rate on the unlabelled items: {rep.judge_rate_unlabelled:.3f} (biased by its errors)",
         f"  {rep.level:.0%} intervals:",
-        f"    human labels only (classical) {rep.classical.fmt()}  width {rep.classical.width:.3f}",
+        f"    human labels only (classical) {rep.classical.fmt()}  width {rep.classical.width:.3f}  "
+        f"(n={rep.classical.n_items})",
         f"    Rogan-Gladen correction       {rep.rogan_gladen.fmt()}  "
-        f"(TPR {rep.rogan_gladen.details.get('tpr', float('nan')):.3f}, "
-        f"TNR {rep.rogan_gladen.details.get('tnr', float('nan')):.3f})",
+        f"(TPR {_num(rep.rogan_gladen.tpr)}, TNR {_num(rep.rogan_gladen.tnr)})",
         f"    prediction-powered (PPI)      {rep.ppi.fmt()}  width {rep.ppi.width:.3f}",
         f"    PPI++ (power-tuned)           {rep.ppi_plus.fmt()}  width {rep.ppi_plus.width:.3f}  "
-        f"(lambda {rep.ppi_plus.details.get('lam', float('nan')):.2f})",
+        f"(lambda {_num(rep.ppi_plus.lam, 2)})",
     ]
     if math.isfinite(rep.width_ratio):
         if rep.width_ratio < 1:

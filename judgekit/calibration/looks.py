@@ -162,11 +162,12 @@ def assess_on_split(
     from judgekit.calibration._data import aligned_for
 
     r = run if isinstance(run, JudgeRun) else project.run(run)
-    data, info = aligned_for(project, r, split, part)
+    c = criteria or TrustCriteria()
+    data, info = aligned_for(project, r, split, part, reference=c.reference)
     assert info is not None
     if not data.item_ids:
         raise UserError(f"the {part} part of split {info.key} has no labelled items for run {r.name!r}")
-    result = assess(data, r, criteria)
+    result = assess(data, r, c)
     if part != "test":
         return result, None
     if record:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from judgekit.agreement.data import majority_labels
+from judgekit.agreement.data import reference_by_item
 from judgekit.errors import UserError
 from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project
@@ -75,7 +75,7 @@ class SplitInfo(BaseModel):
 
 def _labelled_frame(project: Project, rubric: Rubric) -> pd.DataFrame:
     """One row per labelled item: id, seq, segment, source, risk, created_at and the human majority label."""
-    majority = majority_labels(project, rubric)
+    majority = reference_by_item(project, rubric).rename("majority")
     if majority.empty:
         return pd.DataFrame(columns=["item_id", "seq", "segment", "source", "risk", "created_at", "majority"])
     items = pd.DataFrame(

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project
+from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project, reference_option
 from judgekit.io.files import append_text, write_text_atomic
 
 _THRESHOLDS: list[tuple[str, str, type, str]] = [
@@ -52,6 +52,7 @@ def _threshold_options(f: Any) -> Any:
     help="Require the alternative annotator test (default from the configuration: required).",
 )
 @_threshold_options
+@reference_option
 @bootstrap_options
 def command(
     run: str | None,
@@ -83,7 +84,7 @@ def command(
     with open_project(db) as project:
         a = check_run(project, run, config, overrides)
         info = run_info(project.run(a.run))
-        project_name = project.path.name
+        project_name = project.name
     echo(criteria_table(a))
     if junit is not None:
         write_text_atomic(junit, junit_xml(a), "the JUnit XML file (--junit-xml)", create_folder=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project, reference_option
 
 
 @click.command("compare")
@@ -22,9 +22,18 @@ from judgekit.cli.common import db_option, echo, open_project
     help="With 3+ runs: all pairs, or each run against the first (baseline).",
 )
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="Family-wise error rate.")
-@click.option("--n-boot", type=int, default=2000, show_default=True, help="Bootstrap resamples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--mcnemar",
+    "mcnemar_method",
+    type=click.Choice(["exact", "chi2"]),
+    default="exact",
+    show_default=True,
+    help="McNemar's test: exact binomial, or the chi-square approximation with continuity correction.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@config_option
+@reference_option
+@bootstrap_options
 def command(
     runs: tuple[str, ...],
     db: Path | None,
@@ -32,22 +41,27 @@ def command(
     part: str,
     pairs: str,
     alpha: float,
-    n_boot: int,
-    seed: int,
+    mcnemar_method: str,
     as_json: bool,
+    config: Path | None,
+    reference: str | None,
+    seed: int | None,
+    n_boot: int | None,
 ) -> None:
     """Is one judge version really better than another? Paired comparison on the same labelled items.
 
     For each pair: the difference in accuracy and kappa against the human majority with a paired bootstrap
-    interval, McNemar's test on per-item right/wrong, and (3+ runs) Holm-adjusted p-values with Bonferroni-level
-    intervals. It says plainly when a difference is within noise. On a test split, every run compared is recorded
-    as a look at it.
+    interval, McNemar's test on per-item right/wrong (exact binomial unless --mcnemar chi2; the output says
+    which), and (3+ runs) Holm-adjusted p-values with Bonferroni-level intervals. It says plainly when a
+    difference is within noise. Bootstrap size and seed come from the configuration, as in the report, so both
+    show the same numbers. On a test split, every run compared is recorded as a look at it.
 
     \b
     Example:
       judgekit compare gpt-3.5-turbo pandalm-7b --db judgekit-demo.db
       judgekit compare prompt-v1 prompt-v2 prompt-v3 --split main --on test --pairs first --json
     """
+    from judgekit.agreement import load_criteria
     from judgekit.calibration import compare_runs, render_comparison
     from judgekit.errors import UserError
 
@@ -56,6 +70,12 @@ def command(
     if not 0 < alpha < 1:
         raise UserError(f"--alpha must be between 0 and 1, got {alpha}")
     with open_project(db) as project:
+        first = project.run(runs[0])
+        criteria = load_criteria(
+            config,
+            rubric_id=first.config.rubric_id,
+            overrides={"seed": seed, "n_boot": n_boot, "reference": reference},
+        )
         report = compare_runs(
             project,
             list(runs),
@@ -63,8 +83,8 @@ def command(
             part=part,  # type: ignore[arg-type]
             pairs=pairs,  # type: ignore[arg-type]
             alpha=alpha,
-            n_boot=n_boot,
-            seed=seed,
+            criteria=criteria,
+            mcnemar_method=mcnemar_method,  # type: ignore[arg-type]
         )
     if as_json:
         click.echo(report.model_dump_json(indent=2))

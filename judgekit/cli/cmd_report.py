@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project
+from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project, reference_option
 
 
 @click.command("report")
@@ -22,6 +22,7 @@ from judgekit.cli.common import bootstrap_options, config_option, db_option, ech
     help="Folder for report.html/.md/.json, or a NAME.html path (NAME.md and NAME.json go beside it).",
 )
 @config_option
+@reference_option
 @bootstrap_options
 @click.option("--max-items", type=int, default=10, show_default=True, help="Confidently wrong items shown per run.")
 def command(
@@ -29,6 +30,7 @@ def command(
     db: Path | None,
     output: Path,
     config: Path | None,
+    reference: str | None,
     seed: int | None,
     n_boot: int | None,
     max_items: int,
@@ -47,7 +49,7 @@ def command(
     from judgekit.agreement import load_criteria
     from judgekit.report import build_report, write_report
 
-    overrides = {"seed": seed, "n_boot": n_boot}
+    overrides = {"seed": seed, "n_boot": n_boot, "reference": reference}
     with open_project(db) as project:
         report = build_report(
             project,

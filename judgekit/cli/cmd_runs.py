@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from judgekit.cli.common import db_option, echo, open_project
-from judgekit.judging.compare import compare_verdicts, run_stats
+from judgekit.judging.compare import run_stats
 
 
 def _cost(amount: float, known: bool) -> str:
@@ -88,21 +88,39 @@ def show(ctx: click.Context, run_name: str, db: Path | None) -> None:
 @db_option
 @click.pass_context
 def compare(ctx: click.Context, run_a: str, run_b: str, db: Path | None) -> None:
-    """Agreement between two runs on the items both labelled, and what each cost.
+    """Two runs side by side: what each cost, how often they agree with each other, and (on the labelled items)
+    which agrees with people more: the same comparison as 'judgekit compare' and the report.
 
     \b
     Example:
       judgekit runs compare gpt-3.5-turbo openai:gpt-4.1-mini#1
     """
+    from judgekit.agreement import ProjectEvidence, load_criteria
+    from judgekit.agreement.judge_judge import compare_pair, judges_agreement
+    from judgekit.agreement.render import render_pair
+
     with open_project(db or ctx.obj.get("db"), create=False) as project:
         ra, rb = project.run(run_a), project.run(run_b)
-        cmp = compare_verdicts(project.verdicts(ra), project.verdicts(rb))
         sa, sb = run_stats(project, ra), run_stats(project, rb)
-        echo(f"A = {ra.name}: {sa.verdicts} verdicts, cost {_cost(sa.cost_usd, sa.cost_known)}")
-        echo(f"B = {rb.name}: {sb.verdicts} verdicts, cost {_cost(sb.cost_usd, sb.cost_known)}")
-        echo(
-            f"labelled by both: {cmp.both_ok}; agree on {cmp.agree} ({cmp.agreement:.1%}); Cohen's kappa "
-            f"{cmp.kappa:.3f}; labelled only by A: {cmp.only_a}, only by B: {cmp.only_b}"
-        )
-        if cmp.confusion:
-            echo("A label -> B label: " + ", ".join(f"{x}->{y}: {n}" for (x, y), n in sorted(cmp.confusion.items())))
+        agreement = judges_agreement(project, ra, rb)
+        pair = None
+        if (ra.config.rubric_id, ra.config.rubric_version) == (rb.config.rubric_id, rb.config.rubric_version):
+            criteria = load_criteria(None, rubric_id=ra.config.rubric_id)
+            shared = ProjectEvidence(project)
+            da, db_ = shared.aligned(ra, criteria), shared.aligned(rb, criteria)
+            if int(da.has_reference.sum()) >= 2:
+                pair = compare_pair(da, db_, criteria)
+    echo(f"A = {ra.name}: {sa.verdicts} verdicts, cost {_cost(sa.cost_usd, sa.cost_known)}")
+    echo(f"B = {rb.name}: {sb.verdicts} verdicts, cost {_cost(sb.cost_usd, sb.cost_known)}")
+    k = agreement.kappa
+    share = agreement.agree / k.n_items if k.n_items else float("nan")
+    echo(
+        f"judge A vs judge B, Cohen's kappa on the {k.n_items} items both judged ok: {k.fmt()} (they agree on "
+        f"{agreement.agree}, {share:.1%}); ok only in A: {agreement.only_a}, only in B: {agreement.only_b}"
+    )
+    if agreement.confusion:
+        echo("A label -> B label: " + ", ".join(f"{x}->{y}: {n}" for x, y, n in agreement.confusion))
+    if pair is None:
+        echo("against people: no shared labelled items with a reference label (or different rubric versions)")
+    else:
+        echo(render_pair(pair))

@@ -84,3 +84,15 @@ def bootstrap_options(f: F) -> F:
     """``--seed`` and ``--n-boot``: reproducibility and precision of every bootstrap interval."""
     f = click.option("--n-boot", "n_boot", type=int, default=None, help="Bootstrap resamples (default 1000).")(f)
     return click.option("--seed", type=int, default=None, help="Bootstrap seed (default from the configuration, 0).")(f)
+
+
+def reference_option(f: F) -> F:
+    """``--reference majority|adjudicated``: what the judge is compared with (default from the configuration:
+    the majority of the blind labels)."""
+    return click.option(
+        "--reference",
+        "reference",
+        type=click.Choice(["majority", "adjudicated"]),
+        default=None,
+        help="Reference label: majority of blind labels (ties left out) or adjudicated labels (default: majority).",
+    )(f)

@@ -6,8 +6,6 @@ computed once into a :class:`~judgekit.report._model.Report` and the renderers o
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import combinations
@@ -16,27 +14,18 @@ from typing import Any
 import numpy as np
 
 from judgekit import __version__
-from judgekit.agreement import (
-    NO_VERDICT,
-    AlignedRatings,
-    Figure,
-    TrustAssessment,
-    TrustCriteria,
-    assess,
-    load_aligned,
-    strict_weights,  # the verdict's own weights, so the numbers match
-)
+from judgekit.agreement import AlignedRatings, ProjectEvidence, TrustAssessment, TrustCriteria
+from judgekit.agreement.data import verdict_rationales
+from judgekit.agreement.judge_judge import JudgePair, compare_pair
 from judgekit.errors import UserError
 from judgekit.models import JudgeRun
 from judgekit.report._model import (
     ItemExample,
-    JudgeComparison,
     ProbeResult,
     Report,
     RunInfo,
     RunReport,
 )
-from judgekit.stats import UndefinedStatisticWarning, mcnemar, paired_bootstrap_difference
 from judgekit.storage import Project
 
 CriteriaFor = Callable[[str], TrustCriteria]
@@ -93,43 +82,51 @@ def _confidently_wrong(
     project: Project, run: JudgeRun, data: AlignedRatings, a: TrustAssessment, limit: int
 ) -> list[ItemExample]:
     """The harmful-confidence items, in the order the statistic ranks them (worst first), with their text."""
-    worst = list(a.harmful.get("worst") or [])[:limit] if a.harmful.get("available") else []
-    return _examples(project, run, data, [(str(w["item_id"]), float(w["confidence"])) for w in worst])
+    worst = a.harmful.worst[:limit] if a.harmful.available else []
+    return _examples(project, run, data, [(w.item_id, w.confidence) for w in worst])
 
 
 _RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 def _disagreements(project: Project, run: JudgeRun, data: AlignedRatings, limit: int) -> list[ItemExample]:
-    """Items where every annotator gave the same label (at least two did) and the judge's verdict is another one:
-    the clearest disagreements, listed whether or not the judge reports a confidence. Highest risk tier first, then
-    the most annotators, then item order."""
-    rows = []
-    for i, item_id in enumerate(data.item_ids):
-        labels = [lab for lab in data.human[i].tolist() if lab is not None]
-        judge = data.judge[i] if data.status[i] == "ok" else None
-        if len(labels) >= 2 and len(set(labels)) == 1 and judge is not None and judge != labels[0]:
-            rows.append((_RISK_ORDER.get(str(data.risk[i]), 3), -len(labels), i, item_id))
-    rows.sort()
-    return _examples(project, run, data, [(item_id, None) for *_, item_id in rows[:limit]])
+    """Items where every annotator gave the same label (at least two did) and the judge's ok verdict is another
+    one: the clearest disagreements, listed whether or not the judge reports a confidence. Highest risk tier
+    first, then the most annotators, then item order. Vectorised: one pass over the codes."""
+    codes = data.human_codes
+    if data.n_items == 0 or codes.shape[1] == 0:
+        return []
+    present = codes >= 0
+    n_labels = present.sum(axis=1)
+    first = np.where(present, codes, np.iinfo(np.int64).max).min(axis=1)
+    unanimous = (n_labels >= 2) & (np.where(present, codes, first[:, None]) == first[:, None]).all(axis=1)
+    rows = np.flatnonzero(unanimous & data.ok & (data.judge_codes != first))
+    if rows.size == 0:
+        return []
+    risk_rank = np.array([_RISK_ORDER.get(str(data.risk[i]), 3) for i in rows])
+    order = np.lexsort((rows, -n_labels[rows], risk_rank))[:limit]
+    return _examples(project, run, data, [(data.item_ids[rows[j]], None) for j in order])
 
 
 def _examples(
     project: Project, run: JudgeRun, data: AlignedRatings, picks: list[tuple[str, float | None]]
 ) -> list[ItemExample]:
-    """The report's view of the ``(item id, confidence)`` picks, in their order: text, labels, rationale."""
+    """The report's view of the ``(item id, confidence)`` picks, in their order: text, labels, rationale (only the
+    picked items and their verdicts are read)."""
     if not picks:
         return []
     ids = [item_id for item_id, _ in picks]
-    row = {item_id: i for i, item_id in enumerate(data.item_ids)}
+    wanted = set(ids)
+    row = {item_id: i for i, item_id in enumerate(data.item_ids) if item_id in wanted}
     items = {it.id: it for it in project.items(ids)}
-    rationale = {v.item_id: v.rationale for v in project.verdicts(run) if v.item_id in items}
+    rationale = verdict_rationales(project, run, ids)
+    human, ref, judge = data.human, data.reference_labels, data.judge
     out = []
     for item_id, confidence in picks:
         it = items[item_id]
         i = row[item_id]
         humans = {
-            name: str(lab) for name, lab in zip(data.annotators, data.human[i].tolist(), strict=True) if lab is not None
+            name: str(lab) for name, lab in zip(data.annotators, human[i].tolist(), strict=True) if lab is not None
         }
         out.append(
             ItemExample(
@@ -137,8 +134,8 @@ def _examples(
                 segment=it.metadata.segment,
                 risk=it.metadata.risk,
                 confidence=confidence,
-                judge_label=None if data.judge[i] is None else str(data.judge[i]),
-                human_majority=None if data.majority[i] is None else str(data.majority[i]),
+                judge_label=None if judge[i] is None else str(judge[i]),
+                reference_label=None if ref[i] is None else str(ref[i]),
                 human_labels=humans,
                 input=_clip(it.input) or "",
                 output=_clip(it.output),
@@ -150,60 +147,12 @@ def _examples(
     return out
 
 
-def compare_judges(
-    name_a: str, data_a: AlignedRatings, name_b: str, data_b: AlignedRatings, criteria: TrustCriteria
-) -> JudgeComparison | None:
-    """Paired comparison of two runs on the same rubric; None when they share fewer than 10 items with a majority.
-
-    Both judges are scored against the human majority with failed verdicts counted as wrong, exactly as the
-    verdict does; the bootstrap resamples items jointly, so the shared difficulty of the items cancels out.
-    """
-    index_b = {item_id: i for i, item_id in enumerate(data_b.item_ids)}
-    rows_a = [i for i, item_id in enumerate(data_a.item_ids) if item_id in index_b]
-    rows_b = [index_b[data_a.item_ids[i]] for i in rows_a]
-    ref = data_a.majority[rows_a]
-    keep = np.array([m is not None for m in ref], dtype=bool)
-    ref = ref[keep]
-    ja = data_a.judge_strict[rows_a][keep]
-    jb = data_b.judge_strict[rows_b][keep]
-    if len(ref) < 10:
+def compare_judges(data_a: AlignedRatings, data_b: AlignedRatings, criteria: TrustCriteria) -> JudgePair | None:
+    """The one judge-vs-judge comparison (:func:`judgekit.agreement.judge_judge.compare_pair`) of two runs on the
+    same rubric; None when they share fewer than 10 items with a reference label."""
+    if int(data_a.has_reference.sum()) < 10:
         return None
-    levels = [*data_a.levels, NO_VERDICT]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedStatisticWarning)
-        diff = paired_bootstrap_difference(
-            ref,
-            ja,
-            jb,
-            metric="cohen_kappa",
-            weights=strict_weights(data_a.rubric),
-            levels=levels,
-            n_boot=criteria.n_boot,
-            seed=criteria.seed,
-            level=criteria.confidence_level,
-        )
-    right_a, right_b = ref == ja, ref == jb
-    mc = mcnemar(right_a, right_b)
-    iv = diff.interval
-    d = diff.details
-    return JudgeComparison(
-        rubric=data_a.rubric.key,
-        run_a=name_a,
-        run_b=name_b,
-        n_items=diff.n_items,
-        kappa_a=Figure(value=float(d["value_a"]), n=diff.n_items),
-        kappa_b=Figure(value=float(d["value_b"]), n=diff.n_items),
-        difference=Figure(
-            value=diff.value, low=None if iv is None else iv.low, high=None if iv is None else iv.high, n=diff.n_items
-        ),
-        bootstrap_p_value=float(d.get("bootstrap_p_value", math.nan)),
-        accuracy_a=float(right_a.mean()),
-        accuracy_b=float(right_b.mean()),
-        mcnemar_p_value=mc.value,
-        mcnemar_exact=bool(mc.details["exact"]),
-        a_right_b_wrong=int(mc.details["a_right_b_wrong"]),
-        a_wrong_b_right=int(mc.details["a_wrong_b_right"]),
-    )
+    return compare_pair(data_a, data_b, criteria)
 
 
 def build_report(
@@ -222,13 +171,12 @@ def build_report(
     all_runs = project.runs()
     chosen = [project.run(r) for r in runs] if runs else [r for r in all_runs if not is_probe(r)]
     pick = criteria_for or (lambda _rid: TrustCriteria())
+    shared = ProjectEvidence(project)
     reports: list[RunReport] = []
     aligned: dict[str, tuple[AlignedRatings, TrustCriteria]] = {}
     for run in chosen:
         crit = pick(run.config.rubric_id)
-        rubric = project.rubric(run.config.rubric_id, run.config.rubric_version)
-        data = load_aligned(project, run, rubric)
-        a = assess(data, run, crit)
+        a, data = shared.assess(run, crit)
         aligned[run.name] = (data, crit)
         reports.append(
             RunReport(
@@ -240,10 +188,10 @@ def build_report(
         )
     comparisons = []
     for ra, rb in combinations(chosen, 2):
-        if (ra.config.rubric_id, ra.config.rubric_version) != (rb.config.rubric_id, rb.config.rubric_version):
+        (da, crit), (db, crit_b) = aligned[ra.name], aligned[rb.name]
+        if da.rubric.key != db.rubric.key or crit != crit_b:
             continue
-        (da, crit), (db, _) = aligned[ra.name], aligned[rb.name]
-        cmp = compare_judges(ra.name, da, rb.name, db, crit)
+        cmp = compare_judges(da, db, crit)
         if cmp is not None:
             comparisons.append(cmp)
     probes = [
@@ -259,7 +207,7 @@ def build_report(
     return Report(
         judgekit_version=__version__,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        project=project_name or project.path.name,
+        project=project_name or project.name,
         runs=reports,
         comparisons=comparisons,
         probes=probes,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from judgekit.agreement import CriterionResult, Figure, TrustAssessment
+from judgekit.agreement import CriterionResult, TrustAssessment
+from judgekit.stats import StatResult
 
 OUTCOME_LABEL = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive", "not_applicable": "n/a"}
 OUTCOME_MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "????", "not_applicable": " n/a"}
@@ -20,13 +21,16 @@ def fmt_value(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
 
-def fmt_figure(f: Figure | None, digits: int = 3) -> str:
-    """``0.476 [0.426, 0.524]``; counts (no interval, integral, 2 or more) without decimals."""
+def fmt_figure(f: StatResult | None, digits: int = 3) -> str:
+    """``0.476 [0.426, 0.524]``; counts (no interval, integral) without decimals; ``n/a`` when missing."""
     if f is None:
         return "n/a"
-    if f.low is None and f.high is None and not math.isnan(f.value) and f.value == int(f.value) and f.value >= 2:
-        return str(int(f.value))
     return f.fmt(digits)
+
+
+def fmt_figure_n(f: StatResult | None, digits: int = 3) -> str:
+    """:func:`fmt_figure` followed by the figure's n: ``0.476 [0.426, 0.524] (n=999)``."""
+    return "n/a" if f is None else f"{f.fmt(digits)} (n={f.n_items})"
 
 
 def fmt_threshold(c: CriterionResult) -> str:
@@ -52,10 +56,15 @@ def fmt_p(p: float | None) -> str:
 
 def headline(a: TrustAssessment) -> str:
     """One sentence: the judge beside the human ceiling."""
+    k = a.judge.kappa.failures_as_wrong
     return (
-        f"judge kappa {a.judge_kappa.fmt()} vs human ceiling {a.human_mean_kappa.fmt()} "
-        f"(gap {a.gap_to_ceiling.fmt()}) on {a.n_items_with_majority} items"
+        f"judge kappa vs reference {k.fmt()} (n={k.n_items}) vs human ceiling {a.ceiling.kappa.fmt()} "
+        f"(n={a.ceiling.kappa.n_items}); gap {a.judge.gap.failures_as_wrong.fmt()}"
     )
+
+
+def _measured(c: CriterionResult) -> str:
+    return "n/a" if c.measured is None else f"{fmt_figure(c.measured)} n={c.measured.n_items}"
 
 
 def criteria_table(a: TrustAssessment) -> str:
@@ -65,7 +74,7 @@ def criteria_table(a: TrustAssessment) -> str:
     for c in a.criteria:
         thr = fmt_threshold(c)
         lines.append(
-            f"  [{OUTCOME_MARK[c.outcome]}] {c.name:<{width}}  {fmt_figure(c.measured):<24} "
+            f"  [{OUTCOME_MARK[c.outcome]}] {c.name:<{width}}  {_measured(c):<30} "
             f"{('needs ' + thr) if thr else '':<14} {c.reason}"
         )
     return "\n".join(lines)

@@ -10,12 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from judgekit.agreement import Figure, TrustAssessment
+from judgekit.agreement import TrustAssessment
+from judgekit.agreement.judge_judge import JudgePair
 
 _CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
-REPORT_FORMAT_VERSION = 1
-"""Version of the JSON layout written by ``judgekit report`` (bumped on incompatible changes)."""
+REPORT_FORMAT_VERSION = 2
+"""Version of the JSON layout written by ``judgekit report`` (bumped on incompatible changes; 2: every figure is a
+named ``StatResult`` with its n, judge figures on both bases, the typed assessment of judgekit 0.2)."""
 
 
 class RunInfo(BaseModel):
@@ -49,7 +51,7 @@ class ItemExample(BaseModel):
     risk: str | None
     confidence: float | None
     judge_label: str | None
-    human_majority: str | None
+    reference_label: str | None
     human_labels: dict[str, str]
     input: str
     output: str | None = None
@@ -58,28 +60,9 @@ class ItemExample(BaseModel):
     rationale: str | None = None
 
 
-class JudgeComparison(BaseModel):
-    """Two judge runs on the same rubric and items: kappa side by side, their paired difference, McNemar's test.
-
-    ``difference`` is kappa(A) - kappa(B) against the human majority with a paired bootstrap interval (items
-    resampled jointly); an interval excluding 0 means one judge agrees with people better than the other.
-    """
-
-    model_config = _CONFIG
-    rubric: str
-    run_a: str
-    run_b: str
-    n_items: int
-    kappa_a: Figure
-    kappa_b: Figure
-    difference: Figure
-    bootstrap_p_value: float
-    accuracy_a: float
-    accuracy_b: float
-    mcnemar_p_value: float
-    mcnemar_exact: bool
-    a_right_b_wrong: int
-    a_wrong_b_right: int
+JudgeComparison = JudgePair
+"""Two judge runs on the same rubric and items: :class:`judgekit.agreement.judge_judge.JudgePair`, the one
+judge-vs-judge comparison (``judgekit compare`` and ``judgekit runs compare`` show the same record)."""
 
 
 class ProbeResult(BaseModel):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judgekit.agreement import CriterionResult, Figure, TrustAssessment
+from judgekit.agreement import BothBases, CriterionResult, TrustAssessment
 from judgekit.io.files import make_folder, write_text_atomic
 from judgekit.report._format import (
     OUTCOME_EMOJI,
@@ -21,12 +21,14 @@ from judgekit.report._format import (
     VERDICT_CLASS,
     VERDICT_EMOJI,
     fmt_figure,
+    fmt_figure_n,
     fmt_p,
     fmt_pct,
     fmt_threshold,
     fmt_value,
 )
 from judgekit.report._model import ItemExample, Report
+from judgekit.stats import StatResult
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,16 @@ def _figures(report: Report) -> tuple[list[dict[str, str]], list[str]]:
     per_run = []
     for r in report.runs:
         a = r.assessment
-        threshold = a.criteria_config.get("min_kappa")
         figs = {
             "confusion": F.confusion_figure(a.confusion),
             "forest": F.forest_figure(
                 a.per_segment,
-                ceiling=a.human_mean_kappa,
-                overall=a.judge_kappa,
-                threshold=None if threshold is None else float(threshold),
+                ceiling=a.ceiling.kappa,
+                overall=a.judge.kappa.failures_as_wrong,
+                threshold=a.criteria_config.min_kappa,
             ),
         }
-        if a.calibration.get("available"):
+        if a.calibration.available:
             figs["reliability"] = F.reliability_figure(a.calibration)
             figs["risk_coverage"] = F.risk_coverage_figure(a.calibration)
         per_run.append({k: F.svg_text(v) for k, v in figs.items()})
@@ -86,7 +87,7 @@ def _figures(report: Report) -> tuple[list[dict[str, str]], list[str]]:
 
 
 def _level_pct(report: Report) -> str:
-    levels = {float(r.assessment.criteria_config.get("confidence_level", 0.95)) for r in report.runs}
+    levels = {r.assessment.criteria_config.confidence_level for r in report.runs}
     return f"{next(iter(levels)):.0%}" if len(levels) == 1 else "bootstrap"
 
 
@@ -102,6 +103,7 @@ def render_html(report: Report) -> str:
         lstrip_blocks=True,
     )
     env.filters["figure"] = lambda f: fmt_figure(f)
+    env.filters["figure_n"] = lambda f: fmt_figure_n(f)
     env.filters["num"] = lambda x, digits=3: fmt_value(None if x is None else float(x), digits)
     env.filters["pct"] = lambda x, digits=1: fmt_pct(None if x is None else float(x), digits)
     env.filters["pval"] = fmt_p
@@ -135,17 +137,21 @@ def md_escape(text: object) -> str:
 
 
 def _md_criteria(criteria: list[CriterionResult]) -> list[str]:
-    out = ["| | criterion | measured [95% CI] | threshold | why |", "|---|---|---|---|---|"]
+    out = ["| | criterion | measured [95% CI] (n) | threshold | why |", "|---|---|---|---|---|"]
     for c in criteria:
         out.append(
-            f"| {OUTCOME_EMOJI[c.outcome]} {OUTCOME_LABEL[c.outcome]} | `{c.name}` | {fmt_figure(c.measured)} "
+            f"| {OUTCOME_EMOJI[c.outcome]} {OUTCOME_LABEL[c.outcome]} | `{c.name}` | {fmt_figure_n(c.measured)} "
             f"| {fmt_threshold(c)} | {md_escape(c.reason)} |"
         )
     return out
 
 
-def _fig(f: Figure) -> str:
-    return fmt_figure(f)
+def _fig(f: StatResult | None) -> str:
+    return fmt_figure_n(f)
+
+
+def _both(label: str, f: BothBases) -> str:
+    return f"| {label} | {_fig(f.failures_as_wrong)} | {_fig(f.ok_only)} |"
 
 
 def _md_item(it: ItemExample) -> list[str]:
@@ -158,7 +164,7 @@ def _md_item(it: ItemExample) -> list[str]:
     text = cell(it.output) if it.output is not None else f"A: {cell(it.output_a, 80)} / B: {cell(it.output_b, 80)}"
     return [
         f"| `{md_escape(it.item_id)}` | {md_escape(it.risk or '')} | {fmt_pct(it.confidence, 0)} "
-        f"| {md_escape(it.judge_label)} | {md_escape(it.human_majority)} | {cell(it.input, 120)} | {text} |"
+        f"| {md_escape(it.judge_label)} | {md_escape(it.reference_label)} | {cell(it.input, 120)} | {text} |"
     ]
 
 
@@ -186,12 +192,16 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
     lines = ["## judgekit: can this LLM judge be trusted?", ""]
     if not report.runs:
         lines.append("No judge runs in the project.")
-    lines += ["| judge run | verdict | judge kappa | human ceiling | gap |", "|---|---|---|---|---|"]
+    lines += [
+        "| judge run | verdict | judge kappa vs reference (n) | human ceiling (n) | gap to the ceiling (n) |",
+        "|---|---|---|---|---|",
+    ]
     for r in report.runs:
         a = r.assessment
         lines.append(
-            f"| `{md_escape(a.run)}` | {VERDICT_EMOJI[a.verdict]} **{a.verdict}** | {_fig(a.judge_kappa)} "
-            f"| {_fig(a.human_mean_kappa)} | {_fig(a.gap_to_ceiling)} |"
+            f"| `{md_escape(a.run)}` | {VERDICT_EMOJI[a.verdict]} **{a.verdict}** | "
+            f"{_fig(a.judge.kappa.failures_as_wrong)} | {_fig(a.ceiling.kappa)} "
+            f"| {_fig(a.judge.gap.failures_as_wrong)} |"
         )
     lines.append("")
     for r in report.runs:
@@ -209,52 +219,69 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
         if summary_only:
             continue
         lines += [
-            "| | people vs people | judge vs people |",
+            f"Human ceiling (blind labels): Cohen's kappa between annotators, pairs weighted by shared items "
+            f"{_fig(a.ceiling.kappa)}; Krippendorff's alpha {_fig(a.ceiling.alpha)}. Reference label: "
+            f"{md_escape(a.reference.description)} ({a.reference.n_with_reference} items).",
+            "",
+            "| judge vs people | failures counted as wrong (n) | ok verdicts only (n) |",
             "|---|---|---|",
-            f"| kappa (mean pairwise / vs majority) | {_fig(a.human_mean_kappa)} | {_fig(a.judge_kappa)} |",
-            f"| Krippendorff's alpha / accuracy | {_fig(a.human_alpha)} | {_fig(a.judge_accuracy)} |",
-            f"| gap to the ceiling | | {_fig(a.gap_to_ceiling)} |",
+            _both("Cohen's kappa vs reference label", a.judge.kappa),
+            _both("accuracy vs reference label", a.judge.accuracy),
+            _both("Cohen's kappa vs each annotator (weighted)", a.judge.mean_kappa),
+            _both("gap to the human ceiling", a.judge.gap),
             "",
         ]
         weak = [s for s in a.per_segment if s.n_items >= 10][:5]
         if weak:
-            lines += ["Weakest segments (10+ items):", "", "| segment | items | kappa [95% CI] | accuracy |"]
-            lines += ["|---|---|---|---|"]
-            lines += [f"| {md_escape(s.key)} | {s.n_items} | {_fig(s.kappa)} | {fmt_pct(s.accuracy)} |" for s in weak]
-            lines.append("")
-        if not a.calibration.get("available"):
+            lines += ["Weakest segments (10+ items, failures counted as wrong):", ""]
+            lines += ["| segment | kappa vs reference [95% CI] (n) | accuracy (n) |", "|---|---|---|"]
             lines += [
-                f"Calibration and harmful confidence: not available ({md_escape(a.calibration.get('reason'))}).",
+                f"| {md_escape(s.key)} | {_fig(s.kappa.failures_as_wrong)} | {_fig(s.accuracy.failures_as_wrong)} |"
+                for s in weak
+            ]
+            lines.append("")
+        if a.calibration.available:
+            rate = a.harmful.rate
+            lines += [
+                f"Calibration: ECE {_fig(a.calibration.ece)}, Brier {_fig(a.calibration.brier)}; "
+                f"confidently wrong {fmt_pct(None if rate is None else rate.value)} ({a.harmful.n_harmful} of "
+                f"{0 if rate is None else rate.n_items} items).",
                 "",
             ]
         else:
+            lines += [f"Calibration and harmful confidence: not available ({md_escape(a.calibration.reason)}).", ""]
+        if a.corrected is not None:
+            cl = a.corrected
             lines += [
-                f"Calibration: ECE {fmt_value(a.calibration.get('ece'))}, "
-                f"Brier {fmt_value(a.calibration.get('brier'))}; "
-                f"confidently wrong {fmt_pct(a.harmful.get('value'))} ({a.harmful.get('n_harmful')} items).",
+                f"Corrected labels (made seeing the judge), reported apart: on {cl.n_items} items the judge's accuracy "
+                f"is {_fig(cl.judge_accuracy_corrected)} against them vs {_fig(cl.judge_accuracy_blind)} against blind "
+                f"labels (shift {_fig(cl.shift)}).",
                 "",
             ]
         lines += _md_items("Confidently wrong items, worst first", r.confidently_wrong)
         lines += _md_items("Judge against unanimous annotators, highest risk first", r.disagreements)
         s = a.sample_size
-        if s.get("available") and s.get("more_items_needed"):
+        if s.available and s.more_items_needed:
             lines += [
-                f"About {s['more_items_needed']} more labelled items would narrow the kappa interval to "
-                f"{s['target_width']}.",
+                f"About {s.more_items_needed} more labelled items would narrow the kappa interval to {s.target_width}.",
                 "",
             ]
     if report.comparisons and not summary_only:
         lines += [
             "### Judges compared",
             "",
-            "| A | B | kappa A | kappa B | A − B [95% CI] | bootstrap p | McNemar p |",
-            "|---|---|---|---|---|---|---|",
+            "Against the reference label on the same items, failures counted as wrong; A − B with a paired bootstrap.",
+            "",
+            "| A | B | items | kappa A | kappa B | kappa A − B [95% CI] | accuracy A − B [95% CI] | McNemar p |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for c in report.comparisons:
             lines.append(
-                f"| `{md_escape(c.run_a)}` | `{md_escape(c.run_b)}` | {fmt_value(c.kappa_a.value)} "
-                f"| {fmt_value(c.kappa_b.value)} | {_fig(c.difference)} | {fmt_p(c.bootstrap_p_value)} "
-                f"| {fmt_p(c.mcnemar_p_value)} |"
+                f"| `{md_escape(c.run_a)}` | `{md_escape(c.run_b)}` | {c.n_items} "
+                f"| {fmt_value(c.kappa_a.failures_as_wrong.value)} | {fmt_value(c.kappa_b.failures_as_wrong.value)} "
+                f"| {fmt_figure(c.kappa_difference.failures_as_wrong)} "
+                f"| {fmt_figure(c.accuracy_difference.failures_as_wrong)} "
+                f"| {fmt_p(c.mcnemar.p_value.value)} ({c.mcnemar.method}) |"
             )
         lines.append("")
     if report.probes and not summary_only:

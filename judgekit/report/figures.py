@@ -1,9 +1,9 @@
 """Figures of the trust report, as matplotlib ``Figure`` objects (Agg, no pyplot, no global state).
 
 Why a module of its own: the HTML report and the labeling app's admin page draw the same plots from the same
-assessment data, so each function takes plain assessment fields (dicts and :class:`~judgekit.agreement.Figure`
-records) and returns a figure; :func:`svg_text` turns it into inline SVG. matplotlib is imported inside the
-functions so ``import judgekit`` (and the CLI's start-up) never pays for it.
+assessment data, so each function takes typed assessment fields (:class:`~judgekit.stats.StatResult` figures
+and the assessment's records) and returns a figure; :func:`svg_text` turns it into inline SVG. matplotlib is
+imported inside the functions so ``import judgekit`` (and the CLI's start-up) never pays for it.
 
 Example (in the admin page or a notebook)::
 
@@ -18,11 +18,13 @@ import base64
 import io
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from judgekit.agreement import NO_VERDICT, Figure, SegmentResult, TrustAssessment
+from judgekit.agreement import NO_VERDICT, CalibrationFigures, GroupResult, TrustAssessment
+from judgekit.agreement.evidence import Confusion
+from judgekit.stats import StatResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -122,15 +124,15 @@ def _finite(x: float | None) -> bool:
     return x is not None and not math.isnan(x)
 
 
-def _bounds(f: Figure) -> tuple[float, float]:
+def _bounds(f: StatResult) -> tuple[float, float]:
     """The interval of ``f``, or the point itself when there is none."""
     lo = f.low if f.low is not None and not math.isnan(f.low) else f.value
     hi = f.high if f.high is not None and not math.isnan(f.high) else f.value
     return lo, hi
 
 
-def confusion_figure(confusion: Mapping[str, Any], *, title: str = "Human majority vs judge") -> MplFigure:
-    """Heatmap of ``TrustAssessment.confusion``: rows are the human majority label, columns the judge's.
+def confusion_figure(confusion: Confusion, *, title: str = "Reference label vs judge") -> MplFigure:
+    """Heatmap of ``TrustAssessment.confusion``: rows are the reference label, columns the judge's.
 
     Cells show counts and the share of the row, coloured by that share, so a judge that turns ties into
     wins (or the reverse) shows as a dark off-diagonal cell whatever the class sizes. The ``<no verdict>``
@@ -138,16 +140,15 @@ def confusion_figure(confusion: Mapping[str, Any], *, title: str = "Human majori
     """
     import numpy as np
 
-    levels = list(confusion.get("levels") or [])
-    matrix = np.asarray(confusion.get("matrix") or [], dtype=float)
+    matrix = np.asarray(confusion.matrix, dtype=float)
     with _style():
         if matrix.size == 0:
             fig, (ax,) = _new(4.0, 1.2)
             ax.axis("off")
-            ax.text(0, 0.5, "no items with a human majority label", color=COLORS["muted"])
+            ax.text(0, 0.5, "no items with a reference label", color=COLORS["muted"])
             return fig
-        rows = [i for i, lv in enumerate(levels) if lv != NO_VERDICT or matrix[i].sum() > 0]
-        cols = [j for j, lv in enumerate(levels) if lv != NO_VERDICT or matrix[:, j].sum() > 0]
+        rows = list(range(len(confusion.rows)))
+        cols = [j for j, lv in enumerate(confusion.columns) if lv != NO_VERDICT or matrix[:, j].sum() > 0]
         m = matrix[np.ix_(rows, cols)]
         share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
         k = max(len(cols), 2)
@@ -166,11 +167,11 @@ def confusion_figure(confusion: Mapping[str, Any], *, title: str = "Human majori
                     color="white" if dark else COLORS["text"],
                     fontweight="bold" if rows[i] == cols[j] else "normal",
                 )
-        names = ["no verdict" if lv == NO_VERDICT else str(lv) for lv in levels]
+        names = ["no verdict" if lv == NO_VERDICT else str(lv) for lv in confusion.columns]
         ax.set_xticks(range(len(cols)), [names[j] for j in cols])
-        ax.set_yticks(range(len(rows)), [names[i] for i in rows])
+        ax.set_yticks(range(len(rows)), [str(confusion.rows[i]) for i in rows])
         ax.set_xlabel("judge")
-        ax.set_ylabel("human majority")
+        ax.set_ylabel("reference label")
         ax.xaxis.set_label_position("top")
         ax.xaxis.tick_top()
         for side in ("top", "right", "bottom", "left"):
@@ -188,17 +189,17 @@ def _not_available(text: str) -> MplFigure:
     return fig
 
 
-def reliability_figure(calibration: Mapping[str, Any], *, title: str = "Reliability diagram") -> MplFigure:
+def reliability_figure(calibration: CalibrationFigures, *, title: str = "Reliability diagram") -> MplFigure:
     """Observed accuracy per confidence bin against the diagonal (perfect calibration), with the bin counts
     below; bars under the diagonal are over-confidence. A figure saying "not available" when the judge reports
     no confidence, rather than an invented curve."""
-    if not calibration.get("available"):
-        return _not_available(f"Reliability diagram not available: {calibration.get('reason', 'no confidence')}")
-    rel = calibration["reliability"]
-    edges = [float(e) for e in rel["bin_edges"]]
-    acc = [float(a) for a in rel["accuracy"]]
-    conf = [float(c) for c in rel["mean_confidence"]]
-    counts = [int(c) for c in rel["counts"]]
+    rel = calibration.reliability
+    if not calibration.available or rel is None:
+        return _not_available(f"Reliability diagram not available: {calibration.reason or 'no confidence'}")
+    edges = [float(e) for e in rel.bin_edges]
+    acc = [float(a) for a in rel.accuracy]
+    conf = [float(c) for c in rel.mean_confidence]
+    counts = [int(c) for c in rel.counts]
     width = [edges[i + 1] - edges[i] for i in range(len(counts))]
     with _style():
         fig, (ax, axc) = _new(4.6, 4.4, nrows=2, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
@@ -224,9 +225,9 @@ def reliability_figure(calibration: Mapping[str, Any], *, title: str = "Reliabil
         )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_ylabel("accuracy vs human majority")
-        ece = calibration.get("ece")
-        ax.set_title(title + (f"  (ECE {float(ece):.3f})" if ece is not None else ""))
+        ax.set_ylabel("accuracy vs reference label")
+        ece = calibration.ece
+        ax.set_title(title + (f"  (ECE {ece.value:.3f}, n={ece.n_items})" if ece is not None else ""))
         ax.legend(loc="upper left", frameon=False, fontsize=8)
         ax.grid(color=COLORS["grid"], lw=0.5)
         axc.bar(edges[:-1], counts, width=width, align="edge", color=COLORS["muted"], edgecolor="white")
@@ -235,15 +236,15 @@ def reliability_figure(calibration: Mapping[str, Any], *, title: str = "Reliabil
     return fig
 
 
-def risk_coverage_figure(calibration: Mapping[str, Any], *, title: str = "Risk vs coverage") -> MplFigure:
+def risk_coverage_figure(calibration: CalibrationFigures, *, title: str = "Risk vs coverage") -> MplFigure:
     """Error rate among the items the judge is most confident about, as more items are kept: a useful
     confidence gives a curve rising from near 0; a flat curve means confidence does not separate right from
     wrong, so routing low-confidence items to people would not help."""
-    if not calibration.get("available"):
-        return _not_available(f"Risk-coverage curve not available: {calibration.get('reason', 'no confidence')}")
-    rc = calibration["risk_coverage"]
-    cov = [0.0, *[float(c) for c in rc["coverage"]]]
-    risk = [float(rc["risk"][0]) if rc["risk"] else 0.0, *[float(r) for r in rc["risk"]]]
+    rc = calibration.risk_coverage
+    if not calibration.available or rc is None:
+        return _not_available(f"Risk-coverage curve not available: {calibration.reason or 'no confidence'}")
+    cov = [0.0, *[float(c) for c in rc.coverage]]
+    risk = [float(rc.risk[0]) if rc.risk else 0.0, *[float(r) for r in rc.risk]]
     with _style():
         fig, (ax,) = _new(4.6, 3.2)
         ax.step(cov, risk, where="post", color=COLORS["judge"], lw=1.8, label="judge, most confident first")
@@ -260,10 +261,10 @@ def risk_coverage_figure(calibration: Mapping[str, Any], *, title: str = "Risk v
 
 
 def forest_figure(
-    rows: Sequence[SegmentResult],
+    rows: Sequence[GroupResult],
     *,
-    ceiling: Figure | None = None,
-    overall: Figure | None = None,
+    ceiling: StatResult | None = None,
+    overall: StatResult | None = None,
     threshold: float | None = None,
     title: str = "Judge-human kappa per segment",
     min_items: int = 10,
@@ -275,8 +276,8 @@ def forest_figure(
     Segments under ``min_items`` have no interval and are left out (the title says how many); beyond
     ``max_rows`` only the weakest are drawn.
     """
-    usable = [r for r in rows if r.n_items >= min_items and _finite(r.kappa.value)]
-    usable.sort(key=lambda r: r.kappa.value)
+    usable = [r for r in rows if r.n_items >= min_items and _finite(r.kappa.failures_as_wrong.value)]
+    usable.sort(key=lambda r: r.kappa.failures_as_wrong.value)
     dropped = len(rows) - len(usable)
     shown = usable[:max_rows]
     with _style():
@@ -294,22 +295,23 @@ def forest_figure(
         if threshold is not None:
             ax.axvline(threshold, color=COLORS["fail"], lw=1, ls=":", label=f"min_kappa {threshold:g}")
         for y, r in zip(ys, shown, strict=True):
-            k = r.kappa
+            k = r.kappa.failures_as_wrong
             lo, hi = _bounds(k)
             below = threshold is not None and hi < threshold
             color = COLORS["fail"] if below else COLORS["judge"]
             ax.plot([lo, hi], [y, y], color=color, lw=1.6, solid_capstyle="round")
             ax.plot([k.value], [y], "o", color=color, ms=4.5)
-        ax.set_yticks(ys, [f"{r.key[:34]}  (n={r.n_items})" for r in shown])
+        ax.set_yticks(ys, [f"{r.key[:34]}  (n={r.kappa.failures_as_wrong.n_items})" for r in shown])
         ax.tick_params(axis="y", length=0)
-        ax.set_xlim(min(-0.2, min((r.kappa.low or r.kappa.value) for r in shown) - 0.05), 1.0)
+        ax.set_xlim(min(-0.2, min(_bounds(r.kappa.failures_as_wrong)[0] for r in shown) - 0.05), 1.0)
         extra = []
         if dropped:
             extra.append(f"{dropped} with < {min_items} items not shown")
         if len(usable) > max_rows:
             extra.append(f"weakest {max_rows} of {len(usable)}")
         ax.set_xlabel(
-            "Cohen's kappa vs human majority (95% bootstrap interval)" + (f"\n{'; '.join(extra)}" if extra else "")
+            "Cohen's kappa vs reference label, failures counted as wrong (95% bootstrap interval)"
+            + (f"\n{'; '.join(extra)}" if extra else "")
         )
         ax.set_title(title)
         ax.grid(axis="x", color=COLORS["grid"], lw=0.5)
@@ -319,7 +321,7 @@ def forest_figure(
 
 
 def comparison_figure(
-    assessments: Sequence[TrustAssessment], *, title: str = "Judges side by side (kappa vs human majority)"
+    assessments: Sequence[TrustAssessment], *, title: str = "Judges side by side (kappa vs reference label)"
 ) -> MplFigure:
     """Each judge's kappa with its interval, beside the human ceiling of their rubric and the threshold.
 
@@ -329,18 +331,18 @@ def comparison_figure(
     with _style():
         fig, (ax,) = _new(8.0, 1.5 + 0.42 * (len(assessments) + 1))
         labels: list[str] = []
-        ceiling = assessments[0].human_mean_kappa if assessments else None
+        ceiling = assessments[0].ceiling.kappa if assessments else None
         y = len(assessments)
         if ceiling is not None and _finite(ceiling.value):
             lo, hi = _bounds(ceiling)
             ax.plot([lo, hi], [y, y], color=COLORS["human"], lw=2.2, solid_capstyle="round")
             ax.plot([ceiling.value], [y], "D", color=COLORS["human"], ms=6)
             ax.axvline(ceiling.value, color=COLORS["human"], lw=0.8, alpha=0.5)
-            labels.append("human ceiling (mean pairwise)")
+            labels.append(f"human ceiling (n={ceiling.n_items})")
         else:
             labels.append("human ceiling: n/a")
         for i, a in enumerate(assessments):
-            k = a.judge_kappa
+            k = a.judge.kappa.failures_as_wrong
             yy = len(assessments) - 1 - i
             color = (
                 COLORS["pass"]
@@ -362,15 +364,15 @@ def comparison_figure(
                     fontsize=8,
                     color=color,
                 )
-        labels += [a.run[:32] for a in assessments]
-        threshold = assessments[0].criteria_config.get("min_kappa") if assessments else None
+        labels += [f"{a.run[:28]} (n={a.judge.kappa.failures_as_wrong.n_items})" for a in assessments]
+        threshold = assessments[0].criteria_config.min_kappa if assessments else None
         if threshold is not None:
             ax.axvline(float(threshold), color=COLORS["fail"], lw=1, ls=":", label=f"min_kappa {float(threshold):g}")
             fig.legend(loc="outside upper right", fontsize=8, frameon=False)
         ax.set_yticks(range(len(assessments), -1, -1), labels)
         ax.set_ylim(-0.6, len(assessments) + 0.6)
         ax.tick_params(axis="y", length=0)
-        ax.set_xlim(min(0.0, *(a.judge_kappa.low or 0.0 for a in assessments)) - 0.02, 1.0)
+        ax.set_xlim(min(0.0, *(_bounds(a.judge.kappa.failures_as_wrong)[0] for a in assessments)) - 0.02, 1.0)
         ax.set_xlabel("Cohen's kappa (95% bootstrap interval)")
         ax.set_title(title)
         ax.grid(axis="x", color=COLORS["grid"], lw=0.5)

@@ -81,6 +81,32 @@ class StatResult(BaseModel):
         """False when ``value`` is nan."""
         return not math.isnan(self.value)
 
+    @property
+    def low(self) -> float | None:
+        """Lower bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @property
+    def high(self) -> float | None:
+        """Upper bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.high
+
+    def fmt(self, digits: int = 3) -> str:
+        """The value with its interval, ``0.476 [0.430, 0.519]``; ``n/a`` when undefined; a whole number without
+        an interval (a count) without decimals.
+
+        Examples
+        --------
+        >>> StatResult(name="x", value=0.5, n_items=10, interval=Interval(low=0.25, high=0.75)).fmt()
+        '0.500 [0.250, 0.750]'
+        """
+        if math.isnan(self.value):
+            return "n/a"
+        lo, hi = self.low, self.high
+        if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+            return f"{self.value:.0f}" if float(self.value).is_integer() else f"{self.value:.{digits}f}"
+        return f"{self.value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
 
 def make_result(
     name: str,

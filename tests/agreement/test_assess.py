@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 
 from judgekit.agreement import (
-    NO_VERDICT,
     TrustCriteria,
     assess_run,
-    human_majority,
     load_aligned,
     load_criteria,
+    majority_codes,
     render_text,
 )
 from judgekit.cli import main
@@ -85,14 +84,15 @@ def _project(
 
 
 def test_majority_leaves_ties_out() -> None:
-    human = np.array([["A", "A", "B"], ["A", "B", None], [None, None, None], ["B", "tie", "tie"]], dtype=object)
-    assert human_majority(human, ["A", "tie", "B"]).tolist() == ["A", None, None, "tie"]
+    # levels A=0, tie=1, B=2; -1 missing
+    codes = np.array([[0, 0, 2], [0, 2, -1], [-1, -1, -1], [2, 1, 1]])
+    assert majority_codes(codes, 3).tolist() == [0, -1, -1, 1]
 
 
 def test_copy_of_the_truth_is_trusted(tmp_path: Path) -> None:
     a = assess_run(_project(tmp_path, 400, "copy"), "copy", TrustCriteria(n_boot=200))
     assert a.verdict == "TRUSTED", render_text(a)
-    assert a.judge_kappa.low is not None and a.judge_kappa.low > 0.8
+    assert a.judge.kappa.failures_as_wrong.low is not None and a.judge.kappa.failures_as_wrong.low > 0.8
     assert {c.outcome for c in a.criteria} <= {"pass", "not_applicable"}
 
 
@@ -122,11 +122,14 @@ def test_failures_count_as_wrong_and_missing_is_reported(tmp_path: Path) -> None
     )
     data = load_aligned(p, p.run("half"), RUBRIC)
     assert (data.status == "missing").sum() == 20 and (data.status == "parse_error").sum() == 30
-    assert (data.judge_strict == NO_VERDICT).sum() == 50
+    assert (data.judge_strict_codes == data.k).sum() == 50
     a = assess_run(p, "half", TrustCriteria(n_boot=200))
     assert a.status_counts == {"ok": 150, "parse_error": 30, "refused": 0, "api_error": 0, "missing": 20}
-    assert a.judge_kappa.value < a.judge_kappa_ok_only.value, "agreement is reported both ways"
-    assert abs(a.judge_accuracy.value - 150 / 200) < 0.05
+    k, acc = a.judge.kappa, a.judge.accuracy
+    assert k.failures_as_wrong.value < k.ok_only.value, "agreement is reported both ways"
+    assert (k.failures_as_wrong.n_items, k.ok_only.n_items) == (200, 150)
+    assert abs(acc.failures_as_wrong.value - 150 / 200) < 0.05 and acc.ok_only.value == 1.0
+    assert acc.failures_as_wrong.name == "judge_accuracy.failures_as_wrong" and acc.ok_only.name.endswith("ok_only")
     fail = next(c for c in a.criteria if c.name == "failure_rate")
     assert fail.outcome == "fail" and a.verdict == "NOT TRUSTED"
 
@@ -134,10 +137,10 @@ def test_failures_count_as_wrong_and_missing_is_reported(tmp_path: Path) -> None
 def test_confidence_enables_calibration_and_harmful_confidence(tmp_path: Path) -> None:
     p = _project(tmp_path, 300, "noisy", confidence=True)
     a = assess_run(p, "noisy", TrustCriteria(n_boot=200))
-    assert a.calibration["available"] and a.calibration["ece"] > 0.1
-    assert a.harmful["available"] and a.harmful["value"] > 0.2
-    assert set(a.harmful["per_risk"]) == {"low", "medium", "high"}
-    assert a.harmful["worst"], "the worst confidently-wrong items are listed"
+    assert a.calibration.available and a.calibration.ece is not None and a.calibration.ece.value > 0.1
+    assert a.harmful.available and a.harmful.rate is not None and a.harmful.rate.value > 0.2
+    assert {g.key for g in a.harmful.per_risk} == {"low", "medium", "high"}
+    assert a.harmful.worst, "the worst confidently-wrong items are listed"
     outcomes = {c.name: c.outcome for c in a.criteria}
     assert outcomes["harmful_confidence"] == "fail" and outcomes["calibration_ece"] == "fail"
 
@@ -147,7 +150,7 @@ def test_confidence_without_risk_tiers_is_a_normal_case(tmp_path: Path) -> None:
     items form the "unassessed" tier (this raised "Risk tier(s) ['None'] have no weight" before)."""
     p = _project(tmp_path, 150, "noisy", confidence=True, risk=False)
     a = assess_run(p, "noisy", TrustCriteria(n_boot=200))
-    assert a.harmful["available"] and set(a.harmful["per_risk"]) == {"unassessed"}
+    assert a.harmful.available and {g.key for g in a.harmful.per_risk} == {"unassessed"}
     assert [r.key for r in a.per_risk] == ["unassessed"]
 
 
@@ -167,8 +170,8 @@ def test_an_internal_error_exits_2_never_1(tmp_path: Path, monkeypatch: pytest.M
 
 def test_no_confidence_is_not_available_never_invented(tmp_path: Path) -> None:
     a = assess_run(_project(tmp_path, 150, "noisy"), "noisy", TrustCriteria(n_boot=200))
-    assert a.calibration == {"available": False, "reason": "the judge's verdicts carry no confidence"}
-    assert a.harmful["available"] is False
+    assert not a.calibration.available and a.calibration.reason == "the judge's verdicts carry no confidence"
+    assert a.harmful.available is False
     assert {c.name: c.outcome for c in a.criteria}["harmful_confidence"] == "not_applicable"
 
 

@@ -27,8 +27,10 @@ def test_identical_quality_is_within_noise(synthetic) -> None:  # type: ignore[n
     (pair,) = rep.pairs
     assert pair.conclusion == "within_noise"
     assert "WITHIN NOISE" in pair.summary and "do not call it an improvement" in pair.summary
-    assert pair.accuracy.low < 0 < pair.accuracy.high
-    assert pair.mcnemar_p == pair.mcnemar_p_adjusted  # one comparison: no correction
+    acc = pair.accuracy_difference.failures_as_wrong
+    assert acc.low is not None and acc.high is not None and acc.low < 0 < acc.high
+    assert pair.mcnemar.p_value.value == pair.mcnemar_p_adjusted  # one comparison: no correction
+    assert pair.mcnemar.method == "exact binomial"
     assert rep.interval_level == 0.95
 
 
@@ -39,9 +41,11 @@ def test_a_clear_improvement_is_called_real(synthetic) -> None:  # type: ignore[
     rep = compare_runs(s.project, ["old", "new"], n_boot=500)
     (pair,) = rep.pairs
     assert pair.conclusion == "b_better"
-    assert pair.accuracy.high < 0 and pair.kappa.high < 0 and pair.mcnemar_p < 1e-6
+    acc, kap = pair.accuracy_difference.failures_as_wrong, pair.kappa_difference.failures_as_wrong
+    assert acc.high is not None and kap.high is not None and acc.high < 0 and kap.high < 0
+    assert pair.mcnemar.p_value.value < 1e-6
     assert "REAL DIFFERENCE - new agrees with people more than old" in pair.summary
-    assert pair.accuracy.value_a == pytest.approx(rep.accuracy["old"])
+    assert pair.accuracy_a.failures_as_wrong.value == pytest.approx(rep.judge("old").accuracy.failures_as_wrong.value)
 
 
 def test_three_runs_are_corrected_for_multiplicity(synthetic) -> None:  # type: ignore[no-untyped-def]
@@ -51,8 +55,9 @@ def test_three_runs_are_corrected_for_multiplicity(synthetic) -> None:  # type: 
     rep = compare_runs(s.project, ["v0", "v1", "v2"], n_boot=300)
     assert [(p.run_a, p.run_b) for p in rep.pairs] == [("v0", "v1"), ("v0", "v2"), ("v1", "v2")]
     assert rep.interval_level == pytest.approx(1 - 0.05 / 3)
-    assert all(p.mcnemar_p_adjusted >= p.mcnemar_p for p in rep.pairs)
-    np.testing.assert_allclose([p.mcnemar_p_adjusted for p in rep.pairs], holm_adjust([p.mcnemar_p for p in rep.pairs]))
+    raw = [p.mcnemar.p_value.value for p in rep.pairs]
+    assert all(p.mcnemar_p_adjusted >= r for p, r in zip(rep.pairs, raw, strict=True))
+    np.testing.assert_allclose([p.mcnemar_p_adjusted for p in rep.pairs], holm_adjust(raw))
     first = compare_runs(s.project, ["v0", "v1", "v2"], n_boot=300, pairs="first")
     assert [(p.run_a, p.run_b) for p in first.pairs] == [("v0", "v1"), ("v0", "v2")]
     assert "Holm-adjusted" in render_comparison(rep)
@@ -73,8 +78,9 @@ def test_failed_verdicts_count_as_wrong(synthetic) -> None:  # type: ignore[no-u
         + [JudgeVerdict(item_id=i, status="parse_error") for i in s.labelled[50:]],
     )
     rep = compare_runs(s.project, ["a", "b"], n_boot=200)
-    assert rep.accuracy == {"a": 1.0, "b": 0.5}
-    assert rep.pairs[0].a_right_b_wrong == 50
+    assert {j.run: j.accuracy.failures_as_wrong.value for j in rep.judges} == {"a": 1.0, "b": 0.5}
+    assert rep.judge("b").accuracy.ok_only.value == 1.0 and rep.judge("b").accuracy.ok_only.n_items == 50
+    assert rep.pairs[0].mcnemar.a_right_b_wrong == 50
 
 
 def test_usage_errors(synthetic, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -91,6 +97,7 @@ def test_demo_judges_are_compared(demo_db) -> None:  # type: ignore[no-untyped-d
         rep = compare_runs(p, ["gpt-3.5-turbo", "pandalm-7b"], n_boot=1000)
     (pair,) = rep.pairs
     assert rep.n_items == 999
-    assert pair.accuracy.difference == pytest.approx(0.03, abs=0.001)
+    assert pair.accuracy_difference.failures_as_wrong.value == pytest.approx(0.03, abs=0.001)
     assert pair.conclusion == "within_noise"  # McNemar p ~ 0.07: not a demonstrated difference
-    assert 0.05 < pair.mcnemar_p < 0.1
+    # exact binomial on 145 vs 115 discordant items (statsmodels exact=True); the approximation says 0.0721
+    assert pair.mcnemar.p_value.value == pytest.approx(0.0719, abs=5e-5)

@@ -71,7 +71,7 @@ def test_ppi_plus_falls_back_to_classical_with_a_useless_judge() -> None:
     y = (rng.random(300) < 0.4).astype(float)
     fl, fu = (rng.random(300) < 0.5).astype(float), (rng.random(3000) < 0.5).astype(float)
     plus, classical = ppi_estimate(y, fl, fu), classical_estimate(y)
-    assert plus.details["lam"] < 0.2
+    assert plus.lam is not None and plus.lam < 0.2
     assert plus.width < 1.05 * classical.width
 
 

@@ -154,7 +154,7 @@ def test_cli_judge_runs_compare_and_probe(
     assert "fingerprint" in capsys.readouterr().out
     assert main(["runs", "compare", "one", "two", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "agree on 5 (100.0%)" in out and "cost $" in out
+    assert "they agree on 5, 100.0%" in out and "cost $" in out
     assert main(["probe", "injection", "--rubric", rub, "--model", "openai:gpt-4.1-mini", "--db", db, "--quiet"]) == 0
     assert "injection success rate" in capsys.readouterr().out
 

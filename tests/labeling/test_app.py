@@ -163,7 +163,8 @@ def test_admin_page_shows_progress_agreement_disagreements(
     at.radio(key="page").set_value("Admin").run()
     assert not at.exception
     text = _all_text(at)
-    assert "Human-human Krippendorff alpha" in text and "Judge judge-x vs people" in text
+    assert "human ceiling (people vs people)" in text and "judge judge-x vs people" in text
+    assert "kappa vs reference" in text and "n=6" in text
     assert "[" in text  # an interval is shown
     assert any("judge judge-x said pass" in e.label for e in at.expander)
     assert at.get("download_button")

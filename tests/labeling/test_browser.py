@@ -167,7 +167,7 @@ def test_label_with_keyboard_revise_blind_and_safe(served: tuple[str, Path, dict
         page.get_by_label("Access code").fill(codes["alice"])
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text("Admins only.")).to_be_visible()
-        expect(page.get_by_text("Human-human Krippendorff alpha")).to_have_count(0)
+        expect(page.get_by_text("human ceiling (people vs people)", exact=False)).to_have_count(0)
         page.screenshot(path=str(shots / "labeling-admin-denied.png"), full_page=True)
 
         # the admin sees the admin page
@@ -177,7 +177,7 @@ def test_label_with_keyboard_revise_blind_and_safe(served: tuple[str, Path, dict
         admin.get_by_label("Access code").fill(codes["root"])
         admin.get_by_role("button", name="Sign in").click()
         admin.get_by_text("Admin", exact=True).click()
-        expect(admin.get_by_text("Human-human Krippendorff alpha", exact=False)).to_be_visible()
+        expect(admin.get_by_text("human ceiling (people vs people)", exact=False)).to_be_visible()
         expect(admin.get_by_role("button", name="Download labels")).to_be_visible()
         expect(admin.locator("[data-testid='stDataFrame'] canvas").first).to_be_attached()
         admin.wait_for_timeout(1000)  # let the data grids paint before the screenshot

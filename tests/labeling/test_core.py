@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from judgekit.agreement import TrustCriteria
 from judgekit.errors import UserError
 from judgekit.labeling import (
     AssignmentPolicy,
@@ -167,12 +168,12 @@ def test_admin_agreement_disagreements_and_progress(db_url: str, tmp_path: Path)
             value = ("fail" if lab == "pass" else "pass") if flip else lab
             submit_label(project, who, rubric, f"it{i}", value, critique="c" if value == "fail" else None)
     add_judge(project, "judge", {f"it{i}": ("pass", 0.5 + i / 30) for i in range(12)})
-    summary = agreement_summary(project, rubric, ci=True, n_boot=200)
+    summary = agreement_summary(project, rubric, TrustCriteria(n_boot=200, min_pair_overlap=10))
     assert summary.n_overlap_items == 12
-    assert summary.human_alpha is not None and summary.human_alpha.interval is not None
-    assert 0.3 < summary.human_kappa.value < 1  # type: ignore[union-attr]
+    assert summary.ceiling.alpha.interval is not None
+    assert 0.3 < summary.ceiling.kappa.value < 1 and summary.ceiling.kappa.n_items == 12
     (j,) = summary.judges
-    assert j.kappa is not None and j.kappa.value < summary.human_kappa.value  # type: ignore[union-attr]
+    assert j.judge.mean_kappa.failures_as_wrong.value < summary.ceiling.kappa.value
     found = disagreements(project, rubric)
     assert found and all(d.judge_label not in d.majority for d in found)
     confs = [d.confidence for d in found]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure as MplFigure
 
-from judgekit.agreement import TrustAssessment, TrustCriteria, assess_run
+from judgekit.agreement import CalibrationFigures, TrustAssessment, TrustCriteria, assess_run
 from judgekit.report import figures
 from judgekit.storage import Project
 
@@ -23,7 +23,7 @@ def test_every_figure_renders_to_inline_svg(assessment: TrustAssessment) -> None
         figures.confusion_figure(assessment.confusion),
         figures.reliability_figure(assessment.calibration),
         figures.risk_coverage_figure(assessment.calibration),
-        figures.forest_figure(assessment.per_segment, ceiling=assessment.human_mean_kappa, threshold=0.6),
+        figures.forest_figure(assessment.per_segment, ceiling=assessment.ceiling.kappa, threshold=0.6),
         figures.comparison_figure([assessment, assessment]),
     ]
     for fig in made:
@@ -41,5 +41,5 @@ def test_segment_names_are_escaped_in_svg(assessment: TrustAssessment) -> None:
 
 
 def test_missing_confidence_is_said_not_drawn() -> None:
-    fig = figures.reliability_figure({"available": False, "reason": "no confidence here"})
+    fig = figures.reliability_figure(CalibrationFigures(available=False, reason="no confidence here"))
     assert "not available: no confidence here" in figures.svg_text(fig)

@@ -68,13 +68,17 @@ def test_markdown_summary(demo_files: dict[str, str]) -> None:
 
 def test_json_matches_the_assessment(demo_files: dict[str, str]) -> None:
     data = json.loads(demo_files["json"])
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert [r["info"]["name"] for r in data["runs"]] == ["gpt-3.5-turbo", "pandalm-7b"]
     a = data["runs"][0]["assessment"]
     assert a["verdict"] == "NOT TRUSTED" and len(a["criteria"]) == 9
+    kappa = a["judge"]["kappa"]["failures_as_wrong"]
+    assert kappa["name"] == "judge_kappa.failures_as_wrong" and kappa["n_items"] == 999
     (cmp,) = data["comparisons"]
-    assert cmp["kappa_a"]["value"] == pytest.approx(a["judge_kappa"]["value"])
-    assert cmp["difference"]["low"] < cmp["difference"]["value"] < cmp["difference"]["high"]
+    assert cmp["kappa_a"]["failures_as_wrong"]["value"] == pytest.approx(kappa["value"])
+    diff = cmp["kappa_difference"]["failures_as_wrong"]
+    assert diff["interval"]["low"] < diff["value"] < diff["interval"]["high"]
+    assert cmp["mcnemar"]["method"] == "exact binomial"
 
 
 def test_item_text_is_escaped_everywhere(small_report: Report) -> None:
@@ -89,13 +93,13 @@ def test_item_text_is_escaped_everywhere(small_report: Report) -> None:
 
 def test_confident_judge_gets_calibration_figures_and_worst_items(small_report: Report) -> None:
     run = next(r for r in small_report.runs if r.info.name == "confident")
-    assert run.assessment.calibration["available"]
+    assert run.assessment.calibration.available
     items = run.confidently_wrong
     assert 0 < len(items) <= 10
     order = {"high": 0, "medium": 1, "low": 2}
     keys = [(order[it.risk or "low"], -(it.confidence or 0)) for it in items]
     assert keys == sorted(keys), "worst first: highest risk, then highest confidence"
-    assert all(it.judge_label != it.human_majority for it in items)
+    assert all(it.judge_label != it.reference_label for it in items)
     html = render_html(small_report)
     assert "Reliability diagram" in html and "Risk vs coverage" in html
 
@@ -135,7 +139,7 @@ def test_disagreements_with_unanimous_annotators_are_listed_without_confidence(d
     with Project(demo_db) as p:
         report = build_report(p, ["gpt-3.5-turbo"], lambda _rid: TrustCriteria(n_boot=100), max_items=15)
         (run,) = report.runs
-        assert not run.confidently_wrong and not run.assessment.calibration["available"]
+        assert not run.confidently_wrong and not run.assessment.calibration.available
         assert len(run.disagreements) == 15
         verdicts = {v.item_id: v for v in p.verdicts("gpt-3.5-turbo")}
         humans: dict[str, set[str]] = {}
@@ -145,7 +149,7 @@ def test_disagreements_with_unanimous_annotators_are_listed_without_confidence(d
             assert it.confidence is None and len(it.human_labels) >= 2
             assert set(it.human_labels.values()) == humans[it.item_id] and len(humans[it.item_id]) == 1
             assert verdicts[it.item_id].status == "ok" and verdicts[it.item_id].label == it.judge_label
-            assert it.judge_label != it.human_majority
+            assert it.judge_label != it.reference_label
         html = render_html(report)
         assert html.startswith("<!DOCTYPE html>")
         assert "Judge against unanimous annotators" in html and run.disagreements[0].item_id in html

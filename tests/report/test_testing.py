@@ -25,7 +25,7 @@ def test_passes_with_relaxed_thresholds(demo_db: Path, low_config: Path) -> None
     b = assert_judge_trusted(
         demo_db, "gpt-3.5-turbo", n_boot=200, min_kappa=0.2, max_gap_to_ceiling=0.7, require_alt_test=False
     )
-    assert b.judge_kappa.value == pytest.approx(a.judge_kappa.value)
+    assert b.judge.kappa.failures_as_wrong.value == pytest.approx(a.judge.kappa.failures_as_wrong.value)
 
 
 def test_missing_database_is_not_created(tmp_path: Path) -> None:

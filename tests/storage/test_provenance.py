@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from judgekit.agreement.data import human_label_matrix
+from judgekit.agreement.data import load_human_ratings
 from judgekit.errors import ConstraintViolation, UserError
 from judgekit.models import HumanLabel, Item
 from judgekit.storage import MIGRATIONS, Project, migrate, open_database
@@ -85,9 +85,9 @@ def test_human_figures_read_blind_labels_only(project: Project) -> None:
     project.add_label(_label("i0", "ann", "fail", "corrected"))
     project.add_label(_label("i0", "lead", "fail", "adjudicated"))
     project.add_label(_label("i1", "pm", "fail", "corrected"))
-    wide = human_label_matrix(project, rubric())
-    assert list(wide.index) == ["i0"] and list(wide.columns) == ["ann"]
-    assert wide.loc["i0", "ann"] == "pass"
+    humans = load_human_ratings(project, rubric())
+    assert humans.item_ids == ["i0"] and humans.annotators == ["ann"]
+    assert humans.levels[humans.codes[0, 0]] == "pass"
     assert project.current_label_rows("helpfulness-pass-fail", 1, provenance="corrected") == [
         ("i0", "ann", "fail", 1),
         ("i1", "pm", "fail", 2),

@@ -1,0 +1,71 @@
+"""Judge vs reference label per segment and per risk tier: where does the judge fail?
+
+Each group's figures are :func:`~judgekit.agreement.judge_people.judge_vs_reference` on the group's items, the very
+computation of the headline (same bootstrap size and seed), so a group that holds every item shows the headline's
+numbers to the last digit. Items without a segment form the group ``(none)``, items without a risk tier
+``unassessed``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict
+
+from judgekit.agreement.confidence import UNASSESSED
+from judgekit.agreement.criteria import TrustCriteria
+from judgekit.agreement.data import AlignedRatings
+from judgekit.agreement.estimands import figure_name
+from judgekit.agreement.judge_people import BothBases, judge_vs_reference, wilson
+from judgekit.stats import StatResult
+
+__all__ = ["NO_SEGMENT", "GroupResult", "breakdown"]
+
+NO_SEGMENT = "(none)"
+"""The segment of an item whose metadata names none."""
+_CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
+
+
+class GroupResult(BaseModel):
+    """Judge-vs-reference figures on one segment or risk tier."""
+
+    model_config = _CONFIG
+    key: str
+    n_items: int
+    """Labelled items in the group (with or without a reference label)."""
+    kappa: BothBases
+    accuracy: BothBases
+    failure_rate: StatResult
+
+
+def breakdown(data: AlignedRatings, keys: NDArray[np.object_], c: TrustCriteria, missing: str) -> list[GroupResult]:
+    """One :class:`GroupResult` per distinct key (``None`` keys as ``missing``), weakest kappa first."""
+    labels = np.array([missing if k is None else str(k) for k in keys], dtype=object)
+    out: list[GroupResult] = []
+    for key in sorted(set(labels.tolist())):
+        part = data.take(labels == key)
+        kappa, accuracy = judge_vs_reference(part, c)
+        failures = int(part.n_items - part.ok.sum())
+        out.append(
+            GroupResult(
+                key=key,
+                n_items=part.n_items,
+                kappa=kappa,
+                accuracy=accuracy,
+                failure_rate=wilson(figure_name("failure_rate"), failures, part.n_items, c.confidence_level),
+            )
+        )
+    out.sort(key=lambda g: (math.isnan(g.kappa.failures_as_wrong.value), g.kappa.failures_as_wrong.value))
+    return out
+
+
+def per_segment(data: AlignedRatings, c: TrustCriteria) -> list[GroupResult]:
+    """:func:`breakdown` by segment."""
+    return breakdown(data, data.segment, c, NO_SEGMENT)
+
+
+def per_risk(data: AlignedRatings, c: TrustCriteria) -> list[GroupResult]:
+    """:func:`breakdown` by risk tier."""
+    return breakdown(data, data.risk, c, UNASSESSED)
