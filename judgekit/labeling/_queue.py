@@ -115,17 +115,17 @@ class QueueEntry:
 
 
 def _stamp(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> str:
-    db = project.db
-    items = db.rows("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM items")[0]
-    verdicts = db.scalar(
-        "SELECT COUNT(*) FROM verdicts v WHERE v.run_id IN (SELECT id FROM judge_runs WHERE rubric_id = ? "
-        "AND rubric_version = ?)",
-        (rubric.id, rubric.version),
-    )
-    escalations = db.rows(
-        "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM escalations WHERE rubric_id = ? AND rubric_version = ?",
-        (rubric.id, rubric.version),
+    # one round trip: items, verdicts and escalations as they stand
+    n_items, max_seq, verdicts, n_esc, max_esc = project.db.rows(
+        "SELECT (SELECT COUNT(*) FROM items), (SELECT COALESCE(MAX(seq), 0) FROM items), "
+        "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id IN (SELECT id FROM judge_runs WHERE rubric_id = :rid "
+        "AND rubric_version = :ver)), "
+        "(SELECT COUNT(*) FROM escalations WHERE rubric_id = :rid AND rubric_version = :ver), "
+        "(SELECT COALESCE(MAX(id), 0) FROM escalations WHERE rubric_id = :rid AND rubric_version = :ver)",
+        {"rid": rubric.id, "ver": rubric.version},
     )[0]
+    items = (n_items, max_seq)
+    escalations = (n_esc, max_esc)
     # the policy stays the last element: _stamped_fraction reads it back
     return json.dumps(
         [

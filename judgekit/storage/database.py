@@ -33,12 +33,13 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from judgekit.errors import (
     ConstraintViolation,
     DatabaseBusyError,
     DiskFullError,
+    NotAProjectError,
     ReadOnlyProjectError,
     StorageError,
     UserError,
@@ -192,9 +193,35 @@ def _sqlite_error(exc: sqlite3.Error, location: str) -> Exception:
         )
     if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT) or "not a database" in text:
         return StorageError(f"{location} is not a judgekit project database: {text}")
+    if code == sqlite3.SQLITE_CANTOPEN or "unable to open database file" in text:
+        return StorageError(
+            f"cannot open {location} as a project database: is it a folder, or in a folder this user cannot read "
+            "or write?"
+        )
     if code == sqlite3.SQLITE_IOERR or "disk I/O error" in text:
         return StorageError(f"disk error on {location}: {text} (is the disk full or the file on a failing mount?)")
     return exc
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the file and create its journal files (``-wal``, ``-shm``) beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else Path("."), os.W_OK)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection. A WAL database in a folder we cannot write needs its ``-shm`` file; without one,
+    SQLite can still read it as immutable (nobody can be writing it: we are not allowed to, and its journal is
+    gone)."""
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        return sqlite3.connect(
+            f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+        )
 
 
 class SQLiteDatabase(Database):
@@ -202,29 +229,45 @@ class SQLiteDatabase(Database):
 
     dialect: Dialect = "sqlite"
 
-    def __init__(
-        self, path: Path, *, lock_timeout: float | None = None, read_only: bool = False, uri: str | None = None
-    ) -> None:
+    def __init__(self, path: Path, *, lock_timeout: float | None = None, read_only: bool = False) -> None:
         self.path = path
         self.location = str(path)
         self.lock_timeout = default_lock_timeout() if lock_timeout is None else lock_timeout
-        self.read_only = read_only
         # Each statement waits up to this long for a lock by itself; writers retry BEGIN until lock_timeout.
         self._step_ms = max(10, int(min(self.lock_timeout / 4, 0.5) * 1000))
+        exists = path.exists()
+        if exists and not read_only and not _writable(path):
+            read_only = True  # reading a project needs no write access; a write then says why it cannot
+        self.read_only = read_only
         try:
             if read_only:
-                self.conn = sqlite3.connect(
-                    uri or f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-                )
+                self.conn = _connect_read_only(path)
             else:
                 self.conn = sqlite3.connect(path, isolation_level=None, timeout=0.0, check_same_thread=False)
             self.conn.execute(f"PRAGMA busy_timeout={self._step_ms}")
+            # Look before touching anything: another application's database is refused unchanged (no WAL switch).
+            tables = {str(r[0]) for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "schema_migrations" not in tables:
+                self.conn.close()
+                shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+                raise NotAProjectError(
+                    f"{path} is not a judgekit project: it is a SQLite database of something else (tables "
+                    f"{shown}). It was left untouched; use a new file for the project."
+                )
             if not read_only:
                 self._retry(lambda: self.conn.execute("PRAGMA journal_mode=WAL"))
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
-            raise _sqlite_error(exc, self.location) from exc
+            if getattr(self, "conn", None) is not None:
+                self.conn.close()
+            err = _sqlite_error(exc, self.location)
+            if isinstance(err, StorageError) and "not a judgekit project" in str(err):
+                raise NotAProjectError(
+                    f"{path} is not a judgekit project: it is not a SQLite database at all. It was left untouched; "
+                    "pass the project database (a .db file judgekit created) or a new file name."
+                ) from None
+            raise err from exc
         self.conn.row_factory = sqlite3.Row
 
     def _retry(self, step: Callable[[], Any]) -> Any:
@@ -577,20 +620,22 @@ class PostgresDatabase(Database):
         start = time.monotonic()
         warned = False
         while True:
-            self.conn.execute("BEGIN")
+            # Wait for the project's write lock in slices, so a long wait can be reported and bounded; the four
+            # statements travel in one round trip (the lock is held for as short a time as possible).
+            remaining = self.lock_timeout - (time.monotonic() - start)
+            slice_ms = max(10, int(min(remaining, self.lock_timeout / 4, 0.5) * 1000))
             try:
-                # Wait for the project's write lock in slices, so a long wait can be reported and bounded.
-                remaining = self.lock_timeout - (time.monotonic() - start)
-                slice_ms = max(10, int(min(remaining, self.lock_timeout / 4, 0.5) * 1000))
-                self.conn.execute(f"SET LOCAL lock_timeout = {slice_ms}")
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                self.conn.execute("SET LOCAL lock_timeout = 0")
+                self.conn.execute(
+                    f"BEGIN; SET LOCAL lock_timeout = {slice_ms}; SELECT pg_advisory_xact_lock({self._lock_key}); "
+                    "SET LOCAL lock_timeout = 0"
+                )
                 break
             except errors.LockNotAvailable:
                 self.conn.execute("ROLLBACK")
                 warned = self._lock_held(start, warned)
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+                    self.conn.execute("ROLLBACK")
                 raise
         self._depth = 1
         try:

@@ -338,19 +338,17 @@ class Project:
         ``request_id`` makes a submit idempotent: a second call with the same id (a double click, a rerun)
         returns the stored label and writes nothing. Validates the label against the rubric's levels.
         """
+        self._check_label(self.db, label)  # items and rubric versions are immutable: checked before the lock
         with self.transaction() as c:
-            if request_id is not None:
-                r = c.one("SELECT * FROM labels WHERE request_id = ?", (request_id,))
-                if r is not None:
-                    return _label_from_row(r)
-            self._check_label(c, label)
-            rev = 1 + int(
-                c.scalar(
-                    "SELECT COALESCE(MAX(revision), 0) FROM labels WHERE item_id = ? AND annotator = ? AND "
-                    "rubric_id = ? AND rubric_version = ?",
-                    (label.item_id, label.annotator, label.rubric_id, label.rubric_version),
-                )
+            # one round trip under the write lock: the latest revision, and a label already stored for this request
+            latest, done = c.one(
+                "SELECT COALESCE(MAX(revision), 0), (SELECT MIN(id) FROM labels WHERE request_id = ?) FROM labels "
+                "WHERE item_id = ? AND annotator = ? AND rubric_id = ? AND rubric_version = ?",
+                (request_id, label.item_id, label.annotator, label.rubric_id, label.rubric_version),
             )
+            if done is not None:
+                return _label_from_row(c.one("SELECT * FROM labels WHERE id = ?", (done,)))
+            rev = 1 + int(latest)
             stored = label.model_copy(update={"revision": rev, "created_at": utc(label.created_at)})
             c.execute(_INSERT_LABEL, _label_row(stored, request_id))
             return stored
