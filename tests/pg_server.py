@@ -8,6 +8,7 @@ local connections (nothing but this machine can reach it) and is removed when st
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -83,6 +84,7 @@ class PostgresServer:
                 "-o", " ".join([f"-p {server.port}", *options]), "start", check=False,
             )  # fmt: skip
             if proc.returncode == 0:
+                atexit.register(server.stop)  # also when the session ends without its fixture teardown
                 return server
             last = (datadir / "server.log").read_text(errors="replace")[-2000:]
         shutil.rmtree(datadir, ignore_errors=True)
@@ -122,6 +124,8 @@ class PostgresServer:
         return self.url("judgekit", schema=f"t_{uuid.uuid4().hex[:16]}")
 
     def stop(self) -> None:
-        """Stop the server and delete its files."""
+        """Stop the server and delete its files (idempotent)."""
+        if not self.datadir.exists():
+            return
         self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
