@@ -3,10 +3,14 @@
 Run with ``judgekit label [--db PATH] [--rubric ID]`` or ``JUDGEKIT_DB=PATH streamlit run labeling_app/app.py``
 (``streamlit run labeling_app/app.py -- --db PATH --rubric ID`` works too).
 
-Why it is thin: every rule (who gets which item, what a valid label is, one transaction per submit, agreement
-figures) lives in :mod:`judgekit.labeling`, where it is tested without a browser. This file only lays out
-widgets. Item text is untrusted: it is always rendered as plain text (``st.code`` / ``st.text``), never as
-markdown or HTML, so a ``<script>`` tag or an image link in an item shows as characters and loads nothing.
+Why it is thin: every rule (who gets which item, what a valid label is, one transaction per submit, sessions,
+sign-in throttling, how item text is rendered, agreement figures) lives in :mod:`judgekit.labeling`, where it is
+tested without a browser. This file signs people in and hands them to the annotator's page (``label_page.py``,
+the desk) or the admin page (``admin_page.py``).
+
+Safe by default: unless the Streamlit server address was set explicitly (``judgekit label`` binds 127.0.0.1;
+``--server.address`` on ``streamlit run``), the app serves this computer only, even though a bare ``streamlit run``
+listens on every interface. Item text never runs or loads anything (see :func:`judgekit.labeling.render_markdown`).
 """
 
 from __future__ import annotations
@@ -14,40 +18,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 try:
     import judgekit  # noqa: F401
 except ImportError:  # running from a source checkout without an install
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from judgekit.agreement import render_overview
+import label_page
+
 from judgekit.errors import JudgekitError, UserError
-from judgekit.io import export_labels
 from judgekit.labeling import (
-    Annotator,
-    agreement_summary,
-    authenticate,
-    critique_required,
-    disagreements,
-    display_order,
-    flags,
-    label_history,
-    my_labels,
-    next_item,
-    progress,
-    progress_all,
-    queue_entries,
-    shown_label,
-    skip_item,
-    submit_label,
+    Session,
+    SessionEnded,
+    check_session,
+    client_address,
+    cookie_name,
+    open_session,
+    sign_in,
 )
-from judgekit.models import Item, Rubric, parse_key
+from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project, resolve_db
 
 ADMIN_PAGE = "Admin"
@@ -62,15 +55,20 @@ def _args() -> argparse.Namespace:
     return known
 
 
+LOCK_TIMEOUT_S = 5.0
+"""How long a submit waits for another writer: after that the label stays in the page's outbox and is retried,
+so an annotator is told within seconds instead of waiting out a long import."""
+
+
 def _project() -> Project:
     """One connection per browser session (a Project is not shared between threads)."""
     args = _args()
-    location = resolve_db(args.db)  # a SQLite file or a PostgreSQL URL
+    where = resolve_db(args.db)
     proj: Project | None = st.session_state.get("_project")
-    if proj is None or st.session_state.get("_project_db") != location:
-        proj = Project(location, create=False)
+    if proj is None or st.session_state.get("_project_at") != where:
+        proj = Project(where, create=False, lock_timeout=LOCK_TIMEOUT_S)
         st.session_state["_project"] = proj
-        st.session_state["_project_db"] = location
+        st.session_state["_project_at"] = where
     return proj
 
 
@@ -89,301 +87,92 @@ def _rubric(project: Project) -> Rubric | None:
     return latest[str(choice)]
 
 
+# -- who may see the app ------------------------------------------------------------------------------------
+
+
+def _address_set_explicitly() -> bool:
+    from streamlit import config
+
+    return config.get_where_defined("server.address") != config.ConfigOption.DEFAULT_DEFINITION
+
+
+def _peer() -> str | None:
+    """The client's address as Streamlit reports it (``None`` for this machine, or when there is no connection)."""
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) and ip else None
+
+
+def _refuse_remote() -> bool:
+    """True when a client from another machine reached a server whose address nobody chose (a bare ``streamlit
+    run`` listens on every interface): such a server serves this computer only."""
+    return _peer() is not None and not _address_set_explicitly()
+
+
+def _client() -> str:
+    """The address sign-in attempts are throttled by (see :func:`judgekit.labeling.client_address`)."""
+    forwarded = (
+        st.context.headers.get("X-Forwarded-For")
+        if _peer() is not None or os.environ.get("JUDGEKIT_TRUSTED_PROXIES")
+        else None
+    )
+    return client_address(
+        _peer(), forwarded if isinstance(forwarded, str) else None, os.environ.get("JUDGEKIT_TRUSTED_PROXIES")
+    )
+
+
 # -- sign-in ------------------------------------------------------------------------------------------------
 
 
-def _sign_in(project: Project) -> None:
-    st.title("judgekit labeling")
-    st.write("Sign in with the access code your admin gave you.")
-    with st.form("signin", clear_on_submit=True):
-        code = st.text_input("Access code", type="password", key="code")
-        ok = st.form_submit_button("Sign in", type="primary")
-    if ok:
-        failures = int(st.session_state.get("_failures", 0))
-        if failures >= 5:
-            time.sleep(min(5.0, 0.5 * failures))  # slows guessing; codes are long anyway
-        who = authenticate(project, code or "")
-        if who is None:
-            st.session_state["_failures"] = failures + 1
-            st.error("Unknown or inactive access code.")
-            return
-        st.session_state["annotator"] = who
-        st.session_state.pop("_failures", None)
-        st.rerun()
-
-
-# -- labeling -----------------------------------------------------------------------------------------------
-
-
-def _new_task(item_id: str | None, mode: str = "queue") -> dict[str, Any]:
-    """What one rendered form is about; ``request_id`` makes its submit idempotent (double click, rerun)."""
-    return {"item_id": item_id, "mode": mode, "request_id": uuid.uuid4().hex, "shown_at": time.monotonic()}
-
-
-def _show_text(title: str, text: str | None, key: str) -> None:
-    if text is None or text == "":
-        return
-    st.caption(title)
-    # st.code renders the string verbatim inside <pre><code>: no markdown, no HTML, nothing loaded or run.
-    st.code(text, language=None, wrap_lines=True)
-
-
-def _show_item(item: Item, rubric: Rubric, annotator: str) -> None:
-    _show_text("Instruction / input", item.input, "input")
-    _show_text("Context", item.context, "context")
-    _show_text("Reference answer", item.reference, "reference")
-    if item.is_pairwise:
-        order = display_order(annotator, item.id)
-        left, right = (item.output_a, item.output_b) if order == "ab" else (item.output_b, item.output_a)
-        col_l, col_r = st.columns(2)
-        with col_l:
-            _show_text("Response A", left, "left")
-        with col_r:
-            _show_text("Response B", right, "right")
-    else:
-        _show_text("Response", item.output, "output")
-
-
-def _pick(value: str) -> None:
-    st.session_state["choice"] = value
-
-
-def _do_submit(project: Project, rubric: Rubric, who: Annotator) -> None:
-    task = st.session_state.get("task")
-    choice = st.session_state.get("choice")
-    if not task or not task.get("item_id"):
-        return
-    if choice is None:
-        st.session_state["message"] = ("error", f"Pick a level first (keys 1-{len(rubric.scale.levels)}).")
-        return
-    rid = task["request_id"]
+def _current_session(project: Project) -> tuple[Session | None, str | None]:
+    """The session of this browser (from this Streamlit session or the cookie), or ``None`` and why not."""
+    token = st.session_state.get("token")
+    if token is None and not st.session_state.get("_signed_out"):
+        token = st.context.cookies.get(cookie_name(project))
+    if not isinstance(token, str) or not token:
+        return None, st.session_state.pop("_ended", None)
     try:
-        stored = submit_label(
-            project,
-            who.name,
-            rubric,
-            task["item_id"],
-            choice,
-            critique=st.session_state.get(f"critique_{rid}"),
-            flagged=bool(st.session_state.get(f"flag_{rid}")),
-            time_spent_s=time.monotonic() - task["shown_at"],
-            request_id=rid,
-            as_shown=True,
-        )
-    except UserError as exc:
-        st.session_state["message"] = ("error", str(exc))
-        return
-    what = "Revised" if stored.revision > 1 else "Saved"
-    st.session_state["message"] = ("success", f"{what} label for item {stored.item_id} (revision {stored.revision}).")
-    st.session_state["task"] = None
-    st.session_state["choice"] = None
+        session = check_session(project, token)
+    except SessionEnded as exc:
+        st.session_state.pop("token", None)
+        st.session_state["_forget"] = True
+        return None, (None if str(exc) == "Please sign in." else str(exc))
+    st.session_state["token"] = token
+    return session, None
 
 
-def _do_skip(project: Project, rubric: Rubric, who: Annotator) -> None:
-    task = st.session_state.get("task")
-    if not task or not task.get("item_id"):
-        return
-    rid = task["request_id"]
-    if task["mode"] == "revise":
-        st.session_state["message"] = ("info", "Revision cancelled.")
-    else:
-        flagged = bool(st.session_state.get(f"flag_{rid}"))
-        skip_item(
-            project, who.name, rubric, task["item_id"], flagged=flagged, note=st.session_state.get(f"critique_{rid}")
-        )
-        st.session_state["message"] = (
-            "info",
-            f"Skipped item {task['item_id']}" + (" and flagged it." if flagged else "."),
-        )
-    st.session_state["task"] = None
-    st.session_state["choice"] = None
-
-
-def _start_revision(project: Project, rubric: Rubric, who: Annotator, item_id: str) -> None:
-    task = _new_task(item_id, "revise")
-    old = project.latest_label(item_id, who.name, rubric.id, rubric.version)
-    if old is not None:
-        st.session_state["choice"] = shown_label(rubric, old.label, old.display_order)
-        st.session_state[f"critique_{task['request_id']}"] = old.critique or ""
-        st.session_state[f"flag_{task['request_id']}"] = old.flagged
-    st.session_state["task"] = task
-
-
-@st.fragment
-def _labeling(project: Project, rubric: Rubric, who: Annotator) -> None:
-    """The form; a fragment, so picking a level or submitting reruns only this part of the page."""
-    task = st.session_state.get("task")
-    if task is None:
-        item = next_item(project, who.name, rubric)
-        task = _new_task(None if item is None else item.id)
-        st.session_state["task"] = task
-        st.session_state["choice"] = None
-    prog = progress(project, who.name, rubric, ensure=False)
-    st.progress(
-        prog.fraction, text=f"{prog.labelled} labelled · {prog.remaining} left for you · {prog.skipped} skipped"
-    )
-    msg = st.session_state.pop("message", None)
-    if msg is not None:
-        kind, text = msg
-        {"success": st.success, "error": st.error, "info": st.info}[kind](text)
-    if task["item_id"] is None:
-        st.info("Nothing left for you to label right now. Thank you!")
-        if st.button("Check again", key="check_again"):
-            st.session_state["task"] = None
-            st.rerun(scope="fragment")
-        return
-    item = project.get_item(task["item_id"])
-    if item is None:
-        st.session_state["task"] = None
-        st.rerun(scope="fragment")
-        return
-    rid = task["request_id"]
-    if task["mode"] == "revise":
-        history = label_history(project, who.name, rubric, item.id)
-        st.warning(f"Revising your label on item {item.id} ({len(history)} earlier revision(s) kept).")
-    st.subheader(f"Item {item.id}")
-    _show_item(item, rubric, who.name)
-
-    st.markdown(f"**{rubric.title}**")
-    choice = st.session_state.get("choice")
-    for i, level in enumerate(rubric.scale.levels):
-        number = i + 1
-        cols = st.columns([2, 5], vertical_alignment="center")
-        with cols[0]:
-            st.button(
-                level.name,
-                key=f"level_{i}",
-                on_click=_pick,
-                args=(level.value,),
-                shortcut=str(number) if number <= 9 else None,
-                type="primary" if choice == level.value else "secondary",
-                width="stretch",
-            )
-        with cols[1]:
-            st.text(level.definition)
-    needs = choice is not None and critique_required(rubric, choice)
-    st.checkbox("Flag this item for review (unclear, broken, offensive ...)", key=f"flag_{rid}")
-    st.text_area(
-        "Critique (required for this level)" if needs else "Critique (optional)",
-        key=f"critique_{rid}",
-        placeholder="Why? (press Tab, then Enter, to submit from here)",
-        height=90,
-    )
-    c1, c2, _ = st.columns([1, 1, 3])
-    with c1:
-        st.button(
-            "Submit", key="submit", type="primary", shortcut="Enter", on_click=_do_submit, args=(project, rubric, who)
-        )
-    with c2:
-        st.button(
-            "Cancel revision" if task["mode"] == "revise" else "Skip",
-            key="skip",
-            shortcut="S",
-            on_click=_do_skip,
-            args=(project, rubric, who),
-        )
-    st.caption(f"Keys: 1-{min(9, len(rubric.scale.levels))} pick a level · Enter submits · S skips")
-
-    with st.expander("My labels (revise an earlier one)"):
-        mine = my_labels(project, who.name, rubric)
-        if not mine:
-            st.text("You have not labelled anything yet.")
-        for lab in mine[:50]:
-            a, b = st.columns([4, 1])
-            name = next(
-                lv.name for lv in rubric.scale.levels if lv.value == shown_label(rubric, lab.label, lab.display_order)
-            )
-            a.text(f"{lab.item_id}: {name}" + (f" (revision {lab.revision})" if lab.revision > 1 else ""))
-            b.button(
-                "Revise",
-                key=f"revise_{lab.item_id}",
-                on_click=_start_revision,
-                args=(project, rubric, who, lab.item_id),
-            )
-
-
-# -- admin --------------------------------------------------------------------------------------------------
-
-
-def _admin(project: Project, rubric: Rubric, who: Annotator) -> None:
-    if not who.is_admin:  # the page is not offered to annotators; this guards a hand-made URL too
-        st.error("Admins only.")
-        return
-    st.title(f"Admin · {rubric.key}")
-    st.subheader("Progress")
-    rows = [
-        {
-            "annotator": p.annotator,
-            "labelled": p.labelled,
-            "skipped": p.skipped,
-            "flagged": p.flagged,
-            "revisions": p.revisions,
-            "left for them": p.remaining,
-        }
-        for p in progress_all(project, rubric)
-    ]
-    st.dataframe(rows, hide_index=True, key="progress_table")
-
-    st.subheader("Agreement (95% bootstrap intervals; the figures of judgekit agree)")
-    st.text(render_overview(agreement_summary(project, rubric)))
-
-    st.subheader("Disagreements (judge vs reference label, most confident first)")
-    runs = sorted(
-        {
-            r.name
-            for r in project.runs()
-            if r.config.rubric_id == rubric.id and r.config.rubric_version == rubric.version
-        }
-    )
-    run = st.selectbox("Judge run", ["all", *runs], key="dis_run")
-    found = disagreements(project, rubric, run=None if run == "all" else run, limit=50)
-    if not found:
-        st.text("No disagreements yet.")
-    for d in found:
-        conf = "n/a" if d.confidence is None else f"{d.confidence:.2f}"
-        with st.expander(
-            f"{d.item.id}: judge {d.run} said {d.judge_label} (confidence {conf}); reference: {', '.join(d.majority)}"
-        ):
-            _show_text("Input", d.item.input, "dinput")
-            if d.item.is_pairwise:
-                _show_text("Output A", d.item.output_a, "da")
-                _show_text("Output B", d.item.output_b, "db")
+def _sign_in_page(project: Project, notice: str | None, slot: DeltaGenerator) -> Session | None:
+    """The sign-in form in ``slot``; returns the new session when a code was accepted (the desk then renders in this
+    run, in place of the form)."""
+    session = None
+    with slot.container():
+        st.title("judgekit labeling")
+        if notice:
+            st.warning(notice)
+        st.write("Sign in with the access code your admin gave you.")
+        with st.form("signin", clear_on_submit=True):
+            code = st.text_input("Access code", type="password", key="code")
+            ok = st.form_submit_button("Sign in", type="primary")
+        if ok:
+            result = sign_in(project, code or "", client=_client())
+            if result.annotator is None:
+                st.error(result.message)
             else:
-                _show_text("Output", d.item.output, "dout")
-            _show_text("Judge rationale", d.rationale, "drat")
-            for h in d.human_labels:
-                st.text(f"{h.annotator}: {h.label}" + (f" — {h.critique}" if h.critique else ""))
+                token = open_session(project, result.annotator)
+                st.session_state["token"] = token
+                st.session_state.pop("_signed_out", None)
+                session = check_session(project, token)
+    if session is not None:
+        slot.empty()
+    return session
 
-    st.subheader("Flagged items")
-    fl = flags(project, rubric)
-    if fl:
-        st.dataframe(
-            [{"item": f.item_id, "annotator": f.annotator, "kind": f.kind, "note": f.note or ""} for f in fl],
-            hide_index=True,
-            key="flags_table",
-        )
-    else:
-        st.text("No flags.")
 
-    st.subheader("Top of the queue")
-    st.dataframe(
-        [
-            {"item": e.item_id, "priority": e.priority, "labels": f"{e.n_labelled}/{e.target}", "why": e.reasons}
-            for e in queue_entries(project, rubric, limit=20)
-        ],
-        hide_index=True,
-        key="queue_table",
-    )
-
-    st.subheader("Export")
-    history = st.checkbox("Include every revision", key="export_history")
-    fmt = st.radio("Format", ["jsonl", "csv"], horizontal=True, key="export_fmt")
-    data = export_labels(
-        project, "csv" if fmt == "csv" else "jsonl", rubric_id=rubric.id, rubric_version=rubric.version, history=history
-    )
-    st.download_button(
-        "Download labels", data, file_name=f"labels-{rubric.id}-v{rubric.version}.{fmt}", key="export_button"
-    )
+def _sign_out() -> None:
+    who = st.session_state.get("_who")
+    for k in list(st.session_state.keys()):
+        if k != "_project":
+            del st.session_state[k]
+    st.session_state["_signed_out"] = True
+    st.session_state["_forget_who"] = who
 
 
 # -- page ---------------------------------------------------------------------------------------------------
@@ -391,16 +180,37 @@ def _admin(project: Project, rubric: Rubric, who: Annotator) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="judgekit labeling", layout="wide")
+    if _refuse_remote():
+        st.error(
+            "This labeling app serves this computer only: it was started without choosing a network address. "
+            "To let your team in, run it behind a reverse proxy with TLS (see 'Deploying for a team' in the "
+            "README) or start it with an explicit --server.address."
+        )
+        st.stop()
     try:
         project = _project()
     except JudgekitError as exc:
         st.error(f"Cannot open the project: {exc}")
         st.stop()
-    who: Annotator | None = st.session_state.get("annotator")
-    if who is None:
-        _sign_in(project)
+    slot = st.empty()  # the sign-in form; the desk comes after it, at the same place before and after signing in
+    session, notice = _current_session(project)
+    if session is None:
+        side = st.sidebar.empty()  # a sidebar before and after signing in: the page does not jump
+        side.caption("Not signed in")
+        session = _sign_in_page(project, notice, slot)
+        side.empty()
+        if session is None:
+            side.caption("Not signed in")
+            forget = bool(st.session_state.pop("_forget", False) or st.session_state.get("_signed_out"))
+            label_page.idle(project, st.session_state.pop("_forget_who", None), forget=forget)
+            return
+    who = session.annotator
+    st.session_state["_who"] = who.name
+    try:
+        rubric = _rubric(project)
+    except UserError as exc:
+        st.error(str(exc))
         return
-    rubric = _rubric(project)
     if rubric is None:
         st.error("The project has no rubric yet: add one with 'judgekit import rubric FILE'.")
         return
@@ -410,16 +220,14 @@ def main() -> None:
     if who.is_admin:
         page = str(st.sidebar.radio("Page", [LABEL_PAGE, ADMIN_PAGE], key="page"))
     elif st.query_params.get("page") == "admin":
-        page = ADMIN_PAGE  # shown as "Admins only" by _admin
-    if st.sidebar.button("Sign out", key="sign_out"):
-        for k in list(st.session_state.keys()):
-            if k != "_project":
-                del st.session_state[k]
-        st.rerun()
+        page = ADMIN_PAGE  # shown as "Admins only" by the admin page
+    st.sidebar.button("Sign out", key="sign_out", on_click=_sign_out)
     if page == ADMIN_PAGE:
-        _admin(project, rubric, who)
+        import admin_page  # statistics and pandas: loaded when an admin first needs them, not for every annotator
+
+        admin_page.render(project, rubric, who)
     else:
-        _labeling(project, rubric, who)
+        label_page.desk(project, rubric, session.token)
 
 
 main()

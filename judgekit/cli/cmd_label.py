@@ -61,6 +61,13 @@ def streamlit_command(app: Path, port: int, address: str) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        # Streamlit's defaults, stated so a config file cannot switch them off behind a team's back: cross-site
+        # request forgery protection and the same-origin check of the browser connection (README, "Deploying for
+        # a team").
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.enableCORS",
+        "true",
     ]
 
 

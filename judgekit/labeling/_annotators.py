@@ -26,6 +26,7 @@ _SCHEME = "scrypt"
 # while keeping sign-in instant.
 _N, _R, _P = 2**14, 8, 1
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o/1/l/i: codes are read aloud and retyped
+_COLUMNS = "name, is_admin, active, created_at, code_generation"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 
 
@@ -40,6 +41,8 @@ class Annotator(StrictModel):
     """Deactivated annotators cannot sign in; their labels stay."""
     created_at: datetime | None = None
     """When the annotator was added."""
+    code_generation: int = 1
+    """How many codes they have had: a reset increments it, which ends every session opened with an older code."""
 
 
 def _random_part(n: int) -> str:
@@ -83,32 +86,54 @@ def add_annotator(project: Project, name: str, *, admin: bool = False) -> str:
 
 
 def reset_code(project: Project, name: str) -> str:
-    """Give an annotator a new code (the old one stops working) and return it; shown once."""
+    """Give an annotator a new code (the old one stops working, and so does every session opened with it) and
+    return it; shown once."""
     tag = _random_part(6)
     code = f"{tag}-{_random_part(12)}"
     with project.transaction() as c:
-        cur = c.execute("UPDATE annotators SET code_hash = ? WHERE name = ?", (_encode(tag, code), name))
+        cur = c.execute(
+            "UPDATE annotators SET code_hash = ?, code_generation = code_generation + 1 WHERE name = ?",
+            (_encode(tag, code), name),
+        )
         if cur.rowcount == 0:
             raise UserError(f"no annotator named {name!r}")
     return code
 
 
 def set_active(project: Project, name: str, active: bool) -> None:
-    """Allow or stop an annotator from signing in (their labels are kept either way)."""
+    """Allow or stop an annotator from signing in (their labels are kept either way). Deactivating also ends their
+    open sessions: every page load and submit checks that the annotator is still active."""
     with project.transaction() as c:
         cur = c.execute("UPDATE annotators SET active = ? WHERE name = ?", (int(active), name))
         if cur.rowcount == 0:
             raise UserError(f"no annotator named {name!r}")
 
 
-def authenticate(project: Project, code: str) -> Annotator | None:
-    """The active annotator whose code this is, or ``None`` (unknown, malformed, wrong or deactivated)."""
-    code = _normalise(code)
-    tag, sep, _ = code.partition("-")
+def code_tag(code: str) -> str | None:
+    """The public tag of a code (its part before the dash), or ``None`` when the code is malformed."""
+    tag, sep, _ = _normalise(code).partition("-")
     if not sep or len(tag) != 6 or any(ch not in _ALPHABET for ch in tag):
         return None
+    return tag
+
+
+def annotator_for_tag(project: Project, tag: str) -> str | None:
+    """The name of the annotator whose current code has this tag (one indexed lookup), or ``None``."""
+    row = project.db.execute("SELECT name FROM annotators WHERE code_hash LIKE ?", (f"{_SCHEME}${tag}$%",)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def authenticate(project: Project, code: str) -> Annotator | None:
+    """The active annotator whose code this is, or ``None`` (unknown, malformed, wrong or deactivated).
+
+    Not throttled: the app signs people in with :func:`judgekit.labeling.sign_in`, which is.
+    """
+    code = _normalise(code)
+    tag = code_tag(code)
+    if tag is None:
+        return None
     rows = project.db.execute(
-        "SELECT name, code_hash, is_admin, active, created_at FROM annotators WHERE code_hash LIKE ?",
+        f"SELECT {_COLUMNS}, code_hash FROM annotators WHERE code_hash LIKE ?",
         (f"{_SCHEME}${tag}$%",),
     ).fetchall()
     for r in rows:
@@ -120,13 +145,13 @@ def authenticate(project: Project, code: str) -> Annotator | None:
 
 def get_annotator(project: Project, name: str) -> Annotator | None:
     """An annotator by name, or ``None``."""
-    r = project.db.one("SELECT name, is_admin, active, created_at FROM annotators WHERE name = ?", (name,))
+    r = project.db.execute(f"SELECT {_COLUMNS} FROM annotators WHERE name = ?", (name,)).fetchone()
     return None if r is None else _annotator(r)
 
 
 def list_annotators(project: Project) -> list[Annotator]:
     """Every annotator, by name."""
-    rows = project.db.execute("SELECT name, is_admin, active, created_at FROM annotators ORDER BY name").fetchall()
+    rows = project.db.execute(f"SELECT {_COLUMNS} FROM annotators ORDER BY name")
     return [_annotator(r) for r in rows]
 
 
@@ -137,4 +162,5 @@ def _annotator(r: Any) -> Annotator:
         is_admin=bool(r["is_admin"]),
         active=bool(r["active"]),
         created_at=datetime.fromisoformat(created) if created else None,
+        code_generation=int(r["code_generation"]),
     )

@@ -468,18 +468,20 @@ WHERE q.rubric_id = :rid AND q.rubric_version = :ver AND q.n_labelled < q.target
                   AND s.rubric_id = :rid AND s.rubric_version = :ver)
   AND q.n_labelled + (SELECT COUNT(*) FROM label_claims c WHERE c.rubric_id = :rid AND c.rubric_version = :ver
                       AND c.item_id = q.item_id AND c.annotator <> :who AND c.expires_at > :now) < q.target
+  AND NOT EXISTS (SELECT 1 FROM label_claims m WHERE m.rubric_id = :rid AND m.rubric_version = :ver
+                  AND m.item_id = q.item_id AND m.annotator = :who AND m.expires_at > :now)
 ORDER BY q.priority DESC, q.seq
 LIMIT 1
 """
 
-_MY_CLAIM_SQL = """
-SELECT c.item_id FROM label_claims c
+_MY_CLAIMS_SQL = """
+SELECT c.item_id, c.expires_at FROM label_claims c
 WHERE c.annotator = :who AND c.rubric_id = :rid AND c.rubric_version = :ver AND c.expires_at > :now
   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = c.item_id AND l.annotator = :who
                   AND l.rubric_id = :rid AND l.rubric_version = :ver)
   AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = c.item_id AND s.annotator = :who
                   AND s.rubric_id = :rid AND s.rubric_version = :ver)
-ORDER BY c.expires_at DESC LIMIT 1
+ORDER BY c.expires_at, c.item_id
 """
 
 
@@ -489,32 +491,64 @@ def next_item(project: Project, annotator: str, rubric: Rubric, *, ensure: bool 
     Asking again before submitting returns the same item (the reservation), so a page reload does not skip
     work. ``ensure`` first refreshes the queue if items, verdicts or the policy changed.
     """
+    items = next_items(project, annotator, rubric, 1, ensure=ensure)
+    return items[0] if items else None
+
+
+def next_items(project: Project, annotator: str, rubric: Rubric, n: int = 2, *, ensure: bool = True) -> list[Item]:
+    """The next ``n`` items for this annotator, in the order to label them, each reserved for them.
+
+    Why more than one: the app shows the next item the moment the current one is submitted, without waiting for
+    the server, so it holds the following one already. The first items are the annotator's current reservations
+    (in the order they were made), so asking again returns the same list until one is labelled or skipped; the
+    rest come from the top of the queue. Reservations beyond ``n`` are released. Reservations are renewed before
+    they run out, keeping their order.
+    """
     if ensure:
         ensure_queue(project, rubric)
     policy = get_policy(project, rubric.id)
+    ttl = policy.claim_minutes * 60
     now = time.time()
     params = {"rid": rubric.id, "ver": rubric.version, "who": annotator, "now": now}
+    key = (annotator, rubric.id, rubric.version)
     with project.transaction() as c:
-        row = c.one(_MY_CLAIM_SQL, params)
-        if row is None:
+        mine = [(str(r[0]), float(r[1])) for r in c.rows(_MY_CLAIMS_SQL, params)]
+        kept, dropped = mine[:n], mine[n:]
+        for item_id, _ in dropped:
+            c.execute(
+                "DELETE FROM label_claims WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? AND item_id = ?",
+                (*key, item_id),
+            )
+        if kept and min(exp for _, exp in kept) < now + ttl / 2:  # renew, shifting all alike to keep the order
+            shift = now + ttl - max(exp for _, exp in kept)
+            for item_id, _ in kept:
+                c.execute(
+                    "UPDATE label_claims SET expires_at = expires_at + ? WHERE annotator = ? AND rubric_id = ? "
+                    "AND rubric_version = ? AND item_id = ?",
+                    (shift, *key, item_id),
+                )
+        ids = [item_id for item_id, _ in kept]
+        latest = max((exp for _, exp in kept), default=now + ttl)
+        while len(ids) < n:
             row = c.one(_sql(project, _NEXT_SQL), params)
-        if row is None:
-            return None
-        item_id = str(row[0])
-        c.execute(
-            "DELETE FROM label_claims WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? AND item_id <> ?",
-            (annotator, rubric.id, rubric.version, item_id),
-        )
-        c.execute(
-            "INSERT INTO label_claims (rubric_id, rubric_version, item_id, annotator, expires_at) "
-            "VALUES (?,?,?,?,?) ON CONFLICT (rubric_id, rubric_version, item_id, annotator) "
-            "DO UPDATE SET expires_at = excluded.expires_at",
-            (rubric.id, rubric.version, item_id, annotator, now + policy.claim_minutes * 60),
-        )
-    item = project.get_item(item_id)
-    if item is None:  # pragma: no cover - items are never deleted
-        raise UserError(f"queued item {item_id!r} is missing from the project")
-    return item
+            if row is None:
+                break
+            item_id = str(row[0])
+            latest = max(latest, now + ttl) + 0.001  # after the ones held already
+            c.execute(
+                "INSERT INTO label_claims (rubric_id, rubric_version, item_id, annotator, expires_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT (rubric_id, rubric_version, item_id, annotator) "
+                "DO UPDATE SET expires_at = excluded.expires_at",
+                (rubric.id, rubric.version, item_id, annotator, latest),
+            )
+            ids.append(item_id)
+    out = []
+    for item_id in ids:
+        item = project.get_item(item_id)
+        if item is None:  # pragma: no cover - items are never deleted
+            raise UserError(f"queued item {item_id!r} is missing from the project")
+        out.append(item)
+    return out
 
 
 def release_claim(project: Project, annotator: str, rubric: Rubric, item_id: str) -> None:

@@ -406,6 +406,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             EXECUTE FUNCTION judgekit_label_queue_count();
     """,
     ),
+    Migration(
+        10,
+        "labeling_sessions_and_sign_in_attempts",
+        """
+        -- Signed sessions of the labeling app (judgekit.labeling): a session names the annotator and the generation
+        -- of their access code; resetting the code increments it, so every session opened with the old code ends.
+        ALTER TABLE annotators ADD COLUMN code_generation INTEGER NOT NULL DEFAULT 1;
+        -- Every sign-in attempt, kept for throttling per annotator and per client address, for the failed-attempt
+        -- log and for the admin's list of lockouts. attempted_at is seconds since the epoch (UTC); annotator is the
+        -- one the code's tag names (NULL when the tag is unknown); cleared marks attempts an admin forgave.
+        CREATE TABLE sign_in_attempts (
+            attempted_at DOUBLE PRECISION NOT NULL,
+            annotator TEXT,
+            client TEXT,
+            ok INTEGER NOT NULL,
+            refused INTEGER NOT NULL DEFAULT 0,
+            cleared INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sign_in_attempts_by_annotator ON sign_in_attempts(annotator, attempted_at);
+        CREATE INDEX sign_in_attempts_by_client ON sign_in_attempts(client, attempted_at);
+    """,
+    ),
 )
 
 

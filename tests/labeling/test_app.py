@@ -1,14 +1,21 @@
-"""Page logic of the Streamlit app with ``AppTest``: sign-in, forms per scale, submit/skip/revise, admin gate,
-blindness, item text rendered as text."""
+"""Page logic of the Streamlit app with ``AppTest``: sign-in, the desk's rounds (outbox in, items and answers out),
+revise, blindness, item text rendered safely, sessions that end with access, server-side throttling, admin gate.
+
+The desk is a browser component; AppTest cannot run its JavaScript, so these tests play its part: they set the
+component's state (the outbox) as the page would and read the data the app sends it. The browser tests
+(``test_browser.py``) check the JavaScript itself.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from judgekit.labeling import display_order
+from judgekit.labeling import display_order, reset_code, set_active
 from judgekit.storage import Project
 
 from .conftest import BINARY, ORDINAL, PAIRWISE, SCRIPT_ITEM, add_judge, build_project
@@ -30,106 +37,149 @@ def _start(monkeypatch: pytest.MonkeyPatch, db: str | Path, code: str | None) ->
     return at
 
 
+def desk(at: AppTest) -> dict[str, Any]:
+    """The data the app sent to the desk component in the last run."""
+    (el,) = at.get("bidi_component")
+    return json.loads(el.proto.json)
+
+
+def send(at: AppTest, outbox: list[dict[str, Any]] | None = None, **state: Any) -> dict[str, Any]:
+    """Play the page: set the desk's state (as desk.js does with setStateValue) and run; returns the new data."""
+    nonce = at.session_state["_nonce"] + 1 if "_nonce" in at.session_state else 1
+    at.session_state["_nonce"] = nonce
+    at.session_state["desk"] = {"desk": {"outbox": outbox or [], "nonce": nonce, **state}}
+    at.run()
+    assert not at.exception
+    return desk(at)
+
+
+def submit(item_id: str, choice: str | None, rid: str, **kw: Any) -> dict[str, Any]:
+    return {"rid": rid, "kind": "submit", "item_id": item_id, "choice": choice, **kw}
+
+
 def _all_text(at: AppTest) -> str:
     parts = [c.value for c in at.code] + [t.value for t in at.text] + [m.value for m in at.markdown]
     parts += [e.value for e in at.error] + [s.value for s in at.success] + [i.value for i in at.info]
+    parts += [w.value for w in at.warning]
     return "\n".join(str(p) for p in parts)
 
 
-def test_sign_in_required_and_wrong_code(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sign_in_required_and_wrong_code(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     build_project(db_url, BINARY)[0].close()
     at = _start(monkeypatch, db_url, None)
-    assert not [b for b in at.button if b.key == "submit"]  # no form before signing in
+    assert desk(at) == {"mode": "idle"}  # loaded, but nothing shown and no item sent before signing in
     at.text_input(key="code").input("abcdef-wrongwrongwr")
     at.button[0].click().run()
     assert "Unknown or inactive access code." in [e.value for e in at.error]
-    assert "annotator" not in at.session_state
+    assert "token" not in at.session_state
 
 
-def test_binary_submit_requires_critique_then_next_item(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_submit_from_outbox_critique_rule_and_next_item(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project, codes = build_project(db_url, BINARY)
     at = _start(monkeypatch, db_url, codes["alice"])
-    assert [b.label for b in at.button if b.key and b.key.startswith("level_")] == ["Pass", "Fail"]
-    first = at.session_state["task"]["item_id"]
-    at.button(key="submit").click().run()
-    assert any("Pick a level" in e.value for e in at.error)
-    at.button(key="level_1").click().run()
-    at.button(key="submit").click().run()
-    assert any("critique is required" in e.value for e in at.error)
+    data = desk(at)
+    assert [lv["name"] for lv in data["view"]["levels"]] == ["Pass", "Fail"]
+    assert [lv["critique"] for lv in data["view"]["levels"]] == [False, True]
+    current, following = (it["item_id"] for it in data["view"]["items"])  # the current item and the next one
+    assert data["progress"]["text"] == "0 labelled · 6 left for you · 0 skipped"
+    data = send(at, [submit(current, "fail", "rid-app00001")])
+    assert data["outcomes"][0]["status"] == "rejected" and "critique is required" in data["outcomes"][0]["message"]
     assert project.label_count() == 0
-    critique = next(t for t in at.text_area if t.key and t.key.startswith("critique_"))
-    critique.input("It ignores the question.").run()
-    at.button(key="submit").click().run()
-    assert any("Saved label" in s.value for s in at.success)
+    action = submit(current, "fail", "rid-app00002", critique="It ignores the question.", seconds=4.5)
+    data = send(at, [action])
+    assert data["outcomes"] == [
+        {
+            "rid": "rid-app00002",
+            "item_id": current,
+            "status": "saved",
+            "message": f"Saved label for item {current} (revision 1).",
+        }
+    ]
     (lab,) = project.labels()
-    assert (lab.item_id, lab.label, lab.critique, lab.annotator) == (first, "fail", "It ignores the question.", "alice")
-    assert lab.time_spent_s is not None and lab.time_spent_s >= 0
-    assert at.session_state["task"]["item_id"] not in (None, first)
-    # the same request cannot be stored twice: a rerun after submit writes nothing more
+    assert (lab.item_id, lab.label, lab.critique, lab.annotator, lab.time_spent_s) == (
+        current,
+        "fail",
+        "It ignores the question.",
+        "alice",
+        4.5,
+    )
+    assert data["view"]["items"][0]["item_id"] == following  # the prefetched one is now current
+    assert data["progress"]["text"] == "1 labelled · 5 left for you · 0 skipped"
+    # the page sends the outbox again (a lost answer, a reload): nothing is stored twice
+    send(at, [action])
     at.run()
     assert project.label_count() == 1
 
 
-def test_ordinal_levels_skip_and_flag(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ordinal_levels_keys_skip_and_flag(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project, codes = build_project(db_url, ORDINAL)
     at = _start(monkeypatch, db_url, codes["bob"])
-    labels = [b.label for b in at.button if b.key and b.key.startswith("level_")]
-    assert labels == ["Unusable", "Poor", "Acceptable", "Good", "Excellent"]
-    assert any("Correct on the main point" in t.value for t in at.text)  # definitions are shown
-    skipped = at.session_state["task"]["item_id"]
-    next(c for c in at.checkbox if c.key and c.key.startswith("flag_")).check().run()
-    at.button(key="skip").click().run()
-    assert project.db.execute("SELECT item_id, flagged FROM skips").fetchall()[0][:2] == (skipped, 1)
-    assert at.session_state["task"]["item_id"] != skipped
-    at.button(key="level_3").click().run()
-    at.button(key="submit").click().run()
+    levels = desk(at)["view"]["levels"]
+    assert [(lv["key"], lv["name"]) for lv in levels] == [
+        ("1", "Unusable"),
+        ("2", "Poor"),
+        ("3", "Acceptable"),
+        ("4", "Good"),
+        ("5", "Excellent"),
+    ]
+    assert any("Correct on the main point" in lv["definition"] for lv in levels)  # definitions are shown
+    first, second = (it["item_id"] for it in desk(at)["view"]["items"])
+    skip = {"rid": "rid-app00003", "kind": "skip", "item_id": first, "flagged": True, "critique": "garbled"}
+    data = send(at, [skip, submit(second, "4", "rid-app00004")])
+    assert [o["message"] for o in data["outcomes"]] == [
+        f"Skipped item {first} and flagged it.",
+        f"Saved label for item {second} (revision 1).",
+    ]
+    assert project.db.execute("SELECT item_id, flagged, note FROM skips").fetchall()[0][:] == (first, 1, "garbled")
     assert [lab.label for lab in project.labels()] == ["4"]
-    assert "1 labelled" in at.get("progress")[0].proto.text
+    assert data["progress"]["text"].startswith("1 labelled") and data["progress"]["text"].endswith("1 skipped")
 
 
-def test_revise_keeps_history(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_revise_from_my_labels_keeps_history(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project, codes = build_project(db_url, BINARY)
     at = _start(monkeypatch, db_url, codes["alice"])
-    item = at.session_state["task"]["item_id"]
-    at.button(key="level_0").click().run()
-    at.button(key="submit").click().run()
-    at.button(key=f"revise_{item}").click().run()
-    assert at.session_state["task"] == at.session_state["task"] | {"item_id": item, "mode": "revise"}
-    assert at.button(key="level_0").proto.type == "primary"  # the earlier choice is preselected
-    at.button(key="level_1").click().run()
-    next(t for t in at.text_area if t.key and t.key.startswith("critique_")).input("on reflection, wrong").run()
-    at.button(key="submit").click().run()
-    assert any("Revised" in s.value for s in at.success)
-    history = project.labels(history=True)
-    assert [(lab.label, lab.revision) for lab in history] == [("pass", 1), ("fail", 2)]
+    item = desk(at)["view"]["items"][0]["item_id"]
+    send(at, [submit(item, "pass", "rid-app00005")])
+    data = send(at, labels={"offset": 0})
+    assert [(r["item_id"], r["level"], r["snippet"]) for r in data["labels"]["rows"]] == [
+        (item, "Pass", f"Question number {item.removeprefix('it')}?")
+    ]
+    data = send(at, open=item)
+    assert data["revise"]["item_id"] == item
+    assert data["revise"]["revise"] == {"choice": "pass", "critique": "", "flagged": False, "revision": 1}
+    data = send(at, [submit(item, "fail", "rid-app00006", critique="on reflection, wrong")])
+    assert data["outcomes"][0]["message"] == f"Revised label for item {item} (revision 2)."
+    assert [(lab.label, lab.revision) for lab in project.labels(history=True)] == [("pass", 1), ("fail", 2)]
+    data = send(at, open="it-does-not-exist")
+    assert data["revise"] is None and "no label on item" in data["outcomes"][-1]["message"]
 
 
-def test_pairwise_side_by_side_in_display_order(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pairwise_side_by_side_in_display_order(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project, codes = build_project(db_url, PAIRWISE, n_items=8)
     at = _start(monkeypatch, db_url, codes["alice"])
-    item_id = at.session_state["task"]["item_id"]
-    n = item_id.removeprefix("it")
-    order = display_order("alice", item_id)
-    shown = [c.value for c in at.code]
+    item = desk(at)["view"]["items"][0]
+    n = item["item_id"].removeprefix("it")
+    order = display_order("alice", item["item_id"])
     left, right = (f"left answer {n}", f"right answer {n}")
-    assert shown[1:3] == ([left, right] if order == "ab" else [right, left])
-    at.button(key="level_0").click().run()  # "Response A is better": the one shown on the left
-    at.button(key="submit").click().run()
+    assert [p["text"] for p in item["sides"]] == ([left, right] if order == "ab" else [right, left])
+    assert [p["title"] for p in item["sides"]] == ["Response A", "Response B"]
+    send(at, [submit(item["item_id"], "A", "rid-app00007")])  # "Response A is better": the one on the left
     (lab,) = project.labels()
     assert lab.display_order == order and lab.label == ("A" if order == "ab" else "B")
 
 
-def test_untrusted_text_is_shown_verbatim(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_untrusted_text_is_rendered_inert(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _project, codes = build_project(db_url, BINARY, n_items=1, script_item=True)
     at = _start(monkeypatch, db_url, codes["alice"])
-    assert SCRIPT_ITEM in [c.value for c in at.code]
-    assert "answer 0 **bold** <b>x</b>" in [c.value for c in at.code]
-    assert not any("<script>" in m.value for m in at.markdown)  # never passed to markdown
+    (item,) = desk(at)["view"]["items"]
+    (pane,) = [p for p in item["frame"] if p["key"] == "input"]
+    assert pane["text"] == SCRIPT_ITEM  # verbatim for the raw view
+    assert "<script" not in pane["html"] and "<img" not in pane["html"]
+    assert "&lt;script&gt;" in pane["html"] and "[image: x]" in pane["html"]
+    assert item["sides"][0]["html"] == "<p>answer 0 <strong>bold</strong> &lt;b&gt;x&lt;/b&gt;</p>"
 
 
-def test_annotator_is_blind_and_admin_gated(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_annotator_is_blind_and_admin_gated(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project, codes = build_project(db_url, BINARY)
     rubric = project.rubrics()[0]
     add_judge(project, "secret-judge", {f"it{i}": ("pass", 0.97) for i in range(6)})
@@ -138,7 +188,7 @@ def test_annotator_is_blind_and_admin_gated(db_url: str, tmp_path: Path, monkeyp
     for i in range(6):
         submit_label(project, "bob", rubric, f"it{i}", "fail", critique=f"BOBS-CRITIQUE-{i}")
     at = _start(monkeypatch, db_url, codes["alice"])
-    text = _all_text(at)
+    text = _all_text(at) + json.dumps(desk(at)) + json.dumps(send(at, labels={"offset": 0}))
     assert "secret-judge" not in text and "because pass" not in text and "BOBS-CRITIQUE" not in text
     assert not [r for r in at.radio if r.key == "page"]  # no admin page offered
     at.query_params["page"] = "admin"
@@ -147,9 +197,38 @@ def test_annotator_is_blind_and_admin_gated(db_url: str, tmp_path: Path, monkeyp
     assert "BOBS-CRITIQUE" not in _all_text(at)
 
 
-def test_admin_page_shows_progress_agreement_disagreements(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_deactivation_and_code_reset_end_the_session(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, codes = build_project(db_url, BINARY)
+    at = _start(monkeypatch, db_url, codes["alice"])
+    item = desk(at)["view"]["items"][0]["item_id"]
+    set_active(project, "alice", False)
+    at.session_state["desk"] = {"desk": {"outbox": [submit(item, "pass", "rid-app00008")], "nonce": 1}}
+    at.run()
+    assert project.label_count() == 0  # the submit after deactivation was not stored
+    assert "deactivated" in _all_text(at) and desk(at)["mode"] == "idle"
+    assert at.text_input(key="code")  # back on the sign-in page
+    set_active(project, "alice", True)
+    at.text_input(key="code").input(codes["alice"])
+    at.button[0].click().run()
+    assert desk(at)["mode"] == "desk"
+    reset_code(project, "alice")
+    at.run()  # a page load checks the session too
+    assert "reset" in _all_text(at) and desk(at)["mode"] == "idle"
+
+
+def test_sign_in_throttle_holds_across_browser_sessions(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project, codes = build_project(db_url, BINARY)
+    tag, secret = codes["alice"].split("-")
+    wrong = f"{tag}-{'z' if secret[0] != 'z' else 'y'}{secret[1:]}"
+    for _ in range(5):  # each a new browser session (a new tab used to start with a fresh counter)
+        at = _start(monkeypatch, db_url, wrong)
+        assert "Unknown or inactive access code." in [e.value for e in at.error]
+    at = _start(monkeypatch, db_url, codes["alice"])
+    assert any("Too many failed attempts" in e.value for e in at.error)
+    assert "token" not in at.session_state
+
+
+def test_admin_page_shows_progress_agreement_disagreements(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project, codes = build_project(db_url, BINARY)
     rubric = project.rubrics()[0]
     from judgekit.labeling import submit_label
@@ -168,15 +247,16 @@ def test_admin_page_shows_progress_agreement_disagreements(
     assert "[" in text  # an interval is shown
     assert any("judge judge-x said pass" in e.label for e in at.expander)
     assert at.get("download_button")
+    assert "Nobody is locked out." in text
 
 
-def test_db_from_command_line_argument(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_from_command_line_argument(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _project, codes = build_project(db_url, BINARY)
     monkeypatch.delenv("JUDGEKIT_DB", raising=False)
-    monkeypatch.setattr("sys.argv", ["app.py", "--db", db_url])
+    monkeypatch.setattr("sys.argv", ["app.py", "--db", str(db_url)])
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.text_input(key="code").input(codes["alice"])
     at.button[0].click().run()
-    assert at.session_state["task"]["item_id"] == "it0"
+    assert desk(at)["view"]["items"][0]["item_id"] == "it0"
     assert isinstance(at.session_state["_project"], Project)

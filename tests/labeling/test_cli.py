@@ -64,6 +64,8 @@ def test_label_command_finds_app_and_builds_command(tmp_path: Path) -> None:
     assert main(["label", "--db", str(tmp_path / "missing.db")]) == 2
     # never Streamlit's interactive mode: its first-run e-mail prompt killed 'judgekit label' without a terminal
     assert cmd[cmd.index("--server.headless") + 1] == "true"
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--server.enableXsrfProtection") + 1] == "true"
 
 
 def test_label_refuses_a_port_in_use(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
