@@ -27,6 +27,8 @@ _SCHEME = "scrypt"
 _N, _R, _P = 2**14, 8, 1
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o/1/l/i: codes are read aloud and retyped
 _COLUMNS = "name, is_admin, active, created_at, code_generation"
+SESSION_SECRET_KEY = "labeling.session_secret"
+"""Where the project keeps the secret that signs app sessions (:mod:`judgekit.labeling._sessions`)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 
 
@@ -82,7 +84,15 @@ def add_annotator(project: Project, name: str, *, admin: bool = False) -> str:
             "INSERT INTO annotators (name, code_hash, is_admin, active, created_at) VALUES (?,?,?,?,?)",
             (name, _encode(tag, code), int(admin), 1, now_iso()),
         )
+    ensure_secret(project)
     return code
+
+
+def ensure_secret(project: Project) -> None:
+    """Create the project's session secret if it has none. Done when an annotator is added, before anyone can sign
+    in, so two app sessions never race to create it."""
+    if project.get_meta(SESSION_SECRET_KEY) is None:
+        project.set_meta(SESSION_SECRET_KEY, secrets.token_hex(32))
 
 
 def reset_code(project: Project, name: str) -> str:

@@ -31,7 +31,15 @@ from judgekit.errors import DatabaseBusyError, UserError
 from judgekit.labeling._queue import display_order, get_policy, next_items
 from judgekit.labeling._render import Pane, item_panes, snippet
 from judgekit.labeling._sessions import SessionEnded, check_session
-from judgekit.labeling._work import Progress, progress, shown_label, skip_item, submit_label
+from judgekit.labeling._work import (
+    Progress,
+    labelled_count,
+    latest_label_rows,
+    progress,
+    shown_label,
+    skip_item,
+    submit_label,
+)
 from judgekit.models import Item, Rubric, StrictModel
 from judgekit.storage import Project
 
@@ -287,51 +295,22 @@ class MyLabels(StrictModel):
     offset: int
 
 
-# Newest first by id, read from the covering index labels_by_annotator_item (it holds item_id and the row id), so
-# the sort is over small keys; the page's few rows are then read by id.
-_MY_LABELS_SQL = """
-SELECT id, item_id FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? ORDER BY id DESC
-"""
-
-
 def my_labels_page(project: Project, annotator: str, rubric: Rubric, *, offset: int = 0, limit: int = 50) -> MyLabels:
-    """A page of "My labels" with a snippet per item. Reads the annotator's label rows newest first and stops after
-    the page (the first row met per item is its latest revision), then looks up only those items' text, so it
-    costs a page, not the annotator's whole history."""
+    """A page of "My labels" with a snippet per item (see :func:`judgekit.labeling._work.latest_label_rows`: it
+    costs a page, not the annotator's whole history)."""
     names = {lv.value: lv.name for lv in rubric.scale.levels}
-    found: list[int] = []
-    seen: set[str] = set()
-    cur = project.db.execute(_MY_LABELS_SQL, (annotator, rubric.id, rubric.version))
-    for label_id, item_id in cur:
-        if item_id in seen:
-            continue
-        seen.add(item_id)
-        if len(seen) > offset:
-            found.append(int(label_id))
-            if len(found) >= limit:
-                break
-    cur.close()
     rows = []
-    for label_id in found:
-        item_id, label, revision, flagged, order, text = project.db.execute(
-            "SELECT l.item_id, l.label, l.revision, l.flagged, l.display_order, substr(i.input, 1, 400) "
-            "FROM labels l JOIN items i ON i.id = l.item_id WHERE l.id = ?",
-            (label_id,),
-        ).fetchone()
-        shown = shown_label(rubric, str(label), order)
+    for item_id, label, revision, flagged, order, text in latest_label_rows(
+        project, annotator, rubric, offset=offset, limit=limit
+    ):
+        shown = shown_label(rubric, label, order)
         rows.append(
             MyLabel(
-                item_id=str(item_id),
+                item_id=item_id,
                 level=names.get(shown, shown),
-                revision=int(revision),
-                flagged=bool(flagged),
-                snippet=snippet(str(text)),
+                revision=revision,
+                flagged=flagged,
+                snippet=snippet(text) or "(conversation)",
             )
         )
-    total = int(
-        project.db.execute(
-            "SELECT COUNT(DISTINCT item_id) FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ?",
-            (annotator, rubric.id, rubric.version),
-        ).fetchone()[0]
-    )
-    return MyLabels(rows=rows, total=total, offset=offset)
+    return MyLabels(rows=rows, total=labelled_count(project, annotator, rubric), offset=offset)

@@ -27,12 +27,12 @@ import time
 from dataclasses import dataclass
 
 from judgekit.errors import UserError
-from judgekit.labeling._annotators import Annotator, get_annotator
+from judgekit.labeling._annotators import SESSION_SECRET_KEY as _SECRET_KEY
+from judgekit.labeling._annotators import Annotator, ensure_secret, get_annotator
 from judgekit.storage import Project
 
 SESSION_HOURS = 12.0
 """How long a session lasts after sign-in (a working day), unless access ends first."""
-_SECRET_KEY = "labeling.session_secret"
 _VERSION = "v1"
 
 
@@ -59,15 +59,8 @@ def _unb64(text: str) -> bytes:
 
 
 def _secret(project: Project) -> bytes:
-    raw = project.get_meta(_SECRET_KEY)
-    if raw is None:
-        with project.transaction() as c:  # first use: one secret, even if two sessions race to create it
-            c.execute(
-                "INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                (_SECRET_KEY, secrets.token_hex(32)),
-            )
-        raw = project.get_meta(_SECRET_KEY)
-    return bytes.fromhex(str(raw))
+    ensure_secret(project)  # projects whose annotators were added before sessions existed
+    return bytes.fromhex(str(project.get_meta(_SECRET_KEY)))
 
 
 def cookie_name(project: Project) -> str:

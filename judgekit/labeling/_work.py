@@ -203,3 +203,49 @@ def progress(
         revisions=int(rows) - int(labelled),
         remaining=max(0, int(open_total) - int(open_labelled) - int(open_skipped)),
     )
+
+
+# Newest first by id, read from the covering index labels_by_annotator_item (it holds item_id and the row id), so
+# the sort is over small keys; the page's few rows are then read by id.
+_LATEST_IDS_SQL = """
+SELECT id, item_id FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? ORDER BY id DESC
+"""
+_LABEL_ROW_SQL = """
+SELECT l.item_id, l.label, l.revision, l.flagged, l.display_order, substr(i.input, 1, 400)
+FROM labels l JOIN items i ON i.id = l.item_id WHERE l.id = ?
+"""
+
+
+def latest_label_rows(
+    project: Project, annotator: str, rubric: Rubric, *, offset: int = 0, limit: int = 50
+) -> list[tuple[str, str, int, bool, str | None, str]]:
+    """A page of an annotator's current labels, newest first: (item id, label, revision, flagged, display order,
+    start of the item's input). Reads label ids newest first and stops after the page (the first row met per item
+    is its latest revision), then reads only those rows, so it costs a page, not the whole history."""
+    found: list[int] = []
+    seen: set[str] = set()
+    cur = project.db.execute(_LATEST_IDS_SQL, (annotator, rubric.id, rubric.version))
+    for label_id, item_id in cur:
+        if item_id in seen:
+            continue
+        seen.add(item_id)
+        if len(seen) > offset:
+            found.append(int(label_id))
+            if len(found) >= limit:
+                break
+    cur.close()
+    out = []
+    for label_id in found:
+        item_id, label, revision, flagged, order, text = project.db.one(_LABEL_ROW_SQL, (label_id,))
+        out.append((str(item_id), str(label), int(revision), bool(flagged), order, str(text or "")))
+    return out
+
+
+def labelled_count(project: Project, annotator: str, rubric: Rubric) -> int:
+    """How many items an annotator labelled (an index-only count)."""
+    return int(
+        project.db.scalar(
+            "SELECT COUNT(DISTINCT item_id) FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ?",
+            (annotator, rubric.id, rubric.version),
+        )
+    )
