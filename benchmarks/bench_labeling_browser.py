@@ -4,8 +4,9 @@ On a project with 100,000 items and 1,000,000 labels (built like ``bench_labelin
 20,000 labels each, the heaviest case for the queue), for the app of this checkout and, in the same run, the app as
 it was before the rework (``labeling_app/app.py`` at ``--baseline-rev``, served against the same library):
 
-* **next item**: from the Enter key press that submits an item to the next item's heading, text and buttons being
-  usable (not stale, enabled), measured inside the page (``performance.now()`` at keydown to the first animation
+* **next item**: after ``--think-ms`` on an item (1 s: a person reads at least that long; 0 labels back to back),
+  from the Enter key press that submits it to the next item's heading, text and buttons being usable (not stale,
+  enabled), measured inside the page (``performance.now()`` at keydown to the first animation
   frame at which the probe of ``tests/labeling/browser_support.py`` passes); budget 300 ms at p95;
 * **sign-in**: from the Enter key press in the access-code field to the first item usable; budget 1 s at p95;
 * **reload**: from navigation start of a reload to the item usable again (the old app signs out on reload, so it
@@ -16,7 +17,7 @@ Each figure is taken in ``--rounds`` rounds; a round reports n, median, p95 and 
 and p95/budget. The machine is shared: the load average is printed beside every figure, never hidden.
 
     .venv/bin/python benchmarks/bench_labeling_browser.py [--db PATH] [--items 100000] [--labels 1000000]
-        [--rounds 3] [--per-round 30] [--apps desk,baseline] [--baseline-rev b0cc0cd]
+        [--rounds 3] [--per-round 30] [--think-ms 1000] [--apps desk,baseline] [--baseline-rev b0cc0cd]
 """
 
 from __future__ import annotations
@@ -114,9 +115,12 @@ def sign_in(page: object, url: str, code: str) -> float:
     return float(page.evaluate("window.__jk.result.ms"))  # type: ignore[attr-defined]
 
 
-def label_one(page: object) -> float:
-    """Pick the first level with '1', submit with Enter; ms from the Enter key press to the next item usable."""
+def label_one(page: object, think_ms: int) -> float:
+    """Read for ``think_ms``, pick the first level with '1', submit with Enter; ms from the Enter key press to the
+    next item usable."""
     current = page.evaluate("window.__jk.usable(null)")  # type: ignore[attr-defined]
+    if think_ms:
+        page.wait_for_timeout(think_ms)  # type: ignore[attr-defined]
     page.evaluate("document.activeElement && document.activeElement.blur()")  # type: ignore[attr-defined]
     page.keyboard.press("1")  # type: ignore[attr-defined]
     # the choice must be shown before Enter (the old form reruns on every click; a key during a rerun is lost)
@@ -168,7 +172,7 @@ def measure_app(label: str, app: Path, db: Path, work: Path, args: argparse.Name
                 ctx.add_init_script(PROBE_JS)
                 page = ctx.new_page()
                 sign_in(page, url, code)
-                nxt.rounds.append([label_one(page) for _ in range(args.per_round)])
+                nxt.rounds.append([label_one(page, args.think_ms) for _ in range(args.per_round)])
                 nxt.loads.append(load1())
                 print_round(label, nxt, k)
                 if label != "baseline":  # the old app signs out on a reload: nothing to time
@@ -189,6 +193,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--per-round", type=int, default=30, help="items labelled per round")
     ap.add_argument("--sign-ins", type=int, default=8, help="sign-ins per round")
+    ap.add_argument(
+        "--think-ms",
+        type=int,
+        default=1000,
+        help="time on each item before '1' + Enter (a person reads at least this long; 0: back to back)",
+    )
     ap.add_argument("--reloads", type=int, default=8, help="reloads per round")
     ap.add_argument("--apps", default="desk,baseline", help="which apps: desk (this checkout), baseline")
     ap.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline app")
