@@ -27,6 +27,7 @@ COPY_ORDER: tuple[str, ...] = (
     "verdicts",
     "llm_cache",
     "annotators",
+    "sign_in_attempts",
     "skips",
     "label_queue",
     "label_claims",
