@@ -15,7 +15,7 @@ from judgekit.errors import ConstraintViolation, UserError
 from judgekit.io import export_labels
 from judgekit.judging.cache import ResponseCache
 from judgekit.judging.providers.base import ProviderReply
-from judgekit.labeling import next_item, rebuild_queue, skip_item, submit_label
+from judgekit.labeling import next_item, rebuild_queue, sign_in, skip_item, submit_label
 from judgekit.models import HumanLabel, JudgeConfig, JudgeVerdict
 from judgekit.storage import Project
 from judgekit.storage.copy import COPY_ORDER, copy_project
@@ -27,7 +27,8 @@ from tests.pg_server import PostgresServer
 def _rich_project(path: str) -> None:
     """A project with a row in every table: items, labels (revisions, provenances), a run, annotators, skips, the
     queue and its claims and tallies, a split with a look, escalations, cached replies and settings."""
-    project, _ = build_project(path, BINARY, n_items=12, risky=(2,))
+    project, codes = build_project(path, BINARY, n_items=12, risky=(2,))
+    sign_in(project, codes["alice"], client="192.0.2.1")  # a sign-in attempt, on record
     rubric = project.rubrics()[0]
     cfg = JudgeConfig(provider="external", model="m", rubric_id=rubric.id, rubric_version=1, confidence="external")
     run = project.create_run("judge", cfg, source="import", meta={"note": "é ünïcode"})
