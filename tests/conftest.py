@@ -91,3 +91,15 @@ def db_url(new_db_url: Callable[[], str]) -> str:
     """A new, empty project location on the engine under test. Pass it wherever ``--db`` or a ``Project`` path
     goes."""
     return new_db_url()
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's AppTest runs the app script as ``__main__`` and leaves it in ``sys.modules``; a fork server
+    started later (judge worker processes) would then re-run the app in every worker. Restore the real one."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
