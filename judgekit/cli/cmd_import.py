@@ -103,3 +103,13 @@ def rubric(paths: tuple[Path, ...], db: Path | None) -> None:
             except ConfigError as exc:
                 raise ConfigError(f"{p}: {exc}") from None
             echo(f"{r.key}: {'stored' if project.save_rubric(r) else 'already stored'}")
+
+
+def _add_platform_commands() -> None:
+    from judgekit.cli._import_platforms import PLATFORM_COMMANDS
+
+    for cmd in PLATFORM_COMMANDS:
+        command.add_command(cmd)
+
+
+_add_platform_commands()

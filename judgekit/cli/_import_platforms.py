@@ -1,0 +1,158 @@
+"""``judgekit import langfuse|phoenix|mlflow|langsmith|inspect|otel|huggingface``: one subcommand per connector.
+
+Every subcommand maps ONE platform score name onto ONE rubric (``--score``, ``--rubric``), optionally translating
+values (``--value-map 1=pass``), and imports items, human labels (with their provenance) and judge verdicts in one
+transaction. What was left out (scores of unknown authorship, other names, ...) is printed with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from judgekit.cli.common import db_option, echo, open_project
+from judgekit.connectors import Bundle, ScoreMapping, import_bundle, parse_value_map
+from judgekit.io import resolve_rubric
+
+F = TypeVar("F", bound=Callable[..., Any])
+_AUTHORSHIP = click.Choice(["human", "judge", "skip"])
+
+
+def mapping_options(f: F) -> F:
+    """The options every connector shares: rubric, score name, value map, run name, id prefix, provenance rule."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--rubric", "rubric_spec", required=True, help="Rubric YAML file, or id[@version] in the project."
+            ),
+            click.option("--score", "score", required=True, help="The platform's score / annotation / feedback name."),
+            click.option(
+                "--value-map",
+                "value_map",
+                multiple=True,
+                metavar="VALUE=LEVEL",
+                help="Translate a platform value into a rubric level (repeatable), e.g. --value-map 1=pass.",
+            ),
+            click.option("--run", "run", default=None, help="Judge run name (default PLATFORM:SCORE)."),
+            click.option("--id-prefix", "id_prefix", default="", help="Prefix for item ids (keeps sources apart)."),
+            click.option(
+                "--assume-judge-seen",
+                is_flag=True,
+                help="Mark human labels made after a judge score of the same item 'corrected'.",
+            ),
+            db_option,
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def _run_import(read: Callable[[ScoreMapping], Bundle], opts: dict[str, Any]) -> None:
+    with open_project(opts["db"], create=True) as project:
+        rubric = resolve_rubric(project, opts["rubric_spec"])
+        mapping = ScoreMapping(
+            score=opts["score"],
+            rubric=rubric,
+            value_map=parse_value_map(opts["value_map"]),
+            run=opts["run"],
+            id_prefix=opts["id_prefix"],
+            assume_judge_seen=opts["assume_judge_seen"],
+        )
+        echo(import_bundle(project, read(mapping), rubric).summary())
+
+
+_SHARED = ("rubric_spec", "score", "value_map", "run", "id_prefix", "assume_judge_seen", "db")
+
+
+def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {k: kwargs.pop(k) for k in _SHARED}, kwargs
+
+
+@click.command("langfuse")
+@click.argument("traces", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scores", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Scores file.")
+@click.option(
+    "--api-scores",
+    type=_AUTHORSHIP,
+    default="skip",
+    show_default=True,
+    help="What scores with source API are (Langfuse does not record who sent them).",
+)
+@mapping_options
+def langfuse(**kwargs: Any) -> None:
+    """Import Langfuse traces and scores (public API JSON: arrays, API pages or JSON Lines).
+
+    Scores with source ANNOTATION are human labels (annotator: authorUserId), EVAL are judge verdicts.
+
+    \b
+    Example:
+      judgekit import langfuse traces.json --scores scores.json --score helpfulness \\
+          --rubric rubrics/helpfulness_pass_fail.yaml --value-map 1=pass --value-map 0=fail
+    """
+    shared, own = _split(kwargs)
+    from judgekit.connectors.langfuse import read_langfuse
+
+    _run_import(lambda m: read_langfuse(own["traces"], own["scores"], m, api_scores=own["api_scores"]), shared)
+
+
+@click.command("phoenix")
+@click.option("--url", default=None, help="A running Phoenix (e.g. http://127.0.0.1:6006).")
+@click.option("--project", "phoenix_project", default="default", show_default=True, help="Phoenix project.")
+@click.option(
+    "--spans",
+    "spans_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Spans JSON (instead of --url).",
+)
+@click.option(
+    "--annotations",
+    "annotations_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Span annotations JSON (with --spans).",
+)
+@click.option(
+    "--code-annotations",
+    type=_AUTHORSHIP,
+    default="skip",
+    show_default=True,
+    help="What annotations with annotator_kind CODE are.",
+)
+@click.option(
+    "--value-from",
+    type=click.Choice(["auto", "label", "score"]),
+    default="auto",
+    show_default=True,
+    help="Read the annotation's label or its score (auto: the label when it has one).",
+)
+@mapping_options
+def phoenix(**kwargs: Any) -> None:
+    """Import Arize Phoenix spans and span annotations (annotator_kind HUMAN: labels, LLM: verdicts).
+
+    \b
+    Example:
+      judgekit import phoenix --url http://127.0.0.1:6006 --project my-app --score correctness \\
+          --rubric rubrics/helpfulness_pass_fail.yaml --value-map correct=pass --value-map incorrect=fail
+    """
+    shared, own = _split(kwargs)
+    from judgekit.connectors.phoenix import read_phoenix
+
+    _run_import(
+        lambda m: read_phoenix(
+            m,
+            url=own["url"],
+            project=own["phoenix_project"],
+            spans_file=own["spans_file"],
+            annotations_file=own["annotations_file"],
+            code_annotations=own["code_annotations"],
+            value_from=own["value_from"],
+        ),
+        shared,
+    )
+
+
+PLATFORM_COMMANDS: list[click.Command] = [langfuse, phoenix]
