@@ -156,3 +156,58 @@ def phoenix(**kwargs: Any) -> None:
 
 
 PLATFORM_COMMANDS: list[click.Command] = [langfuse, phoenix]
+
+
+@click.command("mlflow")
+@click.option("--tracking-uri", required=True, help="MLflow tracking URI (http://..., sqlite:///mlflow.db, ...).")
+@click.option("--experiment", default=None, help="Experiment name (default: every experiment).")
+@click.option(
+    "--code-assessments",
+    type=_AUTHORSHIP,
+    default="skip",
+    show_default=True,
+    help="What assessments with source type CODE are.",
+)
+@mapping_options
+def mlflow(**kwargs: Any) -> None:
+    """Import MLflow traces and their feedback assessments (HUMAN: labels, LLM_JUDGE: verdicts).
+
+    A HUMAN assessment that overrides a judge's (mlflow.override_feedback) is imported as 'corrected'.
+
+    \b
+    Example:
+      judgekit import mlflow --tracking-uri sqlite:///mlflow.db --experiment support-bot --score helpful \\
+          --rubric rubrics/helpfulness_pass_fail.yaml
+    """
+    shared, own = _split(kwargs)
+    from judgekit.connectors.mlflow import read_mlflow
+
+    _run_import(
+        lambda m: read_mlflow(
+            m, tracking_uri=own["tracking_uri"], experiment=own["experiment"], code_assessments=own["code_assessments"]
+        ),
+        shared,
+    )
+
+
+PLATFORM_COMMANDS.append(mlflow)
+
+
+@click.command("inspect")
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@mapping_options
+def inspect_log(**kwargs: Any) -> None:
+    """Import an Inspect AI log (.eval or .json): samples, the scorer's scores as verdicts, score edits as labels.
+
+    \b
+    Example:
+      judgekit import inspect logs/2026-01-01_task.eval --score model_graded_qa \\
+          --rubric rubrics/helpfulness_pass_fail.yaml --value-map C=pass --value-map I=fail
+    """
+    shared, own = _split(kwargs)
+    from judgekit.connectors.inspect import read_inspect
+
+    _run_import(lambda m: read_inspect(own["log"], m), shared)
+
+
+PLATFORM_COMMANDS.append(inspect_log)
