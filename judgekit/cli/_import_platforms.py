@@ -211,3 +211,31 @@ def inspect_log(**kwargs: Any) -> None:
 
 
 PLATFORM_COMMANDS.append(inspect_log)
+
+
+@click.command("langsmith")
+@click.argument("runs", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--feedback", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Feedback file.")
+@click.option(
+    "--api-feedback",
+    type=_AUTHORSHIP,
+    default="skip",
+    show_default=True,
+    help="What feedback with source type api is (LangSmith does not record who sent it).",
+)
+@mapping_options
+def langsmith(**kwargs: Any) -> None:
+    """Import a LangSmith export: runs and feedback (source app: labels, model: verdicts, corrections: corrected).
+
+    \b
+    Example:
+      judgekit import langsmith runs.jsonl --feedback feedback.jsonl --score correctness \\
+          --rubric rubrics/helpfulness_pass_fail.yaml --value-map 1=pass --value-map 0=fail
+    """
+    shared, own = _split(kwargs)
+    from judgekit.connectors.langsmith import read_langsmith
+
+    _run_import(lambda m: read_langsmith(own["runs"], own["feedback"], m, api_feedback=own["api_feedback"]), shared)
+
+
+PLATFORM_COMMANDS.append(langsmith)
