@@ -239,3 +239,70 @@ def langsmith(**kwargs: Any) -> None:
 
 
 PLATFORM_COMMANDS.append(langsmith)
+
+
+def _rules(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r}: expected ATTRIBUTE=VALUE", param_hint=option)
+        out[key] = value
+    return out
+
+
+@click.command("otel")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--human-when",
+    multiple=True,
+    metavar="ATTR=VALUE",
+    help="Events with this attribute value are human labels (repeatable: all must match).",
+)
+@click.option(
+    "--judge-when",
+    multiple=True,
+    metavar="ATTR=VALUE",
+    help="Events with this attribute value are judge verdicts (repeatable: all must match).",
+)
+@click.option(
+    "--others", type=_AUTHORSHIP, default="skip", show_default=True, help="What the events matching neither rule are."
+)
+@click.option("--author-attribute", default=None, help="Event attribute naming the annotator (or the judge).")
+@click.option(
+    "--value-from",
+    type=click.Choice(["auto", "label", "value"]),
+    default="auto",
+    show_default=True,
+    help="Read gen_ai.evaluation.score.label or .value (auto: the label when there is one).",
+)
+@mapping_options
+def otel(**kwargs: Any) -> None:
+    """Import OpenTelemetry GenAI gen_ai.evaluation.result events and their parent spans (OTLP JSON files).
+
+    The conventions record no evaluator kind: say which events are people's and which a judge's.
+
+    \b
+    Example:
+      judgekit import otel traces.json logs.json --score relevance --others judge \\
+          --human-when evaluator.kind=human --author-attribute user.id --rubric rubrics/helpfulness_pass_fail.yaml
+    """
+    shared, own = _split(kwargs)
+    from judgekit.connectors.otel import read_otel
+
+    human, judge = _rules(own["human_when"], "--human-when"), _rules(own["judge_when"], "--judge-when")
+    _run_import(
+        lambda m: read_otel(
+            list(own["paths"]),
+            m,
+            human_when=human,
+            judge_when=judge,
+            others=own["others"],
+            author_attribute=own["author_attribute"],
+            value_from=own["value_from"],
+        ),
+        shared,
+    )
+
+
+PLATFORM_COMMANDS.append(otel)

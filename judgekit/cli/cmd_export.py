@@ -112,3 +112,13 @@ def verdicts(run_name: str, db: Path | None, fmt: str | None, output: Path | Non
 def _fmt(output: Path, fmt: str | None) -> Format:
     check_writable_target(output, "the export")  # before the export is built: a typo costs nothing
     return detect_format(output, fmt)
+
+
+def _add_platform_exports() -> None:
+    from judgekit.cli._export_platforms import PLATFORM_EXPORTS
+
+    for cmd in PLATFORM_EXPORTS:
+        command.add_command(cmd)
+
+
+_add_platform_exports()

@@ -92,7 +92,7 @@ def _outputs(value: Any) -> Any:
         if isinstance(first, Mapping):
             msg = first.get("message")
             if isinstance(msg, Mapping):
-                kwargs = msg.get("kwargs") if isinstance(msg.get("kwargs"), Mapping) else msg
+                kwargs: Mapping[str, Any] = msg["kwargs"] if isinstance(msg.get("kwargs"), Mapping) else msg
                 return {"role": "assistant", "content": kwargs.get("content"), "tool_calls": _lc_calls(kwargs)}
             if isinstance(first.get("text"), str):
                 return first["text"]
@@ -111,16 +111,21 @@ def _feedback(path: str, pos: int, rec: Mapping[str, Any], api: Authorship) -> l
     src = rec.get("feedback_source") or {}
     stype = str(src.get("type") or "")
     kind: Authorship = _KINDS.get(stype, api if stype == "api" else "skip")
-    meta = src.get("metadata") if isinstance(src.get("metadata"), Mapping) else {}
+    meta: Mapping[str, Any] = src["metadata"] if isinstance(src.get("metadata"), Mapping) else {}
     person = src.get("user_name") or src.get("user_id")
     if kind == "judge":
-        run_meta = meta.get("__run") if isinstance(meta.get("__run"), Mapping) else {}
+        run_meta: Mapping[str, Any] = meta["__run"] if isinstance(meta.get("__run"), Mapping) else {}
         author = meta.get("ls_model_name") or run_meta.get("name")
     else:
         author = person
     value = rec.get("score") if rec.get("score") is not None else rec.get("value")
     when = parse_time(rec.get("created_at"))
-    common = {"path": path, "line": pos, "item": str(rec.get("run_id") or ""), "name": str(rec.get("key") or "")}
+    common: dict[str, Any] = {
+        "path": path,
+        "line": pos,
+        "item": str(rec.get("run_id") or ""),
+        "name": str(rec.get("key") or ""),
+    }
     out = [
         PlatformScore(
             **common,
