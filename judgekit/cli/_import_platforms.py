@@ -306,3 +306,38 @@ def otel(**kwargs: Any) -> None:
 
 
 PLATFORM_COMMANDS.append(otel)
+
+
+@click.command("huggingface")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--map",
+    "columns",
+    multiple=True,
+    required=True,
+    metavar="FIELD=COLUMN",
+    help="Map a judgekit field to a column (repeatable; id is required; label = a person's rating, "
+    "annotator, critique, provenance, verdict = a judge's label, rationale, messages, input, output, ...).",
+)
+@click.option("--split", default=None, help="Split of a DatasetDict (or of the data files).")
+@click.option("--rubric", "rubric_spec", required=True, help="Rubric YAML file, or id[@version] in the project.")
+@click.option("--value-map", "value_map", multiple=True, metavar="VALUE=LEVEL", help="Translate a value into a level.")
+@click.option("--run", "run", default=None, help="Judge run name for the verdict column (default huggingface:COLUMN).")
+@click.option("--id-prefix", "id_prefix", default="", help="Prefix for item ids.")
+@db_option
+def huggingface(**kwargs: Any) -> None:
+    """Import a Hugging Face dataset (save_to_disk folder, or .jsonl/.csv/.parquet files) by a column mapping.
+
+    \b
+    Example:
+      judgekit import huggingface data/ratings --map id=conv_id --map messages=dialog --map label=rating \\
+          --map annotator=rater --rubric rubrics/helpfulness_pass_fail.yaml --value-map 1=pass --value-map 0=fail
+    """
+    from judgekit.connectors.huggingface import parse_columns, read_huggingface
+
+    columns = parse_columns(kwargs["columns"])
+    opts = {**kwargs, "score": columns.get("label", columns.get("verdict", "label")), "assume_judge_seen": False}
+    _run_import(lambda m: read_huggingface(kwargs["path"], m, columns, split=kwargs["split"]), opts)
+
+
+PLATFORM_COMMANDS.append(huggingface)

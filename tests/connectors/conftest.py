@@ -33,11 +33,10 @@ def pass_fail(score: str, **kw: object) -> ScoreMapping:
     return ScoreMapping(score=score, rubric=rubric(), **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Phoenix server (``python -m phoenix.server.main serve``) on a free loopback port, SQLite in a temp dir."""
-    pytest.importorskip("phoenix.server.main")
-    work = tmp_path_factory.mktemp("phoenix")
+_PHOENIX: dict[str, object] = {}
+
+
+def _start_phoenix(work: Path) -> None:
     port = free_port()
     env = {
         **os.environ,
@@ -52,9 +51,33 @@ def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "phoenix.server.main", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    url = f"http://127.0.0.1:{port}"
+    _PHOENIX.update(proc=proc, log=log, work=work, url=f"http://127.0.0.1:{port}")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start Phoenix as soon as its tests are collected: it boots (tens of seconds of CPU) while other tests run on
+    the other core, instead of when its first test asks for it."""
+    if _PHOENIX or not any(item.path.name == "test_phoenix.py" for item in items):
+        return
+    import importlib.util
+    import tempfile
+
+    if importlib.util.find_spec("phoenix.server") is None:
+        return
+    _start_phoenix(Path(tempfile.mkdtemp(prefix="judgekit-phoenix-")))
+
+
+@pytest.fixture(scope="session")
+def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Phoenix server (``python -m phoenix.server.main serve``) on a free loopback port, SQLite in a temp dir."""
+    pytest.importorskip("phoenix.server.main")
+    if not _PHOENIX:
+        _start_phoenix(tmp_path_factory.mktemp("phoenix"))
+    proc: subprocess.Popen[bytes] = _PHOENIX["proc"]  # type: ignore[assignment]
+    work: Path = _PHOENIX["work"]  # type: ignore[assignment]
+    url = str(_PHOENIX["url"])
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 300
         while True:
             if proc.poll() is not None:
                 raise RuntimeError("phoenix exited: " + (work / "server.log").read_text()[-2000:])
@@ -65,7 +88,7 @@ def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("phoenix did not start in 180 s: " + (work / "server.log").read_text()[-2000:])
+                raise RuntimeError("phoenix did not start in 300 s: " + (work / "server.log").read_text()[-2000:])
             time.sleep(0.5)
         yield url
     finally:
@@ -74,4 +97,16 @@ def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
+        _PHOENIX["log"].close()  # type: ignore[attr-defined]
+        _PHOENIX.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop a Phoenix started at collection that no test used (its tests deselected or skipped)."""
+    proc = _PHOENIX.get("proc")
+    if isinstance(proc, subprocess.Popen) and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -56,9 +56,9 @@ def eval_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
             model_name: str,
             base_url: str | None = None,
             api_key: str | None = None,
-            config: GenerateConfig = GenerateConfig(),
+            config: GenerateConfig = GenerateConfig(),  # noqa: B008
             **kw: Any,
-        ) -> None:  # noqa: B008
+        ) -> None:
             super().__init__(model_name, base_url, api_key, [], config)
 
         async def generate(self, input: list, tools: list, tool_choice: Any, config: GenerateConfig) -> ModelOutput:
@@ -139,7 +139,7 @@ def test_a_score_a_person_added_is_a_blind_label(eval_log: Path, project: Projec
 def test_not_a_log_and_cli(eval_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.eval"
     bad.write_text("not a zip")
-    with pytest.raises(InputError, match="bad.eval: not an Inspect log"):
+    with pytest.raises(InputError, match=r"bad\.eval: not an Inspect log"):
         read_inspect(bad, pass_fail("model_graded_qa"))
     args = [
         "import",

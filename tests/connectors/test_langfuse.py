@@ -169,7 +169,7 @@ def test_unmapped_values_and_bad_records_are_located(tmp_path: Path, project: Pr
         f"{scores}:1: field 'value': value 'true' of score 'helpful' is not a level of rubric "
         "helpfulness-pass-fail@1 (pass, fail); map it with --value-map true=LEVEL"
     )
-    with pytest.raises(UserError, match="no score named 'helpfull'.*scores found: helpful, tone"):
+    with pytest.raises(UserError, match=r"no score named 'helpfull'.*scores found: helpful, tone"):
         read_langfuse(traces, scores, pass_fail("helpfull"))
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([TRACES[1], {"name": "no id"}]))
