@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck pytest bench chromium postgresql clean
+.PHONY: setup demo test lint typecheck pytest bench chromium postgresql phoenix clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,18 @@ chromium:
 postgresql:
 	@scripts/ensure-postgresql
 
+# The Phoenix server the connector tests start (tests/connectors/test_phoenix.py): its own venv, because
+# arize-phoenix pins anthropic<2 and judgekit needs anthropic>=2; judgekit talks to it with arize-phoenix-client.
+PHOENIX_VENV ?= .venv-phoenix
+PHOENIX_SPEC ?= arize-phoenix==20.26.1
+phoenix: $(PHOENIX_VENV)/.installed
+
+$(PHOENIX_VENV)/.installed:
+	$(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(PHOENIX_VENV)/bin/uv pip install --quiet --python $(PHOENIX_VENV)/bin/python '$(PHOENIX_SPEC)'
+	touch $@
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,7 +45,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy judgekit
 
-pytest: setup chromium postgresql
+pytest: setup chromium postgresql phoenix
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -42,4 +54,4 @@ bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PHOENIX_VENV) .pytest_cache .mypy_cache .ruff_cache

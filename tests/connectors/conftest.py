@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +14,13 @@ import pytest
 
 from judgekit.connectors import ScoreMapping
 from judgekit.storage import Project
-from tests.helpers import rubric
+from tests.helpers import ROOT, rubric
+
+
+def phoenix_python() -> Path | None:
+    """The Python of the Phoenix server's own venv (``make phoenix``; or ``JUDGEKIT_PHOENIX_PYTHON``)."""
+    path = Path(os.environ.get("JUDGEKIT_PHOENIX_PYTHON") or ROOT / ".venv-phoenix" / "bin" / "python")
+    return path if path.exists() else None
 
 
 def free_port() -> int:
@@ -48,8 +53,11 @@ def _start_phoenix(work: Path) -> None:
         "HOME": str(work),
     }
     log = (work / "server.log").open("w")
+    python = phoenix_python()
+    assert python is not None
+    env.pop("VIRTUAL_ENV", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "phoenix.server.main", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [str(python), "-m", "phoenix.server.main", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     _PHOENIX.update(proc=proc, log=log, work=work, url=f"http://127.0.0.1:{port}")
 
@@ -59,10 +67,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     the other core, instead of when its first test asks for it."""
     if _PHOENIX or not any(item.path.name == "test_phoenix.py" for item in items):
         return
-    import importlib.util
     import tempfile
 
-    if importlib.util.find_spec("phoenix.server") is None:
+    if phoenix_python() is None:
         return
     _start_phoenix(Path(tempfile.mkdtemp(prefix="judgekit-phoenix-")))
 
@@ -70,7 +77,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 @pytest.fixture(scope="session")
 def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Phoenix server (``python -m phoenix.server.main serve``) on a free loopback port, SQLite in a temp dir."""
-    pytest.importorskip("phoenix.server.main")
+    pytest.importorskip("phoenix.client")
+    if phoenix_python() is None:
+        pytest.skip("the Phoenix server's venv is missing: run make phoenix (make test does)")
     if not _PHOENIX:
         _start_phoenix(tmp_path_factory.mktemp("phoenix"))
     proc: subprocess.Popen[bytes] = _PHOENIX["proc"]  # type: ignore[assignment]
