@@ -53,8 +53,10 @@ def _rows(path: Path, split: str | None) -> Iterator[dict[str, Any]]:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     try:
         import datasets
+        import datasets.utils.logging
     except ImportError:
         raise UserError("huggingface needs the datasets library: pip install 'judgekit[huggingface]'") from None
+    datasets.utils.logging.disable_progress_bar()
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
     if path.is_dir():

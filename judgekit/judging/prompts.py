@@ -20,8 +20,8 @@ from typing import Any
 
 from judgekit.errors import ConfigError
 from judgekit.judging.schema import format_instructions
-from judgekit.models import FewShotExample, ImagePart, Item, Message, Rubric, TextPart
-from judgekit.models.conversation import find_tool_call
+from judgekit.models import FewShotExample, Item, Message, Rubric
+from judgekit.models.conversation import find_tool_call, message_text
 
 _RUN = re.compile(r"<{3,}|>{3,}")
 
@@ -123,7 +123,7 @@ def _conversation(name: str, messages: Sequence[Message], start: int, turn: int 
         if judged_index == start + offset:
             head += ", UNDER JUDGEMENT"
         out.append(f"<<<MESSAGE {number} {head}>>>")
-        text = _message_text(m)
+        text = message_text(m)
         if text:
             out.append(escape_markers(text))
         for call in m.tool_calls:
@@ -135,20 +135,6 @@ def _conversation(name: str, messages: Sequence[Message], start: int, turn: int 
         out.append(f"<<<END MESSAGE {number}>>>")
     out.append(f"<<<END {name}>>>")
     return "\n".join(out)
-
-
-def _message_text(m: Message) -> str:
-    if m.content is None or isinstance(m.content, str):
-        return m.content or ""
-    pieces = []
-    for part in m.content:
-        if isinstance(part, TextPart):
-            pieces.append(part.text)
-        elif isinstance(part, ImagePart):
-            pieces.append(f"[image: {part.url[:200]}]")
-        else:
-            pieces.append("[data: " + json.dumps(part.data, ensure_ascii=False, sort_keys=True) + "]")
-    return "\n\n".join(pieces)
 
 
 def _judged_phrase(item: Item) -> str:
@@ -198,7 +184,7 @@ def conversation_context(item: Item | FewShotExample) -> dict[str, Any]:
                     "number": index + 1,
                     "role": m.role,
                     "name": None if m.name is None else _header(m.name),
-                    "text": escape_markers(_message_text(m)),
+                    "text": escape_markers(message_text(m)),
                     "tool_calls": [
                         {
                             "id": _header(c.id),

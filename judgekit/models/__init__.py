@@ -11,6 +11,7 @@ from judgekit.models.conversation import (
     Role,
     TextPart,
     ToolCall,
+    Turn,
 )
 from judgekit.models.item import CONVERSATION_FIELDS, RISK_TIERS, Item, ItemMetadata, RiskTier, canonical_json
 from judgekit.models.judge import (
@@ -69,6 +70,7 @@ __all__ = [
     "StrictModel",
     "TextPart",
     "ToolCall",
+    "Turn",
     "VerdictStatus",
     "VersionedKey",
     "canonical_json",

@@ -12,6 +12,8 @@ What is judged is always explicit (:class:`Judged`): the item's ``output`` (the 
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue, model_validator
@@ -141,3 +143,73 @@ def find_tool_call(messages: list[Message], call_id: str) -> tuple[int, ToolCall
                 )
                 return i, call, answer
     return None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message as a screen shows it: what the labeling app (and any front end) renders, decided here once.
+
+    ``text`` is the message's text (images and data parts as ``[image: url]`` / ``[data: ...]`` lines: never
+    loaded); ``tool_calls`` are ``(name, id, arguments as JSON text)``; ``answers`` is the id of the tool call a
+    tool message answers; ``judged`` marks what is under judgement (the judged turn, or the judged tool call and its
+    result, or every turn when the whole conversation is judged); ``shared`` marks the history a pair shares.
+    """
+
+    number: int
+    role: Role
+    name: str | None
+    text: str
+    tool_calls: tuple[tuple[str, str, str], ...]
+    answers: str | None
+    judged: bool
+    shared: bool = False
+
+
+def message_text(m: Message) -> str:
+    """All of a message's content as text: text parts as they are, images and data parts as one line each."""
+    if m.content is None or isinstance(m.content, str):
+        return m.content or ""
+    pieces = []
+    for part in m.content:
+        if isinstance(part, TextPart):
+            pieces.append(part.text)
+        elif isinstance(part, ImagePart):
+            pieces.append(f"[image: {part.url[:200]}]")
+        else:
+            pieces.append("[data: " + json.dumps(part.data, ensure_ascii=False, sort_keys=True) + "]")
+    return "\n\n".join(pieces)
+
+
+def turns(messages: list[Message], judged: Judged | None, *, shared: int = 0) -> list[Turn]:
+    """The display turns of a full conversation whose first ``shared`` messages are a pair's common history."""
+    total = len(messages)
+    turn = None if judged is None or judged.turn is None else judged.turn % total if total else None
+    whole = judged is not None and judged.kind == "conversation"
+    call = judged.tool_call_id if judged is not None else None
+    out = []
+    for i, m in enumerate(messages):
+        is_judged = (
+            whole
+            or i == turn
+            or (call is not None and (m.tool_call_id == call or any(c.id == call for c in m.tool_calls)))
+        )
+        out.append(
+            Turn(
+                number=i + 1,
+                role=m.role,
+                name=m.name,
+                text=message_text(m),
+                tool_calls=tuple(
+                    (
+                        c.name,
+                        c.id,
+                        c.arguments if isinstance(c.arguments, str) else json.dumps(c.arguments, ensure_ascii=False),
+                    )
+                    for c in m.tool_calls
+                ),
+                answers=m.tool_call_id,
+                judged=is_judged and i >= shared,
+                shared=i < shared,
+            )
+        )
+    return out

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
-from judgekit.models.conversation import Judged, Message, find_tool_call, last_assistant_turn
+from judgekit.models.conversation import Judged, Message, Turn, find_tool_call, last_assistant_turn, turns
 
 RiskTier = Literal["low", "medium", "high"]
 RISK_TIERS: tuple[RiskTier, ...] = ("low", "medium", "high")
@@ -146,6 +146,11 @@ class Item(StrictModel):
         if side == "b":
             return shared + list(self.messages_b or [])
         return shared
+
+    def turns(self, side: Literal["a", "b"] | None = None) -> list[Turn]:
+        """The conversation (of one side of a pair) as display turns, with what is judged marked (see :class:`Turn`)."""
+        shared = len(self.messages or []) if side is not None else 0
+        return turns(self.conversation(side), self.judged, shared=shared)
 
     def conversation_dump(self) -> dict[str, Any]:
         """The conversation fields that are set, as compact JSON-ready data (fields at their defaults left out):
