@@ -291,7 +291,7 @@ def add_scores(bundle: Bundle, scores: Iterable[PlatformScore], mapping: ScoreMa
         if s.name != mapping.score:
             bundle.skip("scores with another name")
         elif s.kind == "skip":
-            bundle.skip("scores whose authorship the platform does not record (see the connector's options)")
+            bundle.skip("scores of unknown authorship (see this command's --help)")
         elif s.item not in known:
             bundle.skip("scores of records not in the export")
         else:

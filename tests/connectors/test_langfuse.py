@@ -138,7 +138,7 @@ def test_annotations_are_labels_evals_are_verdicts_with_provenance(tmp_path: Pat
     assert {k: v.label for k, v in verdicts.items()} == {"tr-1": "pass", "tr-2": "fail"}
     assert verdicts["tr-1"].rationale == "calls the right tool"
     assert result.provenance == {"blind": 3, "corrected": 1}
-    assert result.skipped["scores whose authorship the platform does not record (see the connector's options)"] == 2
+    assert result.skipped["scores of unknown authorship (see this command's --help)"] == 2
     assert result.skipped["scores with another name"] == 1
     # the same export again adds nothing
     again = import_bundle(project, read_langfuse(traces, scores, pass_fail("helpful", value_map=VALUES)), rubric())

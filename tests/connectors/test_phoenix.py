@@ -122,7 +122,7 @@ def test_human_annotations_are_labels_llm_ones_verdicts(seeded: str, project: Pr
         first.id: "pass",
         second.id: "pass",
     }
-    assert result.skipped == {"scores whose authorship the platform does not record (see the connector's options)": 1}
+    assert result.skipped == {"scores of unknown authorship (see this command's --help)": 1}
 
 
 def test_code_annotations_as_judge_and_score_values(seeded: str, project: Project) -> None:
