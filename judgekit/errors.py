@@ -60,6 +60,14 @@ class MissingKeyError(UserError):
         )
 
 
+class MissingCredentialsError(MissingKeyError):
+    """A cloud provider found no usable credentials; the message says what to set (several variables can do)."""
+
+    def __init__(self, provider: str, what_to_set: str, *, env_var: str) -> None:
+        self.env_var = env_var
+        UserError.__init__(self, f"{provider} needs credentials: {what_to_set}.")
+
+
 class ProviderError(JudgekitError):
     """A provider call failed after its retries; carries the HTTP status code and body where known."""
 

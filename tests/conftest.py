@@ -50,9 +50,41 @@ def _no_network_no_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "OPENAI_BASE_URL",
         "ANTHROPIC_BASE_URL",
         "JUDGEKIT_DB",
+        *CLOUD_CREDENTIALS,
     ):
         monkeypatch.delenv(var, raising=False)
+    # nor the machine's own cloud logins: no AWS profile or instance role, no gcloud application-default login
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/judgekit-tests/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/judgekit-tests/aws-credentials")
+    monkeypatch.setenv("CLOUDSDK_CONFIG", "/nonexistent/judgekit-tests/gcloud")
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
     yield
+
+
+CLOUD_CREDENTIALS = (
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_AD_TOKEN",
+    "AZURE_OPENAI_ENDPOINT",
+    "OPENAI_API_VERSION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "ANTHROPIC_BEDROCK_BASE_URL",
+    "CLOUD_ML_REGION",
+    "ANTHROPIC_VERTEX_PROJECT_ID",
+    "ANTHROPIC_VERTEX_BASE_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "GEMINI_API_KEY",
+    "GEMINI_BASE_URL",
+)
+"""Cloud providers' credentials and settings (Azure, Bedrock, Vertex, Gemini), removed for every test."""
 
 
 BACKENDS = ("sqlite", "postgresql")

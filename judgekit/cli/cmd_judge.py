@@ -8,7 +8,7 @@ import click
 
 from judgekit.cli.common import db_option, echo, few_shot_options, open_project
 from judgekit.judging import PriceTable, run_judge
-from judgekit.judging.cli_support import config_from_options, split_exclusion
+from judgekit.judging.cli_support import batch_options, config_from_options, split_exclusion
 
 
 @click.command("judge")
@@ -66,6 +66,33 @@ from judgekit.judging.cli_support import config_from_options, split_exclusion
 )
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the response cache.")
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Use the provider's batch API (OpenAI Batch API, Anthropic Message Batches): half price, results within "
+    "24 h; safe to interrupt and --resume at any moment.",
+)
+@click.option(
+    "--wait/--no-wait",
+    "wait",
+    default=None,
+    help="With --batch: wait for the results (default), or submit the batches and return (collect them later "
+    "with --resume).",
+)
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Requests per batch at most.")
+@click.option("--batch-poll", type=click.FloatRange(min=0.01), default=None, help="Seconds before the first look (10).")
+@click.option(
+    "--batch-rounds",
+    type=click.IntRange(1, 10),
+    default=None,
+    help="Batches a request may be in before it is sent interactively (3).",
+)
+@click.option(
+    "--batch-fallback",
+    type=click.Choice(["interactive", "none"]),
+    default=None,
+    help="Requests still without a reply after their rounds: sent interactively, or left for --resume.",
+)
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @db_option
 def command(
@@ -93,6 +120,12 @@ def command(
     prices: Path | None,
     timeout: float,
     no_cache: bool,
+    batch: bool,
+    wait: bool | None,
+    batch_size: int | None,
+    batch_poll: float | None,
+    batch_rounds: int | None,
+    batch_fallback: str | None,
     quiet: bool,
     db: Path | None,
 ) -> None:
@@ -108,6 +141,7 @@ def command(
       judgekit judge --rubric rubrics/helpfulness_pass_fail.yaml --model openai:gpt-4.1-mini \\
         --few-shot dynamic --k 3 --split main
       judgekit judge --resume openai:gpt-4.1-mini#1
+      judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model anthropic:claude-haiku-4-5 --batch --no-wait
       judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model openai:gpt-4.1-mini --concurrency 128 --workers 2
     """
     with open_project(db, create=False) as project:
@@ -127,6 +161,16 @@ def command(
                 structured=not text_output,
             )
         exclude_ids, split = split_exclusion(project, split, resume)
+        batch_opts = batch_options(
+            project,
+            resume,
+            batch,
+            wait=wait,
+            max_requests=batch_size,
+            poll=batch_poll,
+            rounds=batch_rounds,
+            fallback=batch_fallback,
+        )
         summary = run_judge(
             project,
             config,
@@ -147,7 +191,12 @@ def command(
             progress=not quiet,
             exclude_ids=exclude_ids,
             run_meta={"split": split} if split else None,
+            batch=batch_opts,
         )
         echo(summary.summary())
+        if summary.stop_reason == "batch_pending":
+            echo("batches are running at the provider (results within 24 h)", err=True)
+        elif summary.stop_reason == "cancelled":
+            echo("the run's batches were cancelled (judgekit runs cancel)", err=True)
         if summary.stop_reason != "complete":
             echo(f"resume with: judgekit judge --resume '{summary.run.name}'", err=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import click
 
 from judgekit.cli.common import db_option, echo, open_project
+from judgekit.judging.batch import batch_lines, cancel_batches
 from judgekit.judging.compare import run_stats
 
 
@@ -18,7 +20,8 @@ def _cost(amount: float, known: bool) -> str:
 @db_option
 @click.pass_context
 def command(ctx: click.Context, db: Path | None) -> None:
-    """List judge runs (name, status, model, verdicts, cost); 'show' and 'compare' go deeper.
+    """List judge runs (name, status, model, verdicts, cost); 'show' and 'compare' go deeper, 'cancel' stops a
+    run's provider batches.
 
     \b
     Example:
@@ -77,9 +80,36 @@ def show(ctx: click.Context, run_name: str, db: Path | None) -> None:
             f"verdicts: {s.verdicts} ({', '.join(f'{k}={v}' for k, v in sorted(s.statuses.items())) or 'none'}); "
             f"cache hits {s.cache_hits}; cost {_cost(s.cost_usd, s.cost_known)}"
         )
+        for line in batch_lines(project, run):
+            echo(line)
         for k, v in sorted(run.meta.items()):
             if k not in ("selection",):
                 echo(f"  {k}: {v}")
+
+
+@command.command("cancel")
+@click.argument("run_name")
+@db_option
+@click.pass_context
+def cancel(ctx: click.Context, run_name: str, db: Path | None) -> None:
+    """Cancel a run's provider batches (judge --batch). Requests a batch finished before the cancel keep their
+    results (they are billed): 'judgekit judge --resume RUN' collects them and carries on with the rest.
+
+    \b
+    Example:
+      judgekit runs cancel openai:gpt-4.1-mini#1
+    """
+    with open_project(db or ctx.obj.get("db"), create=False) as project:
+        run = project.run(run_name)
+        report = asyncio.run(cancel_batches(project, run))
+        echo(
+            f"run {run.name}: {len(report.cancelled)} batch(es) cancelled at the provider"
+            + (f", {report.unsent} never sent" if report.unsent else "")
+            + (f" ({', '.join(report.cancelled)})" if report.cancelled else "")
+        )
+        for msg in report.failed:
+            echo(f"could not cancel {msg}", err=True)
+        echo(f"collect what they finished with: judgekit judge --resume '{run.name}'")
 
 
 @command.command("compare")

@@ -44,6 +44,12 @@ class Budget:
             v[_RESERVED] += estimate
             return True
 
+    def hold(self, estimate: float) -> None:
+        """Reserve ``estimate`` whatever the limit: money already committed (a provider batch submitted earlier,
+        billed when it ends), so that no further work starts on it."""
+        with self._lock():
+            self._values()[_RESERVED] += estimate
+
     def release(self, estimate: float) -> None:
         """The item that reserved ``estimate`` has ended."""
         with self._lock():

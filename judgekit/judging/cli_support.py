@@ -7,6 +7,7 @@ from typing import Any
 from judgekit.errors import UserError
 from judgekit.io.rubrics import resolve_rubric
 from judgekit.judging.config import build_config
+from judgekit.judging.options import BatchOptions
 from judgekit.judging.providers import split_model_spec
 from judgekit.models import JudgeConfig, Rubric
 from judgekit.storage import Project
@@ -67,3 +68,21 @@ def split_exclusion(project: Project, split: str | None, resume: str | None = No
 
     info = get_split(project, split)
     return test_item_ids(project, info), info.key
+
+
+def batch_options(project: Project, resume: str | None, batch: bool, **flags: Any) -> BatchOptions | None:
+    """The batch settings the ``--batch`` / ``--no-wait`` / ``--batch-*`` options describe (``None``: not a batch
+    run, or a resume that keeps the run's own). On ``--resume`` the run's stored settings are the start, so a flag
+    changes only itself (``judgekit judge --resume RUN --batch-poll 5``)."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    stored: BatchOptions | None = None
+    if resume is not None:
+        options = project.run(resume).meta.get("options")
+        raw = options.get("batch") if isinstance(options, dict) else None
+        stored = BatchOptions.model_validate(raw) if isinstance(raw, dict) else None
+    if not batch and not given:
+        return None
+    if not batch and stored is None and resume is None:
+        raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in given)} needs --batch")
+    base = stored or BatchOptions()
+    return base.model_copy(update=given) if given else base

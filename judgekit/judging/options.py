@@ -36,9 +36,35 @@ class PriceModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    batch_input: float | None = Field(default=None, ge=0)
+    """In a provider batch, when it is not half the list price."""
+    batch_output: float | None = Field(default=None, ge=0)
 
     def price(self) -> Price:
-        return Price(self.input, self.output)
+        return Price(self.input, self.output, self.batch_input, self.batch_output)
+
+
+class BatchOptions(BaseModel):
+    """How a run uses the provider's batch API (``judgekit judge --batch``; :mod:`judgekit.judging.batch`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    wait: bool = True
+    """Wait for the batches to end and turn their results into verdicts; ``False``: submit them and return (collect
+    later with ``--resume``)."""
+    poll: float = Field(default=10.0, gt=0)
+    """Seconds before the first look at a submitted batch; each further look waits 1.5 times longer."""
+    poll_max: float = Field(default=120.0, gt=0)
+    """The longest wait between two looks."""
+    max_requests: int | None = Field(default=None, ge=1)
+    """Requests per batch at most (default: the provider's documented limit)."""
+    rounds: int = Field(default=3, ge=1, le=10)
+    """Batches a request may be in: a request that failed transiently (expired, cancelled, 5xx) goes into a
+    follow-up batch until it has been in this many."""
+    fallback: Literal["interactive", "none"] = "interactive"
+    """What happens to a request still without a reply after its rounds: sent interactively (full price), or
+    left for a later ``--resume``. Replies that do not parse are repaired interactively either way (bounded by
+    ``parse_retries``)."""
 
 
 class RunOptions(BaseModel):
@@ -70,6 +96,8 @@ class RunOptions(BaseModel):
     """Stop the run when this many calls in a row, over several items, fail the same way (0: never)."""
     price: PriceModel | None = None
     """Price of the run's model (from the price table when the run started); ``None``: unknown."""
+    batch: BatchOptions | None = None
+    """Judge through the provider's batch API (half price, results within 24 h); ``None``: interactively."""
     api_key: str | None = Field(default=None, repr=False, exclude=True)
     """Key passed in code instead of the environment; never stored."""
     exclude_ids: tuple[str, ...] = Field(default=(), repr=False, exclude=True)

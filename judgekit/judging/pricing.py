@@ -10,6 +10,11 @@ no table knows. Put overrides in a JSON or TOML file (``--prices FILE`` or ``JUD
 
 A model missing from the table has an unknown cost (``None``), shown as such; ``--max-cost`` then refuses to
 start rather than pretend the run is free.
+
+Batch prices (``--batch``): the OpenAI Batch API and Anthropic Message Batches both bill half the list price
+(:data:`BATCH_DISCOUNT`); a file can set ``batch_input`` / ``batch_output`` for a model whose batch price differs.
+Cloud model ids are looked up by the model's own name (``us.anthropic.claude-sonnet-4-5-20250929-v1:0`` on
+Bedrock and ``claude-sonnet-4-5@20250929`` on Vertex find ``claude-sonnet-4-5``).
 """
 
 from __future__ import annotations
@@ -41,15 +46,33 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 }
 
 
+BATCH_DISCOUNT = 0.5
+"""Batch price as a share of the list price: "50% off" on both the OpenAI Batch API and Anthropic Message Batches
+(their pricing pages)."""
+
+
 @dataclass(frozen=True)
 class Price:
-    """USD per 1M input and output tokens."""
+    """USD per 1M input and output tokens (and, when they differ from half of it, in a batch)."""
 
     input: float
     output: float
+    batch_input: float | None = None
+    batch_output: float | None = None
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
+
+    def batch(self) -> Price:
+        """The price of a request in a provider batch.
+
+        >>> Price(2.0, 8.0).batch()
+        Price(input=1.0, output=4.0, batch_input=None, batch_output=None)
+        """
+        return Price(
+            self.input * BATCH_DISCOUNT if self.batch_input is None else self.batch_input,
+            self.output * BATCH_DISCOUNT if self.batch_output is None else self.batch_output,
+        )
 
 
 class PriceTable:
@@ -75,20 +98,36 @@ class PriceTable:
         out: dict[str, Price] = {}
         for model, spec in raw.items():
             try:
-                out[model] = Price(float(spec["input"]), float(spec["output"]))
-            except (KeyError, TypeError, ValueError):
+                batch = [None if spec.get(k) is None else float(spec[k]) for k in ("batch_input", "batch_output")]
+                out[model] = Price(float(spec["input"]), float(spec["output"]), *batch)
+            except (KeyError, TypeError, ValueError, AttributeError):
                 raise ConfigError(
-                    f"{p}: price of {model!r} needs numeric 'input' and 'output' (USD per 1M tokens)"
+                    f"{p}: price of {model!r} needs numeric 'input' and 'output' (USD per 1M tokens; optional "
+                    "'batch_input', 'batch_output')"
                 ) from None
         return cls(out)
 
     def price(self, model: str) -> Price | None:
-        if model in self.prices:
-            return self.prices[model]
-        best = max((k for k in self.prices if model.startswith(k)), key=len, default=None)
-        return None if best is None else self.prices[best]
+        for name in dict.fromkeys((model, _model_name(model))):
+            if name in self.prices:
+                return self.prices[name]
+            best = max((k for k in self.prices if name.startswith(k)), key=len, default=None)
+            if best is not None:
+                return self.prices[best]
+        return None
 
     def cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
         """USD for one call, or ``None`` when the model's price is unknown."""
         p = self.price(model)
         return None if p is None else p.cost(input_tokens, output_tokens)
+
+
+def _model_name(model: str) -> str:
+    """The model's own name inside a cloud model id: Bedrock's ``[REGION.]anthropic.NAME-vN:M`` -> ``NAME``.
+
+    >>> _model_name("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), _model_name("gpt-4o")
+    ('claude-sonnet-4-5-20250929', 'gpt-4o')
+    """
+    name = model.rpartition("anthropic.")[2] if "anthropic." in model else model
+    head, sep, tail = name.rpartition("-v")
+    return head if sep and tail.replace(":", "").isdigit() else name

@@ -38,6 +38,15 @@ class Progress:
         self.counts = counts
         self.maybe_print()
 
+    def note(self, message: str) -> None:
+        """An event worth a line of its own (a provider batch submitted, ended ...), printed at once."""
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
     def line(self) -> str:
         c = self.counts
         elapsed = max(1e-9, time.monotonic() - self.start)

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TextIO, TypeVar, cast
 
 from judgekit.errors import ConfigError, UserError
+from judgekit.judging.batch.runner import check_batch_api, judge_in_batches
 from judgekit.judging.confidence import check_supported
 from judgekit.judging.counts import Counts
 from judgekit.judging.engine import make_run_adapter, open_engine
 from judgekit.judging.items import ItemVariant, select_items
-from judgekit.judging.options import PriceModel, RunOptions, resolve_workers
+from judgekit.judging.options import BatchOptions, PriceModel, RunOptions, resolve_workers
 from judgekit.judging.pricing import PriceTable
 from judgekit.judging.processes import Outcome, judge_with_processes, process_context
 from judgekit.judging.progress import Progress
@@ -119,6 +120,7 @@ async def arun_judge(
     run_meta: dict[str, Any] | None = None,
     workers: int | str | None = None,
     options: RunOptions | None = None,
+    batch: BatchOptions | None = None,
 ) -> RunSummary:
     """Judge items with ``config`` into a new run (or complete run ``resume``); see :mod:`judgekit.judging.engine`.
 
@@ -156,6 +158,7 @@ async def arun_judge(
         backoff_base=backoff_base,
         api_key=api_key,
         exclude_ids=tuple(exclude_ids) or None,
+        batch=batch,
     )
     if rubric is None or (rubric.id, rubric.version) != (config.rubric_id, config.rubric_version):
         rubric = project.rubric(config.rubric_id, config.rubric_version)
@@ -171,7 +174,16 @@ async def arun_judge(
     if prices is not None or opts.price is None:
         price = (prices or PriceTable.load()).price(config.model)
         opts = opts.model_copy(
-            update={"price": None if price is None else PriceModel(input=price.input, output=price.output)}
+            update={
+                "price": None
+                if price is None
+                else PriceModel(
+                    input=price.input,
+                    output=price.output,
+                    batch_input=price.batch_input,
+                    batch_output=price.batch_output,
+                )
+            }
         )
     if opts.max_cost is not None and opts.price is None:
         raise ConfigError(
@@ -181,7 +193,7 @@ async def arun_judge(
     selected = select_items(
         items if items is not None else project.items(), rubric, limit=limit, sample=sample, seed=seed
     )
-    n_proc = resolve_workers(opts.workers, opts.concurrency, len(selected))
+    n_proc = 1 if opts.batch else resolve_workers(opts.workers, opts.concurrency, len(selected))
     if n_proc > 1 and (adapter is not None or variant is not None or provider is None):
         if opts.workers != "auto":
             raise ConfigError("workers > 1 needs a provider named in the config: no custom adapter, no item variant")
@@ -192,6 +204,7 @@ async def arun_judge(
     if adapter is None:
         assert provider is not None
         adapter = make_run_adapter(provider, config, opts, opts.concurrency)
+    batch_api = await check_batch_api(provider, adapter, opts) if opts.batch else None  # before the run exists
     if not selected:
         await adapter.aclose()
         raise UserError(
@@ -242,6 +255,8 @@ async def arun_judge(
             )
             engine.on_tick = lambda: display.update(engine.snapshot())
             try:
+                if batch_api is not None:
+                    todo = await judge_in_batches(engine, todo, batch_api, log=display.note)
                 await engine.run_items(todo)
             finally:
                 out.add(engine.snapshot(), engine.stop_reason)

@@ -44,10 +44,13 @@ class VerdictMaker:
                 extra.update(self.variant.note(item))
         return extra
 
-    def from_cache(self, item: Item, replies: list[ProviderReply], *, repairs_allowed: bool) -> JudgeVerdict | None:
+    def from_cache(
+        self, item: Item, replies: list[ProviderReply], *, repairs_allowed: bool, usage: Usage | None = None
+    ) -> JudgeVerdict | None:
         """The verdict of an item whose every reply is cached, or ``None`` when a reply does not parse and a repair
-        is allowed (the repair request may need a call)."""
-        usage = Usage(hits=len(replies))
+        is allowed (the repair request may need a call). ``usage``: what the replies cost when they were not cache
+        hits (the results of the run's own provider batches); default: all hits."""
+        usage = usage or Usage(hits=len(replies))
         outcomes: list[Outcome] = []
         for reply in replies:
             parsed = self.parser.parse(reply)

@@ -428,6 +428,53 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX sign_in_attempts_by_client ON sign_in_attempts(client, attempted_at);
     """,
     ),
+    Migration(
+        11,
+        "judge_batches",
+        """
+        -- Provider batch jobs of judge runs (judgekit judge --batch); owned by judgekit.judging.batch.store. A row is
+        -- written BEFORE anything is sent to the provider and moves prepared -> uploaded -> submitting -> submitted
+        -- -> ended -> fetched (or abandoned), so a run killed at any moment knows what it has sent.
+        CREATE TABLE judge_batches (
+            id TEXT PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES judge_runs(id),
+            api TEXT NOT NULL CHECK (api IN ('openai', 'anthropic')),
+            round INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN
+                ('prepared', 'uploaded', 'submitting', 'submitted', 'ended', 'fetched', 'abandoned')),
+            remote_id TEXT,
+            file_id TEXT,
+            remote_status TEXT,
+            candidates_json TEXT,
+            n_requests INTEGER NOT NULL,
+            n_done INTEGER NOT NULL DEFAULT 0,
+            n_ok INTEGER NOT NULL DEFAULT 0,
+            n_retry INTEGER NOT NULL DEFAULT 0,
+            n_error INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            estimate_usd REAL,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            submitted_at TEXT,
+            ended_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX judge_batches_by_run ON judge_batches(run_id, state);
+        -- The requests of each batch by custom_id (the request's cache key) and what became of them: NULL (no result
+        -- yet), ok (reply cached), retry (expired, cancelled, a transient error: may go into a follow-up batch),
+        -- error (refused by the provider: an api_error verdict).
+        CREATE TABLE judge_batch_requests (
+            batch_id TEXT NOT NULL REFERENCES judge_batches(id),
+            custom_id TEXT NOT NULL,
+            outcome TEXT CHECK (outcome IS NULL OR outcome IN ('ok', 'retry', 'error')),
+            detail TEXT,
+            PRIMARY KEY (batch_id, custom_id)
+        );
+    """,
+    ),
 )
 
 

@@ -19,6 +19,8 @@ TABLE_OWNERS: dict[str, str] = {
     "judge_runs": "judgekit.storage.project",
     "verdicts": "judgekit.storage.project",
     "llm_cache": "judgekit.judging.cache",
+    "judge_batches": "judgekit.judging.batch.store",
+    "judge_batch_requests": "judgekit.judging.batch.store",
     "annotators": "judgekit.labeling._annotators",
     "skips": "judgekit.labeling._work",
     "label_queue": "judgekit.labeling._queue",

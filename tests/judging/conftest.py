@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from batch_server import BatchServer
 from fake_llm_server import FakeLLMServer
 
 from judgekit.models import Item, Rubric, load_rubric
@@ -41,6 +42,20 @@ def _no_paid_api(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def server() -> Iterator[FakeLLMServer]:
     srv = FakeLLMServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def batch_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchServer]:
+    """The scripted server with the batch endpoints, and fake keys and base URLs pointing at it."""
+    srv = BatchServer().start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fake")
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.openai_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-fake")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", srv.anthropic_url)
     try:
         yield srv
     finally:

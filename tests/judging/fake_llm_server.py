@@ -217,6 +217,11 @@ class FakeLLMServer:
                     )
                     await writer.drain()
                     continue
+                response = await self.route(_method, path, headers, raw)
+                if response is not None:  # endpoints a subclass adds (batch_server.BatchServer: files, batches)
+                    writer.write(response)
+                    await writer.drain()
+                    continue
                 try:
                     body = json.loads(raw) if raw else {}
                 except json.JSONDecodeError:
@@ -260,8 +265,13 @@ class FakeLLMServer:
             with contextlib.suppress(Exception):
                 writer.close()
 
+    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> bytes | None:
+        """A whole HTTP response for a request this server answers itself, or ``None`` (a model call)."""
+        return None
+
     def _respond(self, path: str, body: dict[str, Any], a: Action) -> tuple[int, dict[str, str], bytes]:
-        anthropic = path.rstrip("/").endswith("/messages")
+        # Anthropic's Messages API, and the same body on Bedrock (/model/M/invoke) and Vertex (...:rawPredict)
+        anthropic = path.rstrip("/").endswith(("/messages", "/invoke", ":rawPredict"))
         if a.kind == "status":
             if anthropic:
                 etype = {429: "rate_limit_error", 529: "overloaded_error"}.get(a.status, "api_error")

@@ -27,7 +27,7 @@ class AnthropicAdapter(SdkAdapter):
     env_key: ClassVar[str] = "ANTHROPIC_API_KEY"
     env_base_url: ClassVar[str] = "ANTHROPIC_BASE_URL"
 
-    async def complete(self, request: ProviderRequest) -> ProviderReply:
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
         system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
         messages = [dict(m) for m in request.messages if m["role"] != "system"]
         kwargs: dict[str, Any] = {"model": self.model, "max_tokens": request.max_tokens, "messages": messages}
@@ -41,10 +41,16 @@ class AnthropicAdapter(SdkAdapter):
             ]
             kwargs["tool_choice"] = {"type": "tool", "name": request.schema_name}
         kwargs.update(request.extra)
-        return _reply(await self._post("/v1/messages", kwargs))
+        return kwargs
+
+    def read_reply(self, data: Any) -> ProviderReply:
+        return read_reply(data)
+
+    async def complete(self, request: ProviderRequest) -> ProviderReply:
+        return read_reply(await self._post("/v1/messages", self.body(request)))
 
 
-def _reply(data: Any) -> ProviderReply:
+def read_reply(data: Any) -> ProviderReply:
     """A reply from the Messages API JSON (a dict, as the server sent it): the first ``tool_use`` block's input is
     the structured verdict, ``text`` blocks are the text (or the refusal)."""
     if not isinstance(data, dict) or not isinstance(data.get("content"), list):

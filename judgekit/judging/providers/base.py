@@ -174,6 +174,8 @@ class SdkAdapter(ModelAdapter):
     default_provider: ClassVar[str]
     env_key: ClassVar[str]
     env_base_url: ClassVar[str]
+    default_base_url: ClassVar[str | None] = None
+    """The server when neither ``base_url`` nor :attr:`env_base_url` names one (``None``: the SDK's default)."""
     _client: Any = None
     _build: Any = None
 
@@ -191,24 +193,37 @@ class SdkAdapter(ModelAdapter):
     ) -> None:
         self.provider = provider or self.default_provider
         self.model = model
-        self.base_url = base_url or os.environ.get(self.env_base_url) or None
+        self.base_url = base_url or os.environ.get(self.env_base_url) or self.default_base_url
         self.structured = structured
         self._client = client
         self.key_env = None if api_key else self.env_key
         if client is None:
-            key = self._api_key(api_key or os.environ.get(self.env_key))
+            kwargs = self.client_kwargs(api_key)
 
             def build() -> Any:
                 sdk = import_sdk(self.sdk_name)
                 return getattr(sdk, self.client_class)(
-                    api_key=key,
-                    base_url=self.base_url,
+                    **kwargs,
                     timeout=timeout,
                     max_retries=0,  # the engine retries, so that backoff and the pacer see every attempt
                     http_client=pooled_http_client(sdk, max_connections),
                 )
 
             self._build = build
+
+    def client_kwargs(self, api_key: str | None) -> dict[str, Any]:
+        """The SDK client's credentials and server, checked when the adapter is made (so missing credentials fail
+        before any work starts). The default: a key from ``api_key`` or :attr:`env_key`, and :attr:`base_url`;
+        cloud providers override it (Azure's endpoint and API version, AWS or Google credentials)."""
+        return {"api_key": self._api_key(api_key or os.environ.get(self.env_key)), "base_url": self.base_url}
+
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
+        """The JSON body of ``request`` as this provider's API takes it (a batch file carries the same body)."""
+        raise NotImplementedError
+
+    def read_reply(self, data: Any) -> ProviderReply:
+        """The reply in a response body as the server sent it (an interactive reply or a batch result)."""
+        raise NotImplementedError
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         """POST ``body`` to ``path`` with the SDK client's ``post`` and return the JSON reply as the server sent it.

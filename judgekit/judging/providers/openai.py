@@ -34,11 +34,21 @@ class OpenAIAdapter(SdkAdapter):
             return key or "not-needed"  # local servers (vLLM, Ollama) accept any key
         return super()._api_key(key)
 
-    async def complete(self, request: ProviderRequest) -> ProviderReply:
+    chat_path: ClassVar[str] = "/chat/completions"
+    """Where the SDK client posts a request (relative to its base URL)."""
+    batch_url: ClassVar[str] = "/v1/chat/completions"
+    """The ``url`` of a request in a Batch API input file (and the batch's ``endpoint``)."""
+
+    def _max_tokens_param(self) -> str:
+        """OpenAI's own API takes ``max_completion_tokens`` (required by its reasoning models); other servers know
+        only ``max_tokens``."""
+        return "max_completion_tokens" if self.provider == "openai" else "max_tokens"
+
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": list(request.messages),
-            "max_completion_tokens" if self.provider == "openai" else "max_tokens": request.max_tokens,
+            self._max_tokens_param(): request.max_tokens,
         }
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
@@ -53,10 +63,16 @@ class OpenAIAdapter(SdkAdapter):
             kwargs["logprobs"] = True
             kwargs["top_logprobs"] = request.top_logprobs
         kwargs.update(request.extra)
-        return _reply(await self._post("/chat/completions", kwargs))
+        return kwargs
+
+    def read_reply(self, data: Any) -> ProviderReply:
+        return read_reply(data)
+
+    async def complete(self, request: ProviderRequest) -> ProviderReply:
+        return read_reply(await self._post(self.chat_path, self.body(request)))
 
 
-def _reply(data: Any) -> ProviderReply:
+def read_reply(data: Any) -> ProviderReply:
     """A reply from the Chat Completions JSON (a dict, as the server sent it)."""
     if not isinstance(data, dict) or not data.get("choices"):
         raise TransientError("bad_response", "response without choices")

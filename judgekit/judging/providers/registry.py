@@ -46,6 +46,9 @@ class Capabilities:
     """A provider-side sampling seed (``--model-seed``)."""
     temperature: bool = True
     """A sampling temperature (Anthropic's current Messages API chooses its own)."""
+    batch: str | None = None
+    """The provider's batch API for ``--batch`` (half price, results within 24 h): ``"openai"`` (the Files and
+    Batch APIs), ``"anthropic"`` (Message Batches) or ``None`` (none: ``--batch`` is refused before anything)."""
 
 
 AdapterFactory = Callable[..., "ModelAdapter"]
@@ -160,14 +163,43 @@ for _name, _about in (
     register_provider(
         _name,
         "judgekit.judging.providers.openai:OpenAIAdapter",
-        capabilities=Capabilities(schema=True, logprobs=True, seed=True),
+        capabilities=Capabilities(schema=True, logprobs=True, seed=True, batch="openai"),
         preload=("openai",),
         description=_about,
     )
 register_provider(
     "anthropic",
     "judgekit.judging.providers.anthropic:AnthropicAdapter",
-    capabilities=Capabilities(schema=True, logprobs=False, seed=False, temperature=False),
+    capabilities=Capabilities(schema=True, logprobs=False, seed=False, temperature=False, batch="anthropic"),
     preload=("anthropic",),
     description="Anthropic Messages (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)",
+)
+# The clouds, through the same two SDKs (one registration each; see each adapter's module for its settings).
+register_provider(
+    "azure",
+    "judgekit.judging.providers.azure:AzureOpenAIAdapter",
+    capabilities=Capabilities(schema=True, logprobs=True, seed=True, batch="openai"),
+    preload=("openai",),
+    description="Azure OpenAI deployments (AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, OPENAI_API_VERSION)",
+)
+register_provider(
+    "bedrock",
+    "judgekit.judging.providers.bedrock:BedrockAdapter",
+    capabilities=Capabilities(schema=True, logprobs=False, seed=False, temperature=False),
+    preload=("anthropic",),
+    description="Claude on Amazon Bedrock (AWS credentials + AWS_REGION, or AWS_BEARER_TOKEN_BEDROCK)",
+)
+register_provider(
+    "vertex",
+    "judgekit.judging.providers.vertex:VertexAdapter",
+    capabilities=Capabilities(schema=True, logprobs=False, seed=False, temperature=False),
+    preload=("anthropic",),
+    description="Claude on Google Vertex AI (CLOUD_ML_REGION, ANTHROPIC_VERTEX_PROJECT_ID, Google credentials)",
+)
+register_provider(
+    "gemini",
+    "judgekit.judging.providers.gemini:GeminiAdapter",
+    capabilities=Capabilities(schema=True, logprobs=False, seed=False),
+    preload=("openai",),
+    description="Gemini through its OpenAI-compatible endpoint (GEMINI_API_KEY)",
 )
