@@ -133,7 +133,9 @@ def run_batches(project: Project, run_id: int, *, outstanding: bool = False) -> 
 
 def batch_custom_ids(project: Project, batch_id: str) -> list[str]:
     """The custom ids of a batch's requests, in the order they were recorded."""
-    rows = project.db.rows("SELECT custom_id FROM judge_batch_requests WHERE batch_id = ? ORDER BY custom_id", (batch_id,))
+    rows = project.db.rows(
+        "SELECT custom_id FROM judge_batch_requests WHERE batch_id = ? ORDER BY custom_id", (batch_id,)
+    )
     return [r[0] for r in rows]
 
 
