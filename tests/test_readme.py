@@ -66,6 +66,7 @@ def test_every_cli_command_is_in_the_readme() -> None:
 
 sys.path.insert(0, str(ROOT / "tests" / "judging"))
 
+from batch_server import BatchServer  # noqa: E402
 from fake_llm_server import FakeLLMServer  # noqa: E402
 
 SKIP = {"make test": "runs this test itself (it would recurse)"}
@@ -220,7 +221,7 @@ def test_readme_commands_run_in_order_on_a_fresh_copy(tmp_path: Path) -> None:
     project = fresh_copy(tmp_path / "judgekit")
     home = tmp_path / "home"
     home.mkdir()
-    with FakeLLMServer() as server:
+    with BatchServer() as server:  # the scripted LLM server with the batch endpoints (judge --batch)
         env = {
             "PATH": clean_path(),
             "HOME": str(home),  # Streamlit's and Chromium's per-user files stay in the test's folder

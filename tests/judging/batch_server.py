@@ -115,7 +115,53 @@ class BatchServer(FakeLLMServer):
 
     # -- routing --------------------------------------------------------------------------------------------
 
+    def batch_stats(self) -> dict[str, Any]:
+        """Counts for a benchmark reading a server in another process (``GET /_batch_stats``)."""
+        with self.batch_lock:
+            return {
+                "creates": len(self.creates),
+                "uploads": len(self.uploads),
+                "submitted": sum(self.submitted.values()),
+                "distinct": len(self.submitted),
+                "repeated": sum(n - 1 for n in self.submitted.values()),
+                "paid": sum(self.paid.values()),
+                "paid_twice": sum(n - 1 for n in self.paid.values()),
+                "looks": sum(self.looks.values()),
+                "downloads": sum(self.downloads.values()),
+                "hung": self.hung.is_set(),
+            }
+
+    def reset_batches(self) -> None:
+        with self.batch_lock:
+            self.submitted.clear()
+            self.paid.clear()
+            self.creates.clear()
+            self.uploads.clear()
+            self.looks.clear()
+            self.downloads.clear()
+            self.hung.clear()
+
+    def _control(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_control``: script a server in another process (``plan`` for the next batch, ``hang_next_*``,
+        ``release``: let the held batches end at their next look, ``reset``: zero the counters)."""
+        with self.batch_lock:
+            if "plan" in body:
+                self.plans.append(BatchPlan(**body["plan"]))
+            for flag in ("hang_next_upload", "hang_next_results", "drop_next_create"):
+                if flag in body:
+                    setattr(self, flag, bool(body[flag]))
+            if body.get("release"):
+                for b in self.batches.values():
+                    b.plan.looks = 0
+        if body.get("reset"):
+            self.reset_batches()
+        return self.batch_stats()
+
     async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> bytes | None:
+        if path == "/_batch_stats":
+            return _json(200, self.batch_stats())
+        if path == "/_control" and method == "POST":
+            return _json(200, self._control(json.loads(raw or b"{}")))
         url = urlsplit(path)
         p = url.path
         if p.startswith("/openai/"):  # Azure: /openai/files?api-version=...
@@ -484,3 +530,22 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str, bytes]]:
         name = part.get_param("name", header="content-disposition")
         out[str(name)] = (part.get_filename() or "", part.get_payload(decode=True) or b"")
     return out
+
+
+def main() -> None:  # pragma: no cover - the benchmark's server: python tests/judging/batch_server.py
+    import sys
+
+    srv = BatchServer()
+    srv.record = False
+    srv.start()
+    print(srv.openai_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

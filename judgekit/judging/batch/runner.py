@@ -69,7 +69,7 @@ def poll_delay(k: int, base: float, cap: float, *, rng: random.Random | None = N
     +-10% jitter (several runs polling one account do not fall into step).
 
     >>> [round(poll_delay(k, 10, 60, rng=random.Random(0)) / 10, 1) for k in range(6)]
-    [1.1, 1.5, 2.1, 3.4, 5.2, 6.0]
+    [1.1, 1.6, 2.4, 3.6, 5.4, 6.4]
     """
     r = rng or random
     return float(min(cap, base * 1.5**k) * (0.9 + 0.2 * r.random()))
@@ -237,6 +237,8 @@ class BatchRunner:
         c.done += len(verdicts)
         for v in verdicts:
             c.statuses[v.status] += 1
+        if self.engine.on_tick is not None:
+            self.engine.on_tick()  # the progress display
 
     def _forget(self, todo: _Todo) -> None:
         self.todos.pop(todo.item.id, None)
@@ -621,6 +623,13 @@ async def judge_in_batches(
     runner = BatchRunner(engine, api, opts, log or (lambda _: None))
     try:
         return await runner.run_all(items)
-    except BaseException:
+    except BaseException as exc:
         await engine.adapter.aclose()  # the interactive engine, which would close it, will not run
+        running = store.run_batches(engine.project, engine.run.id, outstanding=True)
+        if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError) and running:
+            runner.log(
+                f"{len(running)} batch(es) keep running at the provider (billed when they finish): collect them "
+                f"with judgekit judge --resume {engine.run.name!r}, or cancel them with judgekit runs cancel "
+                f"{engine.run.name!r}"
+            )
         raise
