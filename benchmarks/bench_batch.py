@@ -7,9 +7,9 @@ The scripted batch server (tests/judging/batch_server.py: files, batches and mes
 own process, so its CPU does not count against the client; the client is this process (``time.process_time``).
 The benchmark prints, in order, each line with the load average and a speed probe beside it:
 
-1. the baselines, measured in the same run on the same items: the interactive engine (one process, concurrency
-   64, the server answering at once) and a rerun served entirely from the response cache (the work every path
-   does for an item: render, key, parse, validate, write);
+1. the baselines, measured in the same run on the same items: the interactive engine (one process,
+   ``workers=1``, concurrency 64, the server answering at once) and a rerun served entirely from the response cache
+   (the work every path does for an item: render, key, parse, validate, write);
 2. for each provider, ``--batch`` over the items (best of ``--repeat``, a fresh run each time, no cache): wall time,
    client CPU per item and its ratio to both baselines, batches, requests submitted, distinct requests, requests
    repeated (target 0), results paid twice (target 0), verdicts (target: all items);
@@ -157,17 +157,18 @@ def main() -> int:
         items = _items(n)
         import anthropic  # noqa: F401 - imported before any timing: a run's CPU is not the SDK's import
         import openai  # noqa: F401
+
         print(f"batch mode, {n:,} items, server {base} (own process), client = this process {_state()}")
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
             # 1. baselines on the same items
             base_p = _project(tmp, "baseline", items)
-            s, cpu_i, wall_i = _judge(base_p, "openai", "interactive", concurrency=64)
+            s, cpu_i, wall_i = _judge(base_p, "openai", "interactive", concurrency=64, workers=1)
             print(
                 f"baseline interactive (openai, concurrency 64): {s.judged:,} verdicts in {wall_i:.1f} s, "
                 f"client CPU {cpu_i / n * 1000:.2f} ms/item {_state()}"
             )
-            s, cpu_c, wall_c = _judge(base_p, "openai", "cached", concurrency=64)
+            s, cpu_c, wall_c = _judge(base_p, "openai", "cached", concurrency=64, workers=1)
             print(
                 f"baseline cached rerun: {s.cache_hits:,} hits, {s.requests} requests, {wall_c:.1f} s, "
                 f"client CPU {cpu_c / n * 1000:.2f} ms/item {_state()}"
