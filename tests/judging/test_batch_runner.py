@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -328,3 +329,26 @@ def test_no_cache_still_keeps_the_batch_results(project: Project, batch_server: 
     again = judge(project, "openai", use_cache=False, run_name="again")
     assert again.statuses == {"ok": 12} and len(batch_server.creates) == 2  # --no-cache: asked again
     assert Counter(batch_server.submitted.values()) == Counter({2: 12})
+
+
+def test_a_run_waiting_on_its_batches_stops_when_cancelled(project: Project, batch_server: BatchServer) -> None:
+    """``judgekit runs cancel`` from another process while ``judge --batch`` waits: the waiting run collects what
+    the cancelled batch finished, submits nothing more and stops with ``cancelled``."""
+    import threading
+
+    batch_server.plans.append(BatchPlan(looks=10_000, finished=0.5))
+    done: dict[str, Any] = {}
+
+    def canceller() -> None:
+        while not batch_server.looks:  # the waiting run has submitted and is polling
+            time.sleep(0.01)
+        with Project(project.path) as other:  # another connection, as another process would have
+            done["report"] = asyncio.run(cancel_batches(other, other.run("w")))
+
+    t = threading.Thread(target=canceller)
+    t.start()
+    s = judge(project, "openai", run_name="w")
+    t.join(30)
+    assert done["report"].cancelled == batch_server.creates and len(batch_server.creates) == 1
+    assert s.stop_reason == "cancelled" and s.judged == 6 and s.run.status == "interrupted"
+    assert batch_server.count == 0  # nothing sent interactively either

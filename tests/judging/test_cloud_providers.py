@@ -155,6 +155,7 @@ class TokenServer(FakeLLMServer):
     it checks the signed JWT grant against the account's public key before handing out a token."""
 
     public_key: Any = None
+    refuse = False
     grants: ClassVar[list[dict[str, Any]]] = []
 
     async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> bytes | None:
@@ -164,6 +165,12 @@ class TokenServer(FakeLLMServer):
 
         from google.auth import jwt
 
+        if self.refuse:
+            body = b'{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}'
+            return b"HTTP/1.1 400 X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+                len(body),
+                body,
+            )
         form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
         claims = jwt.decode(form["assertion"], certs=self.public_key, verify=True, audience=None)
@@ -192,38 +199,43 @@ def test_vertex_routes_to_the_publisher_model_with_an_access_token(
     assert all(v.cost_usd and v.cost_usd > 0 for v in project.verdicts(s.run.name))
 
 
+def _service_account(tmp_path: Path, srv: TokenServer) -> Path:
+    """A service-account key file (a fresh RSA key) whose token_uri is ``srv``; ``srv`` learns the public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    srv.public_key = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    srv.grants = []
+    path = tmp_path / "service-account.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "sa-project",
+                "private_key_id": "k1",
+                "private_key": pem.decode(),
+                "client_email": "judge@sa-project.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": f"http://127.0.0.1:{srv.port}/token",
+            }
+        )
+    )
+    return path
+
+
 def test_vertex_application_default_credentials_refresh_on_loopback(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """google-auth loads a service-account key file (GOOGLE_APPLICATION_CREDENTIALS), signs a JWT grant with it and
     exchanges it at the file's token_uri (the loopback server, which verifies the signature) for the access token
     the Vertex client sends."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     srv = TokenServer().start()
-    srv.public_key = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    srv.grants = []
     try:
-        adc = tmp_path / "service-account.json"
-        adc.write_text(
-            json.dumps(
-                {
-                    "type": "service_account",
-                    "project_id": "sa-project",
-                    "private_key_id": "k1",
-                    "private_key": pem.decode(),
-                    "client_email": "judge@sa-project.iam.gserviceaccount.com",
-                    "client_id": "1",
-                    "token_uri": f"http://127.0.0.1:{srv.port}/token",
-                }
-            )
-        )
-        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(_service_account(tmp_path, srv)))
         _vertex_env(monkeypatch, srv.anthropic_url)
         monkeypatch.delenv("ANTHROPIC_VERTEX_PROJECT_ID")  # the key file's project is used
         s = judge(project, f"vertex:{VERTEX_MODEL}")
@@ -232,6 +244,25 @@ def test_vertex_application_default_credentials_refresh_on_loopback(
         assert grant["iss"] == "judge@sa-project.iam.gserviceaccount.com" and "cloud-platform" in grant["scope"]
         assert {r.headers["authorization"] for r in srv.requests} == {"Bearer ya29.loopback"}
         assert all("/projects/sa-project/locations/us-east5/" in r.path for r in srv.requests)
+    finally:
+        srv.stop()
+
+
+def test_vertex_refused_credentials_are_one_line_before_the_run(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = TokenServer().start()
+    srv.refuse = True
+    try:
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(_service_account(tmp_path, srv)))
+        _vertex_env(monkeypatch, srv.anthropic_url)
+        code = main(
+            ["judge", "--rubric", "rubrics/helpfulness_pass_fail.yaml", "--model", f"vertex:{VERTEX_MODEL}",
+             "--confidence", "none", "--db", str(project.path)]
+        )  # fmt: skip
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "could not give an access token" in err[0] and "invalid_grant" in err[0]
+        assert project.runs() == [] and srv.requests == []
     finally:
         srv.stop()
 
