@@ -26,6 +26,8 @@ COPY_ORDER: tuple[str, ...] = (
     "judge_runs",
     "verdicts",
     "llm_cache",
+    "judge_batches",
+    "judge_batch_requests",
     "annotators",
     "sign_in_attempts",
     "skips",

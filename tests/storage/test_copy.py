@@ -13,6 +13,7 @@ from judgekit.calibration.splits import create_split
 from judgekit.cli import main
 from judgekit.errors import ConstraintViolation, UserError
 from judgekit.io import export_labels
+from judgekit.judging.batch.store import new_batch, update_batch
 from judgekit.judging.cache import ResponseCache
 from judgekit.judging.providers.base import ProviderReply
 from judgekit.labeling import next_item, rebuild_queue, sign_in, skip_item, submit_label
@@ -57,6 +58,8 @@ def _rich_project(path: str) -> None:
     cache = ResponseCache(project)
     cache.put("k1", "openai", "gpt", ProviderReply(text='{"label": "pass"}', input_tokens=3, output_tokens=2), 0.001)
     cache.flush()
+    batch = new_batch(project, run.id, "anthropic", 1, ["k1", "k2"], 0.5)  # a provider batch of the run
+    update_batch(project, batch.id, state="submitted", candidates=["msgbatch_1"], cancel_requested=True)
     project.set_meta("custom", "value")
     project.close()
 
