@@ -1,5 +1,5 @@
 """The batch jobs of judge runs in the project database: tables ``judge_batches`` and ``judge_batch_requests``
-(migration 9); this module owns their SQL.
+(migration 11); this module owns their SQL.
 
 Why a row before anything is sent: a batch is paid for by the provider whether or not judgekit is still running
 when it ends. The row (with the custom id of every request in it) is committed before the input file is uploaded,
