@@ -41,8 +41,12 @@ def gwet_ac(
     >>> r = [[1, 1, None, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
     ...      [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [None, 5, 5, 5], [None, None, 1, 1],
     ...      [None, None, 3, None]]
-    >>> round(gwet_ac(r).value, 5)
-    0.77544
+    >>> res = gwet_ac(r)
+    >>> round(res.value, 5), round(res.se, 5)
+    (0.77544, 0.14295)
+
+    ``result.se`` is Gwet's (2008, 2014) linearisation variance (irrCAC's coeff.se 0.14295 above);
+    ``ci_method="asymptotic"`` gives ``value ± t_{n-1} · se`` as irrCAC (which also caps the upper bound at 1).
     """
     name = "gwet_ac1" if weights is None else "gwet_ac2"
     return _multi(name, ratings, levels, weights, "gwet", ci, n_boot, seed, ci_method, cluster, level)

@@ -161,6 +161,18 @@ def cohen_kappa(
     >>> r = ratings_from_contingency_table([[88, 14, 18], [10, 40, 10], [2, 6, 12]])
     >>> round(cohen_kappa(r).value, 3)
     0.492
+
+    Large-sample standard errors (Fleiss, Cohen & Everitt 1969): ``result.se`` at the estimate and
+    ``details["se0"]``, ``["z"]``, ``["p_value"]`` under H0: kappa = 0; ``ci_method="asymptotic"`` for the
+    normal interval. SAS PROC FREQ on a 3 × 3 table (n = 19): kappa .4842, ASE .1380, ASE under H0 .1484,
+    95% limits .2137 to .7547:
+
+    >>> sas = ratings_from_contingency_table([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
+    >>> t = cohen_kappa(sas, ci=True, ci_method="asymptotic")
+    >>> round(t.value, 4), round(t.se, 4), round(t.details["se0"], 4)
+    (0.4842, 0.138, 0.1484)
+    >>> round(t.interval.low, 4), round(t.interval.high, 4)
+    (0.2137, 0.7547)
     """
     coded, pat, cl = _pairs(ratings, b, levels, cluster)
     k = coded.n_levels
@@ -455,8 +467,13 @@ def fleiss_kappa(
     >>> r = [[1, 1, None, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
     ...      [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [None, 5, 5, 5], [None, None, 1, 1],
     ...      [None, None, 3, None]]
-    >>> round(fleiss_kappa(r).value, 5)
-    0.76117
+    >>> res = fleiss_kappa(r)
+    >>> round(res.value, 5), round(res.se, 5)
+    (0.76117, 0.15302)
+
+    ``result.se``: Gwet's (2014) linearisation (irrCAC prints se 0.15302 above); ``details["se0"]``/``["z"]``:
+    Fleiss, Nee & Landis (1979) under H0 when every item has the same number of ratings (R ``irr`` gives
+    z = 17.65183 for Fleiss 1971's 30 × 6 table).
     """
     return _multi("fleiss_kappa", ratings, levels, weights, "fleiss", ci, n_boot, seed, ci_method, cluster, level)
 

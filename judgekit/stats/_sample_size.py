@@ -14,8 +14,9 @@ __all__ = ["kappa_standard_error", "sample_size_for_ci_width"]
 def kappa_standard_error(kappa: float, p_o: float, p_e: float, n: int) -> float:
     """Approximate large-sample SE of Cohen's kappa, ``sqrt(p_o (1 - p_o) / (n (1 - p_e)²))``.
 
-    This is the simple delta-method form (Cohen 1960); Fleiss, Cohen & Everitt (1969) give the exact
-    large-sample variance, which needs the full table. ``kappa`` is accepted for API symmetry.
+    This is the simple delta-method form (Cohen 1960), for planning from two proportions; with the data at
+    hand use ``cohen_kappa(...).se``, the Fleiss, Cohen & Everitt (1969) large-sample standard error from the
+    full table. ``kappa`` is accepted for API symmetry.
 
     Examples
     --------

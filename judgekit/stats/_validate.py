@@ -290,7 +290,7 @@ def _code_whole_floats(arr: FloatArray, levels: Sequence[Any] | None) -> Coded |
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo >= _SMALL_SPAN or lo != np.floor(lo):
         return None
     shifted = flat - (lo - 1.0)
-    np.nan_to_num(shifted, copy=False, nan=0.0)
+    np.copyto(shifted, 0.0, where=np.isnan(shifted))  # 0 = missing (no inf here: lo and hi are finite)
     u = shifted.astype(np.int64)
     if not np.array_equal(u, shifted):
         return None
