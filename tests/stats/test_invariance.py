@@ -30,7 +30,8 @@ def _value(r):
     if hasattr(r, "mean_confidence"):
         return np.array(r.mean_confidence + r.accuracy + r.counts, dtype=float)
     if hasattr(r, "value"):
-        return r.value
+        # the large-sample standard error must be as invariant as the value
+        return r.value if getattr(r, "se", None) is None else np.array([r.value, r.se])
     if hasattr(r, "winning_rate"):
         return (r.winning_rate, r.advantage_probability)
     if hasattr(r, "matrix"):
