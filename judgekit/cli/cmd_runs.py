@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from pathlib import Path
 
 import click
@@ -105,11 +106,13 @@ def cancel(ctx: click.Context, run_name: str, db: Path | None) -> None:
         echo(
             f"run {run.name}: {len(report.cancelled)} batch(es) cancelled at the provider"
             + (f", {report.unsent} never sent" if report.unsent else "")
-            + (f" ({', '.join(report.cancelled)})" if report.cancelled else "")
         )
+        for rid in report.cancelled:
+            echo(f"  {rid}")
         for msg in report.failed:
             echo(f"could not cancel {msg}", err=True)
-        echo(f"collect what they finished with: judgekit judge --resume '{run.name}'")
+        where = ["--db", str(db or ctx.obj.get("db"))] if (db or ctx.obj.get("db")) else []
+        echo("collect what they finished: " + shlex.join(["judgekit", "judge", "--resume", run.name, *where]))
 
 
 @command.command("compare")

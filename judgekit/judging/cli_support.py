@@ -80,9 +80,10 @@ def batch_options(project: Project, resume: str | None, batch: bool, **flags: An
         options = project.run(resume).meta.get("options")
         raw = options.get("batch") if isinstance(options, dict) else None
         stored = BatchOptions.model_validate(raw) if isinstance(raw, dict) else None
-    if not batch and not given:
-        return None
-    if not batch and stored is None and resume is None:
-        raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in given)} needs --batch")
-    base = stored or BatchOptions()
-    return base.model_copy(update=given) if given else base
+    if not batch and stored is None:
+        if given and resume is None:
+            raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in given)} needs --batch")
+        if not given:
+            return None
+    # --no-wait holds for one call only: a resume waits for the batches unless told not to again
+    return (stored or BatchOptions()).model_copy(update={"wait": True, **given})

@@ -49,9 +49,9 @@ class BatchOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    wait: bool = True
+    wait: bool = Field(default=True, exclude=True)
     """Wait for the batches to end and turn their results into verdicts; ``False``: submit them and return (collect
-    later with ``--resume``)."""
+    later with ``--resume``). Not stored with the run: a resume waits unless told not to again."""
     poll: float = Field(default=10.0, gt=0)
     """Seconds before the first look at a submitted batch; each further look waits 1.5 times longer."""
     poll_max: float = Field(default=120.0, gt=0)

@@ -216,7 +216,7 @@ def test_no_wait_returns_and_resume_collects(project: Project, batch_server: Bat
     assert s.stop_reason == "batch_pending" and s.judged == 0 and s.run.status == "interrupted"
     assert [r.state for r in run_batches(project, s.run.id)] == ["submitted"]
     assert "submitted" in "\n".join(batch_lines(project, s.run))
-    done = run_judge(project, resume=s.run.name, progress=False, batch=FAST)
+    done = run_judge(project, resume=s.run.name, progress=False)  # waits: --no-wait is not kept with the run
     assert done.stop_reason == "complete" and done.judged == 12 and done.run.status == "complete"
     assert len(batch_server.creates) == 1 and sum(batch_server.submitted.values()) == 12
 
@@ -262,10 +262,13 @@ def test_runs_show_and_runs_cancel_on_the_command_line(
     assert main(["runs", "show", "b", *base]) == 0
     shown = capsys.readouterr().out
     assert "batches: 1 (submitted 1); 12 requests" in shown and batch_server.creates[0] in shown
-    assert max(len(line) for line in shown.splitlines() if "jkb-" in line) <= 100
+    lines = shown.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("batches:"))
+    assert lines[first + 2].startswith("  jkb-") and lines[first + 3].startswith("    provider batch ")
+    assert all(len(line) <= 80 for line in lines[first : first + 4])  # fits an 80-column terminal
     assert main(["runs", "cancel", "b", *base]) == 0
     out = capsys.readouterr().out
-    assert "1 batch(es) cancelled at the provider" in out and "judgekit judge --resume 'b'" in out
+    assert "1 batch(es) cancelled at the provider" in out and f"judgekit judge --resume b --db {project.path}" in out
     assert batch_server.cancels == batch_server.creates
 
 
@@ -281,7 +284,8 @@ def test_servers_without_batch_endpoints_get_a_clear_message(
             config = build_config(
                 "openai-compatible", "llama3.1", PASS_FAIL, base_url=srv.openai_url, confidence="none"
             )
-            with pytest.raises(ConfigError, match=r"has no batch API.*run without --batch"):
+            error, match = (ConfigError, "has no batch API") if timeout is None else (ProviderError, "did not answer")
+            with pytest.raises(error, match=rf"{match}.*run without --batch"):
                 judge(project, "openai", config=config, timeout=timeout)
         assert project.runs() == []  # refused before anything was written
         code = main(

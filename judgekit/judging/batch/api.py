@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from judgekit.errors import ConfigError
+from judgekit.errors import ConfigError, ProviderError
 from judgekit.judging.batch.store import BatchRow
 from judgekit.judging.providers.base import (
     RETRY_STATUS,
@@ -126,9 +126,13 @@ class BatchApi(ABC):
                 raise self.no_batch_api(exc) from None
             raise
         except TransientError as exc:
-            if exc.kind in ("timeout", "bad_response"):
+            if exc.kind == "bad_response":
                 raise self.no_batch_api(exc) from None
-            raise
+            raise ProviderError(  # unreachable or silent: not a verdict on its endpoints
+                f"{self.where} did not answer a batch listing ({exc}): check the server and --timeout, or run "
+                "without --batch if it has no batch API",
+                status_code=exc.status_code,
+            ) from None
         if not _is_page(page):
             raise self.no_batch_api(ValueError("its batch listing is not a list of batches"))
 

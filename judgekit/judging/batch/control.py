@@ -22,28 +22,33 @@ def batch_lines(project: Project, run: JudgeRun) -> list[str]:
         return []
     t = store.batch_totals(project, run.id)
     states = ", ".join(f"{k} {v}" for k, v in sorted(t.by_state.items()))
-    cost = f"${t.cost_usd:.4f} at batch prices" if any(b.cost_usd is not None for b in rows) else "cost unknown"
+    fetched = [b for b in rows if b.state == "fetched"]
+    if not fetched:
+        cost = "no results yet"
+    elif all(b.cost_usd is None for b in fetched):
+        cost = "cost unknown (the model has no price)"
+    else:
+        cost = f"${t.cost_usd:.4f} at batch prices"
     held = f" (+ about ${t.outstanding_estimate_usd:.4f} still running)" if t.outstanding_estimate_usd else ""
     out = [
         f"batches: {t.batches} ({states}); {t.requests:,} requests: {t.ok:,} replies, {t.retry:,} to retry, "
-        f"{t.error:,} refused; {cost}{held}"
+        f"{t.error:,} refused",
+        f"  {cost}{held}",
     ]
-    for b in rows:
-        remote = b.remote_id or (f"one of {len(b.candidates)}" if b.candidates else "-")
-        line = (
-            f"  {b.id}  {remote}  round {b.round}  {b.state}"
-            + (f" ({b.remote_status})" if b.remote_status else "")
-            + f"  {b.n_requests:,} requests"
-        )
+    for b in rows:  # two lines each, to fit 80 columns with the providers' long batch ids
+        line = f"  {b.id}, round {b.round}: {b.state}, {b.n_requests:,} requests"
         if b.state == "fetched":
             line += f", {b.n_ok:,} ok" + (f", ${b.cost_usd:.4f}" if b.cost_usd is not None else "")
         elif b.outstanding and b.n_done:
             line += f", {b.n_done:,} done"
-        if b.cancel_requested:
+        if b.cancel_requested and b.outstanding:
             line += ", cancel requested"
-        if b.error:
-            line += f"; {b.error[:80]}"
         out.append(line)
+        remote = b.remote_id or (f"one of {', '.join(b.candidates)}" if b.candidates else None)
+        detail = [f"provider batch {remote}" + (f" ({b.remote_status})" if b.remote_status else "")] if remote else []
+        if b.error:
+            detail.append(b.error[:70])
+        out += [f"    {d}" for d in detail]
     return out
 
 

@@ -445,7 +445,7 @@ class BatchRunner:
             if remote.status != row.remote_status or remote.done != row.n_done:
                 store.update_batch(self.project, row.id, remote_status=remote.status, n_done=remote.done)
                 total = remote.total or row.n_requests
-                self.log(f"batch {row.id} ({rid}): {remote.status}, {remote.done:,}/{total:,} done")
+                self.log(f"batch {row.id}: {remote.status}, {remote.done:,}/{total:,} done")
             if remote.ended:
                 if row.remote_id and row.state != "ended":
                     store.update_batch(self.project, row.id, state="ended")
@@ -543,8 +543,8 @@ class BatchRunner:
             c.cost += cost
         self._settle(row, cost or 0.0)
         self.log(
-            f"batch {row.id} ({remote.id}): {remote.status}; {n['ok']:,} replies, {n['retry']:,} to retry, "
-            f"{n['error']:,} refused" + (f"; ${cost:.4f}" if cost is not None else "")
+            f"batch {row.id}: {n['ok']:,} replies, {n['retry']:,} to retry, {n['error']:,} refused"
+            + (f", ${cost:.4f}" if cost is not None else "")
         )
 
     # -- the loop ----------------------------------------------------------------------------------------------

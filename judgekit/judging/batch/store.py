@@ -102,7 +102,7 @@ def new_batch(
     project: Project, run_id: int, api: str, round_: int, custom_ids: Sequence[str], estimate: float | None
 ) -> BatchRow:
     """Record a batch of ``custom_ids`` (state ``prepared``) in one transaction, before anything is sent."""
-    batch_id = f"jkb-{run_id}-{secrets.token_hex(8)}"
+    batch_id = f"jkb-{run_id}-{secrets.token_hex(4)}"
     now = now_iso()
     with project.transaction() as db:
         db.execute(
