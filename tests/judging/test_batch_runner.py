@@ -356,3 +356,56 @@ def test_a_run_waiting_on_its_batches_stops_when_cancelled(project: Project, bat
     assert done["report"].cancelled == batch_server.creates and len(batch_server.creates) == 1
     assert s.stop_reason == "cancelled" and s.judged == 6 and s.run.status == "interrupted"
     assert batch_server.count == 0  # nothing sent interactively either
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_create_whose_reply_is_lost_is_found_not_repeated(
+    project: Project, batch_server: BatchServer, provider: str
+) -> None:
+    """The create call times out although the provider made the batch: the run looks for it (OpenAI: by its input
+    file; Anthropic: among unknown batches of the same size, adopted only once its results carry our custom ids, so
+    a foreign batch of the same size made meanwhile is not taken for ours) instead of creating a second one."""
+    if provider == "anthropic":  # someone else's batch of the same size, made just before ours
+        import anthropic
+
+        client = anthropic.Anthropic()
+        foreign = [
+            {"custom_id": f"other-{i}", "params": {"model": "m", "max_tokens": 5, "messages": []}} for i in range(12)
+        ]
+        client.messages.batches.create(requests=foreign)  # type: ignore[arg-type]
+    batch_server.plans.append(BatchPlan(looks=3, lose_create_reply=True))
+    s = judge(project, provider, timeout=1.0)
+    assert s.stop_reason == "complete" and s.statuses == {"ok": 12}
+    ours = [b for b in batch_server.creates if not batch_server.batches[b].lines[0]["custom_id"].startswith("other")]
+    assert len(ours) == 1 and set(batch_server.submitted.values()) == {1}
+    (row,) = run_batches(project, s.run.id)
+    assert row.remote_id == ours[0] and row.state == "fetched"
+
+
+def test_a_crash_while_writing_verdicts_loses_nothing_and_counts_no_cost_twice(
+    project: Project, batch_server: BatchServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from judgekit.judging.batch import runner
+
+    project.add_items([Item(id=f"dup{i}", input=f"question {i}", output=f"answer {i}") for i in range(12)])
+    monkeypatch.setattr(runner, "WRITE_CHUNK", 5)
+    real, calls = runner.BatchRunner._append, []
+
+    def crashing(self: Any, verdicts: list[Any]) -> None:
+        calls.append(len(verdicts))
+        if len(calls) == 2:
+            raise RuntimeError("killed between two verdict transactions")
+        real(self, verdicts)
+
+    monkeypatch.setattr(runner.BatchRunner, "_append", crashing)
+    prices = PriceTable({"gpt-4.1-mini": Price(1.0, 2.0)})
+    with pytest.raises(RuntimeError):
+        judge(project, "openai", prices=prices, run_name="c")
+    assert 0 < project.verdict_count(project.run("c").id) < 24
+    monkeypatch.setattr(runner.BatchRunner, "_append", real)
+    done = run_judge(project, resume="c", progress=False)
+    assert done.stop_reason == "complete" and len(project.verdicts("c")) == 24
+    assert set(batch_server.submitted.values()) == {1} and len(batch_server.creates) == 1  # 12 distinct requests
+    (row,) = run_batches(project, done.run.id)
+    assert sum(v.cost_usd or 0 for v in project.verdicts("c")) == pytest.approx(row.cost_usd)
+    assert all(n % 2 == 0 for n in calls[:1])  # an item and its duplicate are written together
