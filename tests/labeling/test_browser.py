@@ -34,6 +34,9 @@ LONG_CODE = "Here is the fix:\n\n```python\n" + "\n".join(f"value_{i} = compute(
 LONG_CODE += "\n```\n\n| col | val |\n|---|---|\n| a | 1 |"
 
 pytestmark = pytest.mark.browser
+# How long a check waits for the page to show something. Correctness is asserted here, speed in
+# benchmarks/bench_labeling_browser.py: on a shared CI machine at load 8 a save confirmation can take seconds.
+UI_WAIT_MS = 20_000
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +52,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=UI_WAIT_MS)
         b = launch(p)
         yield b
         b.close()
@@ -70,13 +76,13 @@ def _sign_in(page: Any, url: str, code: str) -> None:
 def _heading(page: Any, item: str) -> None:
     from playwright.sync_api import expect
 
-    expect(page.locator("[data-jk-heading]")).to_have_text(f"Item {item}")
+    expect(page.locator("[data-jk-heading]")).to_have_text(f"Item {item}", timeout=UI_WAIT_MS)
 
 
 def _status(page: Any, text: str) -> None:
     from playwright.sync_api import expect
 
-    expect(page.locator(".jk-status")).to_have_text(text)
+    expect(page.locator(".jk-status")).to_have_text(text, timeout=UI_WAIT_MS)
 
 
 def _shot(page: Any, tmp_path: Path, name: str) -> None:
