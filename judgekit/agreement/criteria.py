@@ -14,6 +14,7 @@ when the evidence says it is good enough, not when it merely might be. Teams ove
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,8 @@ class TrustCriteria(BaseModel):
     """Level of every bootstrap interval."""
     n_boot: int = Field(default=1000, ge=100)
     """Bootstrap resamples."""
-    seed: int = 0
-    """Seed of the bootstrap, so a verdict is reproducible."""
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    """Seed of the bootstrap, so a verdict is reproducible (a whole number >= 0)."""
 
 
 CONFIG_FILES = ("judgekit.toml", "pyproject.toml")
@@ -90,9 +91,39 @@ def find_config(start: Path | None = None) -> Path | None:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02X}): TOML files are UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _table(value: Any, where: str, path: Path | None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path or 'configuration'}: {where} must be a table of settings, got {value!r}")
+    return value
+
+
+def _toml_line(path: Path | None, key: str) -> str:
+    """``path:line`` of the first ``key = ...`` in the file (best effort: TOML readers do not keep positions)."""
+    if path is None:
+        return "options"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return str(path)
+    pattern = re.compile(rf"^\s*(\"?){re.escape(key)}\1\s*=")
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            return f"{path}:{number}"
+    return str(path)
 
 
 def load_criteria(
@@ -104,15 +135,38 @@ def load_criteria(
     table: dict[str, Any] = {}
     if cfg_path is not None:
         data = _read(cfg_path)
-        table = data.get("tool", {}).get("judgekit", {}) if cfg_path.name == "pyproject.toml" else data
-    per_rubric = table.get("rubrics", {})
+        if cfg_path.name == "pyproject.toml":
+            table = _table(
+                _table(data.get("tool", {}), "[tool]", cfg_path).get("judgekit", {}), "[tool.judgekit]", cfg_path
+            )
+        else:
+            table = data
+    per_rubric = _table(table.get("rubrics", {}), "'rubrics'", cfg_path)
     values = {k: v for k, v in table.items() if k != "rubrics"}
-    if rubric_id is not None and isinstance(per_rubric, dict):
+    for rid, entry in per_rubric.items():
+        _table(entry, f"rubrics.{rid!r}", cfg_path)
+        _validate({**values, **entry}, cfg_path)  # a typo in another rubric's table is reported too
+    if rubric_id is not None:
         values.update(per_rubric.get(rubric_id, {}))
+    _validate(values, cfg_path)  # the file alone: its problems name its lines
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _validate(values, None)  # what is left is the options' (reported as "options")
+
+
+def _validate(values: dict[str, Any], cfg_path: Path | None) -> TrustCriteria:
+    """Validate strictly (a file's ``min_items = "100"`` is refused, not read as 100), naming the file and line."""
     try:
-        return TrustCriteria.model_validate(values)
+        return TrustCriteria.model_validate(values, strict=True)
     except ValidationError as exc:
-        where = str(cfg_path) if cfg_path else "options"
-        problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in exc.errors())
+        errors = exc.errors()
+        key = ".".join(map(str, errors[0]["loc"]))
+        where = _toml_line(cfg_path, key.split(".")[-1])
+        problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}': {_problem(e)}" for e in errors)
         raise ConfigError(f"{where}: invalid judgekit criteria: {problems}") from None
+
+
+def _problem(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown setting (check the spelling; the settings are listed in the README, 'Agreement')"
+    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    return str(err["msg"]).removeprefix("Value error, ") + got

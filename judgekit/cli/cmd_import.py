@@ -49,10 +49,26 @@ def items(path: Path, db: Path | None, fmt: str | None) -> None:
     show_default=True,
     help="For rows without a provenance column: blind labels, corrections of a judge's score, or adjudicated gold.",
 )
+@click.option(
+    "--require-critique",
+    is_flag=True,
+    help="Refuse labels without the critique the rubric requires for their level, as the labeling app does.",
+)
 @db_option
 @format_option
-def labels(path: Path, rubric_spec: str, provenance: Provenance, db: Path | None, fmt: str | None) -> None:
+def labels(
+    path: Path,
+    rubric_spec: str,
+    provenance: Provenance,
+    require_critique: bool,
+    db: Path | None,
+    fmt: str | None,
+) -> None:
     """Import human labels for one rubric from JSONL or CSV.
+
+    Labels are checked as the labeling app checks a submit (a level of the rubric). The app also requires a
+    critique for the levels in the rubric's critique_required_for; imported labels without one are counted and
+    reported, or refused with --require-critique.
 
     \b
     Columns: item_id, annotator, label, critique, time_spent_s, created_at, flagged, display_order,
@@ -62,7 +78,10 @@ def labels(path: Path, rubric_spec: str, provenance: Provenance, db: Path | None
     """
     with open_project(db, create=False) as project:
         rubric = resolve_rubric(project, rubric_spec)
-        echo(import_labels_file(project, path, rubric, fmt, provenance=provenance).summary())
+        result = import_labels_file(
+            project, path, rubric, fmt, provenance=provenance, require_critique=require_critique
+        )
+        echo(result.summary())
 
 
 @command.command("verdicts")

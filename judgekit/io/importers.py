@@ -7,7 +7,6 @@ no-op: identical items and verdicts are skipped, and every label row carries a c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,9 @@ from judgekit.io.rows import (
     Row,
     bool_field,
     dataframe_rows,
+    datetime_field,
     float_field,
+    int_field,
     json_field,
     read_rows,
     text_field,
@@ -81,10 +82,13 @@ class ImportResult:
     read: int
     added: int
     unchanged: int
+    note: str = ""
+    """Something the user should know about what was imported (e.g. labels without a required critique)."""
 
     def summary(self) -> str:
-        """One line for the CLI."""
-        return f"{self.kind}: {self.read} read, {self.added} added, {self.unchanged} already present"
+        """One line for the CLI (a second one for the note)."""
+        line = f"{self.kind}: {self.read} read, {self.added} added, {self.unchanged} already present"
+        return line + (f"\n  note: {self.note}" if self.note else "")
 
 
 # -- items --------------------------------------------------------------------------------------------------------
@@ -118,6 +122,8 @@ def item_from_row(row: Row) -> Item:
     for key in META_FIELDS:
         if d.get(key) is not None:
             meta[key] = d[key]
+    if meta.get("created_at") is not None:
+        meta["created_at"] = datetime_field(row, "created_at", meta["created_at"])
     extra = json_field(row, "extra") or {}
     if not isinstance(extra, dict):
         raise row.error("expected a mapping", field="extra")
@@ -128,12 +134,7 @@ def item_from_row(row: Row) -> Item:
     for key in CONVERSATION_FIELDS:
         expected = dict if key == "judged" else list
         what = 'a mapping such as {"kind": "turn", "turn": 3}' if key == "judged" else "a list of messages"
-        value = d.get(key)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                raise row.error(f"expected {what} as JSON, got {value[:40]!r}", field=key) from None
+        value = json_field(row, key, what)
         if value is not None and not isinstance(value, expected):
             raise row.error(f"expected {what}, got {type(value).__name__}", field=key)
         fields[key] = value
@@ -172,10 +173,16 @@ def import_items_dataframe(project: Project, df: Any) -> ImportResult:
 # -- labels -------------------------------------------------------------------------------------------------------
 
 
-def label_from_row(row: Row, rubric: Rubric, *, provenance: Provenance = "blind") -> HumanLabel:
+def label_from_row(
+    row: Row, rubric: Rubric, *, provenance: Provenance = "blind", require_critique: bool = False
+) -> HumanLabel:
     """Build a :class:`HumanLabel` for ``rubric`` from a record; ``revision`` in the input is ignored.
 
-    ``provenance`` is used for rows without a ``provenance`` field (``blind``, ``corrected`` or ``adjudicated``).
+    The label and critique are checked by :meth:`Rubric.check_answer`, as the labeling app checks a submit: a level
+    of the scale (normalised as ids are), the critique stripped; a missing critique that the rubric requires for
+    the level is refused only with ``require_critique`` (the app always refuses it; imported data from elsewhere
+    often has none, and :func:`import_labels` counts such labels instead). ``provenance`` is used for rows without
+    a ``provenance`` field (``blind``, ``corrected`` or ``adjudicated``).
     """
     d = row.data
     for key in d:
@@ -184,25 +191,28 @@ def label_from_row(row: Row, rubric: Rubric, *, provenance: Provenance = "blind"
     rid = text_field(row, "rubric_id")
     if rid is not None and rid != rubric.id:
         raise row.error(f"row is for rubric {rid!r} but the import is for {rubric.id!r}", field="rubric_id")
-    rver = float_field(row, "rubric_version")
-    if rver is not None and int(rver) != rubric.version:
-        raise row.error(f"row is for version {int(rver)} but the import is for {rubric.key}", field="rubric_version")
+    rver = int_field(row, "rubric_version")
+    if rver is not None and rver != rubric.version:
+        raise row.error(f"row is for version {rver} but the import is for {rubric.key}", field="rubric_version")
     label = text_field(row, "label", required=True)
     assert label is not None
-    if label not in rubric.scale.values:
-        raise row.error(
-            f"{label!r} is not a level of rubric {rubric.key}; expected one of {', '.join(rubric.scale.values)}",
-            field="label",
-        )
+    critique = text_field(row, "critique")
+    try:
+        label, critique = rubric.check_answer(label, critique)  # the labeling app's own validation
+    except ValueError as exc:
+        if "critique" not in str(exc):
+            raise row.error(str(exc).removeprefix("label "), field="label") from None
+        if require_critique:
+            raise row.error(f"{exc} (the labeling app requires it too)", field="critique") from None
     data = {
         "item_id": text_field(row, "item_id", required=True),
         "annotator": text_field(row, "annotator", required=True),
         "rubric_id": rubric.id,
         "rubric_version": rubric.version,
         "label": label,
-        "critique": text_field(row, "critique"),
+        "critique": critique,
         "time_spent_s": float_field(row, "time_spent_s"),
-        "created_at": d.get("created_at"),
+        "created_at": datetime_field(row, "created_at"),
         "flagged": bool_field(row, "flagged"),
         "display_order": text_field(row, "display_order"),
         "provenance": text_field(row, "provenance") or provenance,
@@ -211,7 +221,12 @@ def label_from_row(row: Row, rubric: Rubric, *, provenance: Provenance = "blind"
 
 
 def import_labels(
-    project: Project, rows: Iterable[Row], rubric: Rubric, *, provenance: Provenance = "blind"
+    project: Project,
+    rows: Iterable[Row],
+    rubric: Rubric,
+    *,
+    provenance: Provenance = "blind",
+    require_critique: bool = False,
 ) -> ImportResult:
     """Import labels for one rubric version (stored in the project) in one transaction.
 
@@ -221,27 +236,46 @@ def import_labels(
     of judge scores).
     """
     project.save_rubric(rubric)
-    parsed = [(row, label_from_row(row, rubric, provenance=provenance)) for row in rows]
+    parsed = [
+        (row, label_from_row(row, rubric, provenance=provenance, require_critique=require_critique)) for row in rows
+    ]
     known = project.item_ids()
     for row, lab in parsed:
         if lab.item_id not in known:
             raise row.error(f"label for unknown item {lab.item_id!r}: import the items first", field="item_id")
     counts = project.add_labels([lab for _, lab in parsed])
-    return ImportResult("labels", len(parsed), counts.added, counts.unchanged)
+    wanted = set(rubric.critique_required_for)
+    missing = sum(1 for _, lab in parsed if lab.critique is None and lab.label in wanted)
+    note = ""
+    if missing:
+        levels = ", ".join(sorted(wanted))
+        note = (
+            f"{missing} label(s) without the critique {rubric.key} asks for ({levels}); the labeling app requires one"
+            " (--require-critique refuses them)"
+        )
+    return ImportResult("labels", len(parsed), counts.added, counts.unchanged, note)
 
 
 def import_labels_file(
-    project: Project, path: str | Path, rubric: Rubric, fmt: str | None = None, *, provenance: Provenance = "blind"
+    project: Project,
+    path: str | Path,
+    rubric: Rubric,
+    fmt: str | None = None,
+    *,
+    provenance: Provenance = "blind",
+    require_critique: bool = False,
 ) -> ImportResult:
     """Import labels from a JSONL or CSV file."""
-    return import_labels(project, read_rows(path, fmt), rubric, provenance=provenance)
+    return import_labels(
+        project, read_rows(path, fmt), rubric, provenance=provenance, require_critique=require_critique
+    )
 
 
 def import_labels_dataframe(
-    project: Project, df: Any, rubric: Rubric, *, provenance: Provenance = "blind"
+    project: Project, df: Any, rubric: Rubric, *, provenance: Provenance = "blind", require_critique: bool = False
 ) -> ImportResult:
     """Import labels from a DataFrame (columns as in the CSV format)."""
-    return import_labels(project, dataframe_rows(df), rubric, provenance=provenance)
+    return import_labels(project, dataframe_rows(df), rubric, provenance=provenance, require_critique=require_critique)
 
 
 # -- verdicts produced elsewhere ----------------------------------------------------------------------------------
@@ -260,6 +294,8 @@ def verdict_from_row(row: Row, rubric: Rubric) -> JudgeVerdict:
             raise row.error("unknown field; accepted: " + ", ".join(VERDICT_FIELDS), field=key)
     status = text_field(row, "status") or "ok"
     label = text_field(row, "label")
+    if label is not None and status == "ok":
+        label = rubric.normalize_label(label)
     if status == "ok":
         if label is None:
             raise row.error(
@@ -285,24 +321,15 @@ def verdict_from_row(row: Row, rubric: Rubric) -> JudgeVerdict:
         "raw_reply": text_field(row, "raw_reply")
         if d.get("raw_reply") is not None
         else (label if status != "ok" else None),
-        "input_tokens": _int(row, "input_tokens"),
-        "output_tokens": _int(row, "output_tokens"),
+        "input_tokens": int_field(row, "input_tokens"),
+        "output_tokens": int_field(row, "output_tokens"),
         "cost_usd": float_field(row, "cost_usd"),
         "latency_s": float_field(row, "latency_s"),
         "cache_hit": bool_field(row, "cache_hit"),
-        "created_at": d.get("created_at"),
+        "created_at": datetime_field(row, "created_at"),
         "extra": json_field(row, "extra") or {},
     }
     return validate_row(row, JudgeVerdict, data, strict=False)
-
-
-def _int(row: Row, name: str) -> int | None:
-    value = float_field(row, name)
-    if value is None:
-        return None
-    if not value.is_integer():
-        raise row.error(f"expected a whole number, got {value!r}", field=name)
-    return int(value)
 
 
 def import_verdicts(

@@ -65,13 +65,9 @@ def submit_label(
     if as_shown:
         label = shown_label(rubric, label, order)
     try:
-        rubric.check_label(label)
+        label, text = rubric.check_answer(label, critique)  # the same validation as 'judgekit import labels'
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    text = (critique or "").strip() or None
-    if text is None and critique_required(rubric, label):
-        level = next(lv.name for lv in rubric.scale.levels if lv.value == label)
-        raise UserError(f"a critique is required for '{level}': say briefly why")
     new = HumanLabel(
         item_id=item_id,
         annotator=annotator,

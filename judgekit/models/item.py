@@ -11,6 +11,7 @@ from pydantic import Field, JsonValue, model_validator
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
 from judgekit.models.conversation import Judged, Message, Turn, find_tool_call, last_assistant_turn, turns
+from judgekit.models.ids import Identifier
 
 RiskTier = Literal["low", "medium", "high"]
 RISK_TIERS: tuple[RiskTier, ...] = ("low", "medium", "high")
@@ -48,7 +49,7 @@ class Item(StrictModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record's serialised form."""
-    id: str = Field(min_length=1, max_length=512)
+    id: Identifier = Field(min_length=1, max_length=512)
     """Stable identifier, unique in the project; labels and verdicts refer to it."""
     input: str | None = None
     """The instruction or prompt the output answers (required unless the item carries a conversation)."""

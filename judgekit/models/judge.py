@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, JsonValue, model_validator
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
+from judgekit.models.ids import Identifier
 from judgekit.models.item import canonical_json
 
 VerdictStatus = Literal["ok", "parse_error", "refused", "api_error"]
@@ -57,7 +58,7 @@ class JudgeVerdict(StrictModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record's serialised form."""
-    item_id: str = Field(min_length=1)
+    item_id: Identifier = Field(min_length=1)
     """The judged item."""
     judge_fingerprint: str = ""
     """Fingerprint of the :class:`JudgeConfig` that produced it."""

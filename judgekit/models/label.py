@@ -8,6 +8,7 @@ from typing import Literal, get_args
 from pydantic import Field
 
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
+from judgekit.models.ids import Identifier
 
 Provenance = Literal["blind", "corrected", "adjudicated"]
 """How a human label came about (see :attr:`HumanLabel.provenance`)."""
@@ -24,9 +25,9 @@ class HumanLabel(StrictModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record's serialised form."""
-    item_id: str = Field(min_length=1)
+    item_id: Identifier = Field(min_length=1)
     """The labelled item."""
-    annotator: str = Field(min_length=1, max_length=128)
+    annotator: Identifier = Field(min_length=1, max_length=128)
     """Who labelled it (a name or pseudonym; the same string for all of one person's labels)."""
     rubric_id: str = Field(min_length=1)
     """Rubric the label answers."""

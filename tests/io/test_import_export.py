@@ -75,7 +75,7 @@ def test_items_csv_with_extra_columns(new_db_url: Callable[[], str], tmp_path: P
             '{"id": "a", "input": "q", "output": "o", "created_at": "yesterday"}\n',
             1,
             "created_at",
-            "datetime",
+            "ISO 8601 date and time",
         ),
     ],
 )
