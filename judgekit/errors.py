@@ -45,6 +45,18 @@ class InputError(UserError):
         super().__init__(f"{where}{field_part}{message}")
 
 
+class ItemConflict(UserError):
+    """An item id already stored with different content (items are immutable); ``item_id`` names it, so an
+    importer can say on which line of its file the changed item is."""
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+        super().__init__(
+            f"item {item_id!r} already exists with different content; items are immutable: give the changed item a "
+            "new id"
+        )
+
+
 class ConfigError(UserError):
     """An invalid configuration file or option (rubric, judge config, thresholds)."""
 

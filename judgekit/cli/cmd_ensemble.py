@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import db_option, echo, new_name, open_project
 
 
 @click.command("ensemble")
 @click.argument("runs", nargs=-1, required=True)
-@click.option("--name", required=True, help="Name of the new panel run.")
+@click.option("--name", required=True, callback=new_name, help="Name of the new panel run.")
 @click.option(
     "--method",
     type=click.Choice(["majority", "mean"]),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, format_option, open_project
+from judgekit.cli.common import db_option, echo, format_option, new_name, open_project
 from judgekit.errors import ConfigError
 from judgekit.io import import_items_file, import_labels_file, import_verdicts_file, resolve_rubric
 from judgekit.judging.prompts import check_template
@@ -87,7 +87,9 @@ def labels(
 @command.command("verdicts")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_spec", required=True, help="Rubric YAML file, or id[@version] in the project.")
-@click.option("--run", "run_name", required=True, help="Name of the judge run to create (or complete).")
+@click.option(
+    "--run", "run_name", required=True, callback=new_name, help="Name of the judge run to create (or complete)."
+)
 @click.option("--model", default=None, help="Model name of the external judge (default: the run name).")
 @db_option
 @format_option

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, few_shot_options, open_project
+from judgekit.cli.common import db_option, echo, few_shot_options, open_project, server_url
 from judgekit.judging import PriceTable, run_judge
 from judgekit.judging.cli_support import batch_options, config_from_options, split_exclusion
 
@@ -22,6 +22,7 @@ from judgekit.judging.cli_support import batch_options, config_from_options, spl
 @click.option(
     "--base-url",
     default=None,
+    callback=server_url,
     help="Server URL (OpenAI-compatible servers; default from OPENAI_BASE_URL / ANTHROPIC_BASE_URL).",
 )
 @click.option(

@@ -84,6 +84,11 @@ def check_port_free(address: str, port: int) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: only a listener blocks it
         try:
             sock.bind((address, port))
+        except socket.gaierror as exc:
+            raise UserError(
+                f"--address {address!r} is not an address of this machine ({exc.strerror}): use 127.0.0.1 (this "
+                "machine only) or 0.0.0.0 (every interface)"
+            ) from None
         except OSError as exc:
             raise UserError(
                 f"--port {port} on {address} is not available ({exc.strerror}): pass another --port"

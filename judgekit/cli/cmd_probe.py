@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, few_shot_options, open_project
+from judgekit.cli.common import db_option, echo, few_shot_options, open_project, server_url
 from judgekit.judging import PriceTable
 from judgekit.judging.cli_support import config_from_options, split_exclusion
 from judgekit.judging.probes import PROBES, run_probe
@@ -16,7 +16,7 @@ from judgekit.judging.probes import PROBES, run_probe
 @click.argument("probe", type=click.Choice(PROBES))
 @click.option("--rubric", "rubric_spec", required=True, help="Rubric YAML file, or id[@version] in the project.")
 @click.option("--model", "model_spec", required=True, help="PROVIDER:MODEL, e.g. openai:gpt-4.1-mini.")
-@click.option("--base-url", default=None, help="Server URL (OpenAI-compatible servers).")
+@click.option("--base-url", default=None, callback=server_url, help="Server URL (OpenAI-compatible servers).")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--rpm", type=float, default=None, help="Requests per minute allowed.")
 @click.option("--tpm", type=float, default=None, help="Tokens per minute allowed.")

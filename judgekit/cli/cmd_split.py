@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import db_option, echo, new_name, open_project
 from judgekit.errors import UserError
 from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project
@@ -28,7 +28,13 @@ def _rubric(project: Project, spec: str | None) -> Rubric:
 
 @click.group("split", invoke_without_command=True)
 @db_option
-@click.option("--name", default="main", show_default=True, help="Split name; an existing name gets a new version.")
+@click.option(
+    "--name",
+    default="main",
+    show_default=True,
+    callback=new_name,
+    help="Split name; an existing name gets a new version.",
+)
 @click.option("--test-fraction", type=float, default=0.3, show_default=True, help="Share of items kept for test.")
 @click.option(
     "--by",

@@ -96,3 +96,33 @@ def reference_option(f: F) -> F:
         default=None,
         help="Reference label: majority of blind labels (ties left out) or adjudicated labels (default: majority).",
     )(f)
+
+
+def new_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for an option that names something new (a run, a split): the identity rules of ids
+    (:func:`judgekit.models.ids.normalize_id`), so ``--name ""`` or a name with a line break is a usage error."""
+    if value is None:
+        return None
+    from judgekit.models.ids import normalize_id
+
+    try:
+        return normalize_id(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} {exc}") from None
+
+
+def server_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for ``--base-url``: an ``http(s)://host[:port][/path]`` URL, refused before any call."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r}: expected a URL such as http://localhost:11434/v1")
+    del port
+    return value.strip()

@@ -101,19 +101,33 @@ def write_records(records: Sequence[dict[str, Any]], columns: Sequence[str], fmt
     buf = io.StringIO()
     delimiter = "\t" if fmt == "tsv" else ","
     writer = csv.writer(buf, lineterminator="\n", delimiter=delimiter)
-    # the csv module quotes a cell holding a character of the line terminator, and ours is "\n": a cell with a bare
-    # "\r" would be written unquoted and read back as a line break, so such rows are written fully quoted
-    quoted = csv.writer(buf, lineterminator="\n", delimiter=delimiter, quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
+    cell_buf = io.StringIO()
+    cell_writer = csv.writer(cell_buf, lineterminator="\r\n", delimiter=delimiter)
     for r in records:
         cells = [_csv_cell(r.get(c)) for c in columns]
-        (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
+        if any(c == "" or (c is not None and "\r" in c) for c in cells):
+            buf.write(delimiter.join(_one_cell(cell_writer, cell_buf, c) for c in cells) + "\n")
+        else:
+            writer.writerow(cells)
     return buf.getvalue()
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
+def _one_cell(writer: Any, buf: io.StringIO, cell: str | None) -> str:
+    """One CSV cell as the csv module quotes it, for the two cases a whole-row write gets wrong: an empty text (an
+    empty model output) is written ``""`` so that it is not read back as missing (an empty cell), and a bare ``"\r"``
+    is quoted (the module quotes only the characters of its line terminator, and ours is ``"\n"``)."""
+    if cell is None:
         return ""
+    buf.seek(0)
+    buf.truncate()
+    writer.writerow([cell])  # a row of one empty text is written '""' (the module's own rule)
+    return buf.getvalue()[:-2]
+
+
+def _csv_cell(value: Any) -> str | None:
+    if value is None:
+        return None
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
     if isinstance(value, bool):

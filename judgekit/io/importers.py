@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judgekit.errors import UserError
+from judgekit.errors import ItemConflict, UserError
 from judgekit.io.rows import (
     Row,
     bool_field,
@@ -120,7 +120,7 @@ def item_from_row(row: Row) -> Item:
             raise row.error("expected a mapping", field="metadata")
         meta.update(nested)
     for key in META_FIELDS:
-        if d.get(key) is not None:
+        if d.get(key) not in (None, ""):
             meta[key] = d[key]
     if meta.get("created_at") is not None:
         meta["created_at"] = datetime_field(row, "created_at", meta["created_at"])
@@ -141,22 +141,41 @@ def item_from_row(row: Row) -> Item:
     conversation = any(fields.get(k) is not None for k in ("messages", "messages_a", "messages_b"))
     for key in ITEM_FIELDS:
         fields[key] = text_field(row, key, required=key == "id" or (key == "input" and not conversation))
+    _empty_outputs_of_the_other_kind(fields)
     fields = {k: v for k, v in fields.items() if v is not None}
     metadata = validate_row(row, ItemMetadata, meta, strict=False)
     return validate_row(row, Item, {**fields, "metadata": metadata}, strict=False)
 
 
+def _empty_outputs_of_the_other_kind(fields: dict[str, Any]) -> None:
+    """An empty text is a real output (a model that answered nothing), but a file that quotes every cell writes the
+    unused kind's columns as empty texts too: the empty outputs of a kind (single ``output``, or the pair
+    ``output_a`` + ``output_b``) are dropped when the other kind has text, and the pair's when neither has."""
+    single = fields.get("output")
+    pair = [fields.get("output_a"), fields.get("output_b")]
+    pair_has_text = any(pair)
+    if single == "" and pair_has_text:
+        fields["output"] = None
+    if not pair_has_text and (single is not None or fields.get("messages_a") is not None):
+        for key in ("output_a", "output_b"):
+            if fields.get(key) == "":
+                fields[key] = None
+
+
 def import_items(project: Project, rows: Iterable[Row]) -> ImportResult:
     """Validate every row, refuse duplicate ids within the input, then add all items in one transaction."""
     items: list[Item] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, Row] = {}
     for row in rows:
         item = item_from_row(row)
         if item.id in seen:
-            raise row.error(f"duplicate item id {item.id!r} (first on line {seen[item.id]})", field="id")
-        seen[item.id] = row.line
+            raise row.error(f"duplicate item id {item.id!r} (first on line {seen[item.id].line})", field="id")
+        seen[item.id] = row
         items.append(item)
-    counts = project.add_items(items)
+    try:
+        counts = project.add_items(items)
+    except ItemConflict as exc:  # located: the line of the file that holds the changed item
+        raise seen[exc.item_id].error(str(exc), field="id") from None
     return ImportResult("items", len(items), counts.added, counts.unchanged)
 
 

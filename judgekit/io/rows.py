@@ -325,13 +325,42 @@ class _Lines:
     def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
         self._lines = lines
         self.last = 0
+        self.taken: list[str] = []
+        """The lines of the record being read (cleared by the reader of records)."""
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
         self.last, line = next(self._lines)
+        self.taken.append(line)
         return line
+
+
+def _quoted_empty(raw: str, delimiter: str) -> set[int]:
+    """Indices of the cells written as ``""`` in one CSV record: an empty text, which an empty unquoted cell is
+    not (that is a missing value). The csv module does not tell the two apart, so the record is scanned again; it
+    only runs for records that hold ``""`` and an empty cell."""
+    out: set[int] = set()
+    i, index, n = 0, 0, len(raw)
+    while i <= n:
+        if i < n and raw[i] == '"':
+            j = i + 1
+            while j < n:
+                if raw[j] == '"':
+                    if j + 1 < n and raw[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                j += 1
+            if j == i + 1:
+                out.add(index)
+            i = j + 1
+        nxt = raw.find(delimiter, i)
+        if nxt == -1:
+            break
+        i, index = nxt + 1, index + 1
+    return out
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -348,6 +377,7 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: str, delimiter: str | None
     first = next(lines)
     source = _Lines(_chain(first, lines))
     reader = csv.reader(source, delimiter=delimiter or _sniff_delimiter(first[1]), strict=True)
+    record_start = [first[0]]  # where the record being read begins (a quoted cell may span lines)
     try:
         names = next(reader)
         header_line = source.last
@@ -357,9 +387,13 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: str, delimiter: str | None
             raise InputError(f"duplicate column names in the header: {', '.join(dupes)}", path=path, line=header_line)
         unnamed = [i for i, n in enumerate(header) if not n]
         named = [i for i, n in enumerate(header) if n]
-        start = source.last + 1
+        start = record_start[0] = source.last + 1
+        source.taken.clear()
         for values in reader:
             lineno, start = start, source.last + 1
+            record_start[0] = start
+            raw = "".join(source.taken)
+            source.taken.clear()
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(header) and not any(v.strip() for v in values[len(header) :]):
@@ -377,10 +411,17 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: str, delimiter: str | None
                         path=path,
                         line=lineno,
                     )
-            cells = {header[i]: (unescape_formula(values[i]) if values[i] != "" else None) for i in named}
+            empty_text = _quoted_empty(raw.rstrip("\r\n"), reader.dialect.delimiter) if '""' in raw else set()
+            cells = {
+                header[i]: unescape_formula(values[i]) if values[i] != "" else "" if i in empty_text else None
+                for i in named
+            }
             yield Row(cells, path, lineno)
     except csv.Error as exc:
-        raise InputError(f"not valid CSV ({exc})", path=path, line=source.last) from None
+        reason = str(exc)
+        if "unexpected end of data" in reason:
+            reason = f"a quoted cell that starts on this line is never closed (the file ends at line {source.last})"
+        raise InputError(f"not valid CSV: {reason}", path=path, line=record_start[0]) from None
 
 
 def dataframe_rows(df: Any, name: str = "<DataFrame>") -> Iterator[Row]:
@@ -447,6 +488,8 @@ def float_field(row: Row, name: str) -> float | None:
     """An optional finite number (CSV text is parsed). NaN and infinities are refused: leave the cell empty (or
     write null) for a missing value."""
     value = row.data.get(name)
+    if isinstance(value, str) and not value.strip():  # an empty cell, quoted or not, holds no value
+        value = None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -465,6 +508,8 @@ def float_field(row: Row, name: str) -> float | None:
 def int_field(row: Row, name: str) -> int | None:
     """An optional whole number within the database's 64-bit range (``3``, ``3.0`` and ``"3"`` are 3)."""
     value = row.data.get(name)
+    if isinstance(value, str) and not value.strip():  # an empty cell, quoted or not, holds no value
+        value = None
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -484,6 +529,8 @@ def int_field(row: Row, name: str) -> int | None:
 def bool_field(row: Row, name: str) -> bool:
     """An optional boolean: true/false, 1/0, yes/no, any case (missing means false)."""
     value = row.data.get(name)
+    if isinstance(value, str) and not value.strip():
+        value = None
     if value is None:
         return False
     if isinstance(value, bool):
@@ -500,6 +547,8 @@ def json_field(row: Row, name: str, what: str | None = None) -> Any:
     """A field holding JSON: a mapping or list in JSONL, JSON text in CSV (read as strictly as a JSONL line);
     ``what`` describes the expected value in error messages ("a list of messages")."""
     value = row.data.get(name)
+    if isinstance(value, str) and not value.strip():  # an empty cell, quoted or not, holds no value
+        value = None
     if value is None or isinstance(value, dict | list):
         return value
     if not isinstance(value, str):
@@ -525,7 +574,7 @@ def datetime_field(row: Row, name: str, value: Any = None) -> datetime | None:
     Numbers are refused: a spreadsheet date serial (``45413.5``) or a Unix timestamp would otherwise be read as a
     time in 1970 without a word. ``value`` overrides ``row.data[name]`` (a nested field)."""
     value = row.data.get(name) if value is None else value
-    if value is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
         parsed = value

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from judgekit.errors import ConstraintViolation, UserError
+from judgekit.errors import ConstraintViolation, ItemConflict, UserError
 from judgekit.models import (
     PROVENANCES,
     HumanLabel,
@@ -211,10 +211,7 @@ class Project:
                 old = stored.get(item.id)
                 if old is not None:
                     if old != h:
-                        raise UserError(
-                            f"item {item.id!r} already exists with different content; items are "
-                            "immutable: give the changed item a new id"
-                        )
+                        raise ItemConflict(item.id)
                     unchanged += 1
                     continue
                 stored[item.id] = h
