@@ -176,9 +176,11 @@ class ConnectorResult:
 
     def summary(self) -> str:
         """Lines for the CLI."""
-        lines = [f"{self.platform}: {self.items.summary()}", f"{self.platform}: {self.labels.summary()}"]
-        if self.provenance:
-            lines[-1] += " (" + ", ".join(f"{n} {p}" for p, n in sorted(self.provenance.items())) + ")"
+        counts = ", ".join(f"{n} {p}" for p, n in sorted(self.provenance.items()))
+        lines = [
+            f"{self.platform}: {self.items.summary()}",
+            f"{self.platform}: {self.labels.summary(f' ({counts})' if counts else '')}",
+        ]
         for run, res in sorted(self.verdicts.items()):
             lines.append(f"{self.platform}: run {run}: {res.summary()}")
         for reason, n in sorted(self.skipped.items()):

@@ -85,9 +85,9 @@ class ImportResult:
     note: str = ""
     """Something the user should know about what was imported (e.g. labels without a required critique)."""
 
-    def summary(self) -> str:
-        """One line for the CLI (a second one for the note)."""
-        line = f"{self.kind}: {self.read} read, {self.added} added, {self.unchanged} already present"
+    def summary(self, detail: str = "") -> str:
+        """One line for the CLI (``detail`` appended to it, e.g. counts per provenance), a second one for the note."""
+        line = f"{self.kind}: {self.read} read, {self.added} added, {self.unchanged} already present{detail}"
         return line + (f"\n  note: {self.note}" if self.note else "")
 
 
