@@ -54,7 +54,10 @@ _register()
 def main(args: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (testable in-process: ``main(["demo", "--db", path])``)."""
     try:
-        cli.main(args=list(args) if args is not None else None, prog_name="judgekit", standalone_mode=False)
+        # a command's ctx.exit(code) comes back as the return value when standalone_mode is off
+        code = cli.main(args=list(args) if args is not None else None, prog_name="judgekit", standalone_mode=False)
+        if type(code) is int and code:
+            return code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from judgekit.cli.common import db_option, echo, few_shot_options, open_project, server_url
 from judgekit.judging import PriceTable, run_judge
 from judgekit.judging.cli_support import batch_options, config_from_options, split_exclusion
+from judgekit.judging.options import DEFAULT_CONCURRENCY, RunOptions
+from judgekit.judging.run import RunInterrupted, RunSummary
+
+_DEFAULTS = RunOptions()
+
+
+class WorkersType(click.ParamType):
+    """``auto`` or a whole number from 1 to 64."""
+
+    name = "auto|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
+        if isinstance(value, int) or str(value).strip().lower() == "auto":
+            return value if isinstance(value, int) else "auto"
+        try:
+            n = int(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not 'auto' or a whole number", param, ctx)
+        if not 1 <= n <= 64:
+            self.fail(f"{n} is not in the range 1 to 64", param, ctx)
+        return n
+
+
+#: command-line option -> RunOptions field, for the options a resumed run takes from its stored settings
+_RUN_OPTIONS = ("concurrency", "workers", "rpm", "tpm", "max_cost", "timeout", "max_retries")
 
 
 @click.command("judge")
@@ -27,26 +54,42 @@ from judgekit.judging.cli_support import batch_options, config_from_options, spl
 )
 @click.option(
     "--concurrency",
-    default=8,
+    default=DEFAULT_CONCURRENCY,
     show_default=True,
     type=click.IntRange(1, 1024),
-    help="Calls in flight at most (reduced automatically while 429s keep coming).",
+    help="Calls in flight at most (lowered while the provider answers 429).",
 )
 @click.option(
     "--workers",
-    default=1,
+    default="auto",
     show_default=True,
-    type=click.IntRange(1, 64),
-    help="Processes judging in parallel (one core each); --concurrency, --rpm, --tpm and --max-cost are divided "
-    "among them.",
+    type=WorkersType(),
+    help="Processes judging in parallel (one core each); auto: one per 32 calls in flight, at most one per core. "
+    "--concurrency, --rpm and --tpm are divided among them; --max-cost is shared.",
 )
 @click.option("--rpm", type=float, default=None, help="Requests per minute allowed.")
 @click.option("--tpm", type=float, default=None, help="Tokens per minute allowed.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Judge only the first N items.")
 @click.option("--sample", type=click.IntRange(1), default=None, help="Judge a random sample of N items.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
-@click.option("--max-cost", type=float, default=None, help="Stop cleanly before spending more than USD.")
-@click.option("--resume", default=None, help="Complete an interrupted run (judges only what is missing).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample (not of the model).")
+@click.option(
+    "--model-seed",
+    type=int,
+    default=None,
+    help="Sampling seed sent to the model, where the provider accepts one (openai, openai-compatible); part of "
+    "the judge's config.",
+)
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(0),
+    default=None,
+    help="Budget of the whole run in USD (resumes included); stops cleanly before passing it.",
+)
+@click.option(
+    "--resume",
+    default=None,
+    help="Complete an interrupted run with the options it was started with (judges only what is missing).",
+)
 @click.option("--run-name", default=None, help="Name of the new run (default PROVIDER:MODEL#N).")
 @click.option(
     "--confidence",
@@ -65,7 +108,16 @@ from judgekit.judging.cli_support import batch_options, config_from_options, spl
     default=None,
     help="Price overrides, JSON or TOML (USD per 1M input/output tokens); env JUDGEKIT_PRICES.",
 )
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per HTTP request.")
+@click.option(
+    "--timeout", type=click.FloatRange(0.1), default=_DEFAULTS.timeout, show_default=True, help="Seconds per request."
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0, 50),
+    default=_DEFAULTS.max_retries,
+    show_default=True,
+    help="Retries of a call that failed transiently (5xx, timeouts, resets); 429s get four times as many.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the response cache.")
 @click.option(
     "--batch",
@@ -94,19 +146,23 @@ from judgekit.judging.cli_support import batch_options, config_from_options, spl
     default=None,
     help="Requests still without a reply after their rounds: sent interactively, or left for --resume.",
 )
-@click.option("--quiet", is_flag=True, help="No progress line.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout (for scripts).")
 @db_option
+@click.pass_context
 def command(
+    ctx: click.Context,
     rubric_spec: str | None,
     model_spec: str | None,
     base_url: str | None,
     concurrency: int,
-    workers: int,
+    workers: int | str,
     rpm: float | None,
     tpm: float | None,
     limit: int | None,
     sample: int | None,
     seed: int,
+    model_seed: int | None,
     max_cost: float | None,
     resume: str | None,
     run_name: str | None,
@@ -120,6 +176,7 @@ def command(
     text_output: bool,
     prices: Path | None,
     timeout: float,
+    max_retries: int,
     no_cache: bool,
     batch: bool,
     wait: bool | None,
@@ -128,12 +185,16 @@ def command(
     batch_rounds: int | None,
     batch_fallback: str | None,
     quiet: bool,
+    as_json: bool,
     db: Path | None,
 ) -> None:
     """Judge the project's items with an LLM and store the verdicts as a run.
 
-    Every verdict is committed as it arrives; an interrupted run is completed with --resume, which pays for no
-    call twice (replies are cached in the project). Progress (done/total, rate, errors, cost, ETA) goes to stderr.
+    Every verdict is committed as it arrives; an interrupted run is completed with --resume RUN, which pays for no
+    call twice (replies are cached in the project) and continues with the options the run was started with
+    (options given with --resume replace them). Progress (done/total, rate, errors, cost, cache hits, ETA) goes to
+    stderr. Exit codes: 0 complete, 3 items left without a verdict, 4 stopped at --max-cost, 5 stopped because
+    every call failed the same way, 130 interrupted (Ctrl-C); 2 a usage error.
 
     \b
     Example:
@@ -143,8 +204,21 @@ def command(
         --few-shot dynamic --k 3 --split main
       judgekit judge --resume openai:gpt-4.1-mini#1
       judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model anthropic:claude-haiku-4-5 --batch --no-wait
-      judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model openai:gpt-4.1-mini --concurrency 128 --workers 2
+      judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model openai:gpt-4.1-mini --concurrency 128
     """
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
+
+    run_options: dict[str, Any] = {
+        name: value
+        for name, value in zip(
+            _RUN_OPTIONS, (concurrency, workers, rpm, tpm, max_cost, timeout, max_retries), strict=True
+        )
+        if given(name)
+    }
+    if given("no_cache"):
+        run_options["use_cache"] = not no_cache
     with open_project(db, create=False) as project:
         config = rubric = None
         if resume is None:
@@ -160,6 +234,7 @@ def command(
                 few_shot=few_shot,
                 k=k,
                 structured=not text_output,
+                model_seed=model_seed,
             )
         exclude_ids, split = split_exclusion(project, split, resume)
         batch_opts = batch_options(
@@ -172,32 +247,54 @@ def command(
             rounds=batch_rounds,
             fallback=batch_fallback,
         )
-        summary = run_judge(
-            project,
-            config,
-            rubric=rubric,
-            run_name=run_name,
-            concurrency=concurrency,
-            workers=workers,
-            rpm=rpm,
-            tpm=tpm,
-            limit=limit,
-            sample=sample,
-            seed=seed,
-            max_cost=max_cost,
-            resume=resume,
-            timeout=timeout,
-            use_cache=not no_cache,
-            prices=PriceTable.load(prices),
-            progress=not quiet,
-            exclude_ids=exclude_ids,
-            run_meta={"split": split} if split else None,
-            batch=batch_opts,
-        )
-        echo(summary.summary())
-        if summary.stop_reason == "batch_pending":
-            echo("batches are running at the provider (results within 24 h)", err=True)
-        elif summary.stop_reason == "cancelled":
-            echo("the run's batches were cancelled (judgekit runs cancel)", err=True)
-        if summary.stop_reason != "complete":
-            echo(f"resume with: judgekit judge --resume '{summary.run.name}'", err=True)
+        try:
+            summary = run_judge(
+                project,
+                config,
+                rubric=rubric,
+                run_name=run_name,
+                limit=limit,
+                sample=sample,
+                seed=seed,
+                resume=resume,
+                prices=PriceTable.load(prices) if prices is not None or given("prices") else None,
+                progress=not quiet,
+                exclude_ids=exclude_ids,
+                run_meta={"split": split} if split else None,
+                batch=batch_opts,
+                **run_options,
+            )
+        except RunInterrupted as stopped:
+            _interrupted(stopped.summary)
+            ctx.exit(130)
+        _report(summary, as_json=as_json)
+        if summary.exit_code:
+            ctx.exit(summary.exit_code)
+
+
+def _report(summary: RunSummary, *, as_json: bool) -> None:
+    """The summary line, why the run stopped, and what to do next (``--json``: the summary as JSON on stdout and
+    the words on stderr)."""
+    echo(summary.summary(), err=as_json)
+    if summary.stop_reason == "batch_pending":
+        echo("batches are running at the provider (results within 24 h)", err=True)
+    elif summary.stop_reason == "cancelled":
+        echo("the run's batches were cancelled (judgekit runs cancel)", err=True)
+    if summary.stop_detail:
+        echo(f"stopped: {summary.stop_detail}", err=True)
+    for step in summary.next_steps():
+        echo(f"next: {step}", err=as_json or summary.exit_code != 0)
+    if as_json:
+        click.echo(summary.to_json())
+
+
+def _interrupted(summary: RunSummary | None) -> None:
+    if summary is None:
+        echo("Interrupted before the run started: nothing was stored.", err=True)
+        return
+    echo(
+        f"Interrupted: run {summary.run.name!r} keeps its {summary.total - summary.missing} verdicts "
+        f"({summary.judged} from this call, ${summary.cost_usd:.4f}); {summary.missing} items left.",
+        err=True,
+    )
+    echo(f"next: resume with: {summary.resume_command()}", err=True)

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from judgekit.judging.budget import Budget
 from judgekit.judging.cache import ResponseCache
+from judgekit.judging.circuit import CircuitBreaker
 from judgekit.judging.counts import Counts
 from judgekit.judging.options import RunOptions
 from judgekit.judging.pacing import Pacer, backoff_delay
@@ -36,15 +37,30 @@ from judgekit.judging.providers.base import (
 from judgekit.judging.request import RequestTemplate
 from judgekit.models import JudgeConfig
 
+RATE_LIMIT_RETRIES = 4
+"""A 429 is the provider pacing us, not a failure of the call: 429s are retried up to this many times the retry
+budget (``max_retries``) before the item is given up (for now: a resume retries it)."""
+
 
 class CallFailed(Exception):
-    """A call that did not get a reply: permanently (the provider refused it) or after its retries."""
+    """A call that did not get a reply: permanently (the provider refused it) or after its retries.
 
-    def __init__(self, message: str, *, permanent: bool, status_code: int | None = None, kind: str = "") -> None:
+    ``fatal``: no call of the run can succeed (rejected key, no access, unknown model, exhausted quota)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        status_code: int | None = None,
+        kind: str = "",
+        fatal: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.status_code = status_code
         self.kind = kind
+        self.fatal = fatal
 
 
 @dataclass
@@ -75,8 +91,14 @@ class Caller:
         price: Price | None,
         options: RunOptions,
         counts: Counts,
+        breaker: CircuitBreaker,
     ) -> None:
         self.adapter = adapter
+        self.breaker = breaker
+        self.on_success: Callable[[], None] | None = None
+        """Called after every reply (the engine releases verdicts it held back while failures streaked)."""
+        self.on_trip: Callable[[], None] | None = None
+        """Called when the circuit breaker opens."""
         self.config = config
         self.template = template
         self.cache = cache
@@ -116,9 +138,9 @@ class Caller:
 
     # -- one call ----------------------------------------------------------------------------------------------
 
-    async def call(self, request: ProviderRequest, sample: int, usage: Usage) -> ProviderReply:
-        """The reply to ``request`` (sample index ``sample``): from the cache, from an identical call in flight, or
-        from the provider. Raises :class:`CallFailed`."""
+    async def call(self, request: ProviderRequest, sample: int, usage: Usage, item_id: str = "") -> ProviderReply:
+        """The reply to ``request`` (sample index ``sample``, for item ``item_id``): from the cache, from an
+        identical call in flight, or from the provider. Raises :class:`CallFailed`."""
         key = self.template.key(request.messages, sample)
         hit = self.cached(key)
         if hit is not None:
@@ -130,7 +152,7 @@ class Caller:
         flight: asyncio.Future[ProviderReply] = asyncio.get_running_loop().create_future()
         self._inflight[key] = flight
         try:
-            reply = await self._send(key, request, usage)
+            reply = await self._send(key, request, usage, item_id)
         except CallFailed as exc:
             flight.set_exception(exc)
             flight.exception()  # retrieved: no "exception never retrieved" warning when nobody waited
@@ -143,16 +165,30 @@ class Caller:
         flight.set_result(reply)
         return reply
 
-    async def _send(self, key: str, request: ProviderRequest, usage: Usage) -> ProviderReply:
+    def _open_circuit(self) -> CallFailed:
+        trip = self.breaker.tripped
+        assert trip is not None
+        return CallFailed(f"circuit open: {trip.describe()}", permanent=False, kind="circuit_open")
+
+    def _failed(self, kind: str, item_id: str, message: str) -> None:
+        self.counts.errors[kind] += 1
+        if self.breaker.failure(kind, item_id, message) and self.on_trip is not None:
+            self.on_trip()
+
+    async def _send(self, key: str, request: ProviderRequest, usage: Usage, item_id: str) -> ProviderReply:
         est = sum(len(m["content"]) for m in request.messages) // 4 + request.max_tokens
         conc = self.pacer.concurrency
         retries = self.options.max_retries
-        for attempt in range(retries + 1):
-            if attempt:
+        failed = limited = 0  # transient failures so far, and 429s (see RATE_LIMIT_RETRIES)
+        while True:
+            if self.breaker.tripped is not None:
+                raise self._open_circuit()
+            if failed or limited:
                 hit = self.cache.get(key)  # the reply may have arrived meanwhile (another process)
                 if hit is not None:
                     return self._hit(hit, usage)
             await conc.acquire()
+            t0 = 0.0
             try:
                 await self.pacer.before_call(est)
                 t0 = time.monotonic()
@@ -160,36 +196,51 @@ class Caller:
                 reply = await self.adapter.complete(request)
             except TransientError as exc:
                 await conc.release()
-                self.counts.errors[exc.kind] += 1
+                self._failed(exc.kind, item_id, str(exc))
                 if exc.rate_limited:
-                    conc.on_rate_limited()
-                    if exc.retry_after:
-                        self.pacer.pause_all(exc.retry_after)
-                if attempt == retries:
+                    limited += 1
+                    if conc.on_rate_limited(t0) and (exc.retry_after or 0) >= conc.LONG_RETRY_AFTER_S:
+                        self.pacer.pause_all(exc.retry_after or 0.0)
+                    attempt, budget = limited, retries * RATE_LIMIT_RETRIES
+                else:
+                    failed += 1
+                    attempt, budget = failed, retries
+                if self.breaker.tripped is not None:
+                    raise self._open_circuit() from exc
+                if attempt > budget:
                     raise CallFailed(
-                        f"{exc} (gave up after {attempt + 1} attempts)",
+                        f"{exc} (gave up after {failed + limited} attempts)",
                         permanent=False,
                         status_code=exc.status_code,
                         kind=exc.kind,
                     ) from exc
-                await asyncio.sleep(
-                    backoff_delay(attempt + 1, base=self.options.backoff_base, retry_after=exc.retry_after)
-                )
+                await asyncio.sleep(backoff_delay(attempt, base=self.options.backoff_base, retry_after=exc.retry_after))
                 continue
             except PermanentError as exc:
                 await conc.release()
                 kind = f"http_{exc.status_code}"
-                self.counts.errors[kind] += 1
-                raise CallFailed(str(exc), permanent=True, status_code=exc.status_code, kind=kind) from exc
+                message = str(exc)
+                if exc.fatal and exc.status_code in (401, 403):
+                    where = self.adapter.key_env or "the api_key given to run_judge"
+                    message += f"; check the API key in {where}"
+                if not exc.fatal:
+                    self._failed(kind, item_id, message)
+                else:
+                    self.counts.errors[kind] += 1
+                raise CallFailed(
+                    message, permanent=True, status_code=exc.status_code, kind=kind, fatal=exc.fatal
+                ) from exc
             except BaseException:
                 await conc.release()
                 raise
             await conc.release()
-            conc.on_success()
+            conc.on_success(t0)
+            self.breaker.success()
+            if self.on_success is not None:
+                self.on_success()
             self._account(key, reply, usage, time.monotonic() - t0)
             self.pacer.after_call(est, reply.input_tokens + reply.output_tokens)
             return reply
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _account(self, key: str, reply: ProviderReply, usage: Usage, latency: float) -> None:
         usage.latency += latency

@@ -27,6 +27,7 @@ def config_from_options(
     k: int,
     structured: bool = True,
     prompt_variant: str | None = None,
+    model_seed: int | None = None,
 ) -> tuple[JudgeConfig, Rubric]:
     """The judge config the command-line options describe."""
     if not rubric_spec or not model_spec:
@@ -40,6 +41,8 @@ def config_from_options(
         params["max_tokens"] = max_tokens
     if not structured:
         params["structured"] = False
+    if model_seed is not None:
+        params["seed"] = model_seed
     cfg = build_config(
         provider,
         model,

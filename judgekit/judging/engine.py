@@ -42,6 +42,7 @@ from judgekit.errors import ProviderError
 from judgekit.judging.budget import Budget
 from judgekit.judging.cache import ResponseCache
 from judgekit.judging.calls import Caller, CallFailed, Usage
+from judgekit.judging.circuit import CircuitBreaker
 from judgekit.judging.counts import Counts
 from judgekit.judging.fewshot import DynamicFewShot, consensus_labels
 from judgekit.judging.items import ChunkClaim, ItemVariant, chunk_bounds, group_duplicates
@@ -61,8 +62,6 @@ WRITE_INTERVAL = 0.05
 CHUNK = 256
 """Items taken at a time by the feeder of a single process: their cache keys are looked up in one query, hits are
 turned into verdicts at once, misses go to the judge tasks (several worker processes take smaller chunks)."""
-FATAL_STATUS = frozenset({401, 403, 404})
-"""Bad key, no access, unknown model: every further call would fail the same way, so the run stops."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +104,7 @@ class Engine:
         static_examples: Sequence[FewShotExample] | None,
         budget: Budget,
         variant: ItemVariant | None = None,
+        items_in_run: int = 0,
     ) -> None:
         self.project = project
         self.run = run
@@ -124,9 +124,24 @@ class Engine:
         self.variant = variant
         self.examples = examples
         self.price = options.cost_price
+        self.breaker = CircuitBreaker(options.circuit_breaker, items_in_run or 1_000_000)
         self.caller = Caller(
-            adapter, self.config, self.template, self.cache, self.pacer, budget, self.price, options, self.counts
+            adapter,
+            self.config,
+            self.template,
+            self.cache,
+            self.pacer,
+            budget,
+            self.price,
+            options,
+            self.counts,
+            self.breaker,
         )
+        self.caller.on_success = self._release_held
+        self.caller.on_trip = self._tripped
+        self._held: list[JudgeVerdict] = []
+        """``api_error`` verdicts held back until a call succeeds: if the breaker opens on a streak of 400s, they
+        are dropped (the items stay without a verdict, for a resume once the cause is fixed)."""
         self.messages = MessageBuilder(rubric, verbalized=self.template.verbalized, static_examples=static_examples)
         self.claim: Callable[[], Sequence[Item] | None] | None = None
         """Where the feeder takes its next chunk of items from (set by :meth:`run_items`, or by the process layer
@@ -140,6 +155,8 @@ class Engine:
         self.cpu0 = time.process_time()
         """CPU time of this process when the engine was made (its run's CPU is the difference)."""
         self.stop_reason: str | None = None
+        self.stop_detail: str | None = None
+        """What stopped the run, in words (the circuit breaker's streak)."""
         self.fatal: BaseException | None = None
         self.missing: list[str] = []
 
@@ -194,12 +211,12 @@ class Engine:
             rest.append(todo)
         return rest
 
-    async def sample(self, messages: list[dict[str, str]], index: int, usage: Usage) -> Outcome:
+    async def sample(self, item_id: str, messages: list[dict[str, str]], index: int, usage: Usage) -> Outcome:
         """One sample of an item: call, read, and send an unreadable reply back with the reason (bounded)."""
         msgs = list(messages)
         retries = self.options.parse_retries
         for attempt in range(retries + 1):
-            reply = await self.caller.call(self.template.request(tuple(msgs)), index, usage)
+            reply = await self.caller.call(self.template.request(tuple(msgs)), index, usage, item_id)
             usage.raws.append(reply.text if not reply.refusal else reply.refusal)
             parsed = self.maker.parse(reply)
             if parsed.status != "parse_error" or attempt == retries:
@@ -222,20 +239,33 @@ class Engine:
             return None
         usage = Usage()
         try:
-            outcomes = [await self.sample(messages, s, usage) for s in range(self.template.samples)]
+            outcomes = [await self.sample(item.id, messages, s, usage) for s in range(self.template.samples)]
         except CallFailed as exc:
-            if exc.permanent and exc.status_code in FATAL_STATUS:
+            if exc.fatal:
                 self.fail(ProviderError(str(exc), status_code=exc.status_code))
                 return None
             if not exc.permanent:
                 self.missing.append(item.id)
                 return None
-            return self.maker.api_error(item, usage, str(exc))
+            self._held.append(self.maker.api_error(item, usage, str(exc)))
+            return None
         finally:
             self.budget.release(est)
         return self.maker.from_outcomes(item, outcomes, usage)
 
     # -- orchestration -----------------------------------------------------------------------------------------
+
+    def _release_held(self) -> None:
+        if self._held:
+            for v in self._held:
+                self.results.put_nowait(v)
+            self._held.clear()
+
+    def _tripped(self) -> None:
+        trip = self.breaker.tripped
+        self.stop_detail = None if trip is None else trip.describe()
+        self._held.clear()
+        self.stop("circuit_open")
 
     @property
     def stopping(self) -> bool:
@@ -341,6 +371,8 @@ class Engine:
                 for t in [*tasks, feeder]:
                     t.cancel()
                 await asyncio.gather(*tasks, feeder, return_exceptions=True)
+                if self.breaker.tripped is None:
+                    self._release_held()
                 await self.results.put(None)
                 await writer
         finally:
@@ -364,6 +396,7 @@ def open_engine(
     variant: ItemVariant | None = None,
     budget_cell: Any = None,
     spent_before: float = 0.0,
+    items_in_run: int = 0,
 ) -> Engine:
     """The engine of one process for ``run``: its adapter (built from ``provider`` unless one is given), cache,
     few-shot source, budget and share of the limits. The single place an engine is made, in the judging process
@@ -392,6 +425,7 @@ def open_engine(
         static_examples=static_examples,
         budget=budget,
         variant=variant,
+        items_in_run=items_in_run,
     )
 
 

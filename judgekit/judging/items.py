@@ -48,7 +48,10 @@ def select_items(
 
 
 def _text_key(item: Item) -> tuple[str | None, ...]:
-    return (item.input, item.output, item.output_a, item.output_b, item.reference, item.context)
+    """What the judge sees of an item (its id and metadata aside)."""
+    if item.messages is None and item.messages_a is None and item.messages_b is None and item.judged is None:
+        return (item.input, item.output, item.output_a, item.output_b, item.reference, item.context)
+    return (item.model_dump_json(exclude={"id", "metadata"}),)
 
 
 def group_duplicates(items: Sequence[Item]) -> tuple[list[Item], list[int]]:

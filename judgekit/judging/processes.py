@@ -40,7 +40,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -91,15 +91,17 @@ class Outcome:
 
     counts: Counts = field(default_factory=Counts)
     stop_reason: str | None = None
+    stop_detail: str | None = None
     fatal: BaseException | None = None
     per_process: list[Counts] = field(default_factory=list)
     """Counts of each process (the judging process first)."""
 
-    def add(self, counts: Counts, stop_reason: str | None) -> None:
+    def add(self, counts: Counts, stop_reason: str | None, stop_detail: str | None = None) -> None:
         self.counts = self.counts + counts
         self.per_process.append(counts)
-        if self.stop_reason is None and stop_reason not in (None, "stopped"):
+        if stop_reason not in (None, "stopped") and (self.stop_reason is None or stop_reason == "circuit_open"):
             self.stop_reason = stop_reason
+            self.stop_detail = stop_detail or self.stop_detail
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class Report:
     counts: Counts
     stop_reason: str | None = None
     fatal: dict[str, Any] | None = None
+    stop_detail: str | None = None
     """:func:`describe_error` of the error that stopped it, if any."""
 
 
@@ -210,7 +213,14 @@ async def _judge_in_process(
         run = project.run(spec.run_id)
         rubric = project.rubric(run.config.rubric_id, run.config.rubric_version)
         engine = open_engine(
-            project, run, rubric, spec.options, spec.provider, share=spec.share, budget_cell=budget_cell
+            project,
+            run,
+            rubric,
+            spec.options,
+            spec.provider,
+            share=spec.share,
+            budget_cell=budget_cell,
+            items_in_run=len(ids),
         )
         conn.send(("ready", None))
         while not go.wait(0.02):
@@ -239,7 +249,7 @@ async def _judge_in_process(
             if now - last[0] >= REPORT_INTERVAL:
                 last[0] = now
                 with contextlib.suppress(OSError):
-                    conn.send(("progress", Report(engine.snapshot(), engine.stop_reason)))
+                    conn.send(("progress", Report(engine.snapshot(), engine.stop_reason, None, engine.stop_detail)))
 
         engine.on_tick = tick
         try:
@@ -249,7 +259,7 @@ async def _judge_in_process(
                 raise
         fatal = describe_error(engine.fatal) if engine.fatal is not None else None
         with contextlib.suppress(OSError):
-            conn.send(("done", Report(engine.snapshot(), engine.stop_reason, fatal)))
+            conn.send(("done", Report(engine.snapshot(), engine.stop_reason, fatal, engine.stop_detail)))
 
 
 # -- the parent -----------------------------------------------------------------------------------------------------
@@ -289,8 +299,29 @@ def process_context(provider: ProviderSpec | None = None) -> Any:
     if provider is not None:
         # effective only before the server starts (the first run of the process); later ones import what they lack
         ctx.set_forkserver_preload([*PROCESS_PRELOAD, *provider.preload, *_transport_preload()])
-        forkserver.ensure_running()
+        with _sigint_ignored():
+            forkserver.ensure_running()
     return ctx
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while the fork server is started, so that it starts with SIGINT ignored.
+
+    Why: Ctrl-C reaches every process of the terminal's process group. The fork server ignores SIGINT only once its
+    preload (the SDK import, 1-3 s) is done, and its children get the handler it started with back, so an early
+    Ctrl-C printed a ``KeyboardInterrupt`` traceback from the server or a starting worker. A process started with
+    SIGINT ignored keeps it ignored (Python installs its handler only where SIGINT is not ignored), and so do the
+    workers forked from it; the judging process stops them itself (they save what they have and exit)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot be changed here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _transport_preload() -> list[str]:
@@ -423,6 +454,13 @@ class ProcessPool:
                 self.fail(engine.fatal)
             elif self.error is not None and running:
                 engine.fail(self.error)
+            # the same failure on every call: one process's breaker stops them all
+            tripped = [r for r in self.snapshots.values() if r.stop_reason == "circuit_open"]
+            if engine.stop_reason == "circuit_open" or tripped:
+                self.stop_event.set()
+                if running and engine.stop_reason is None:
+                    engine.stop_detail = tripped[0].stop_detail
+                    engine.stop("circuit_open")
         for i in sorted(self.ready - self.admitted - set(self.final)):
             if self.stop_event.is_set():
                 break
@@ -490,16 +528,26 @@ async def judge_with_processes(
     spent_before: float,
     on_progress: Callable[[Counts], None],
     adapter: ModelAdapter | None = None,
+    outcome: Outcome | None = None,
 ) -> Outcome:
     """Judge ``todo`` with worker process 0 (this process, with ``adapter`` if given) and ``n - 1`` more; their
-    counts summed."""
+    counts summed into ``outcome`` (filled even when the run is cancelled)."""
     ordered, groups = group_duplicates(todo)
     bounds = chunk_bounds(groups, shared_chunk_size(len(ordered), n))
     parts = shares(options, n)
     specs = [ProcessSpec(i, project.url, run.id, bounds, parts[i], options, provider) for i in range(1, n)]
     pool = ProcessPool(specs, ordered, bounds)
     pool.budget_cell[0] = spent_before
-    engine = open_engine(project, run, rubric, options, provider, adapter=adapter, budget_cell=pool.budget_cell)
+    engine = open_engine(
+        project,
+        run,
+        rubric,
+        options,
+        provider,
+        adapter=adapter,
+        budget_cell=pool.budget_cell,
+        items_in_run=len(ordered),
+    )
     pool.engine = engine
     engine.claim = pool.claim
 
@@ -510,7 +558,7 @@ async def judge_with_processes(
     engine.on_tick = tick
     pool.start()
     aborted = True
-    out = Outcome()
+    out = outcome if outcome is not None else Outcome()
     try:
         await engine.run_items()
         pool.poll()
@@ -518,11 +566,11 @@ async def judge_with_processes(
         aborted = False
     finally:
         pool.close(abort=aborted)
-        out.add(engine.snapshot(), engine.stop_reason)
+        out.add(engine.snapshot(), engine.stop_reason, engine.stop_detail)
         out.fatal = engine.fatal
         for i in sorted(pool.specs):
             report = pool.final.get(i) or pool.snapshots.get(i) or Report(Counts())
-            out.add(report.counts, report.stop_reason)
+            out.add(report.counts, report.stop_reason, report.stop_detail)
         if out.fatal is None:
             out.fatal = pool.error
         on_progress(out.counts)

@@ -10,7 +10,10 @@ The guarantees are the engine's (see its docstring).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
+import json
+import shlex
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +33,21 @@ from judgekit.judging.providers.base import ModelAdapter
 from judgekit.judging.providers.registry import ProviderSpec, find_provider, provider_names
 from judgekit.models import Item, JudgeConfig, JudgeRun, Rubric
 from judgekit.storage import Project
+
+EXIT_CODES: dict[str, int] = {
+    "complete": 0,
+    "failures": 3,
+    "max_cost": 4,
+    "circuit_open": 5,
+    "interrupted": 130,
+    "batch_pending": 0,
+    "cancelled": 3,
+}
+"""Exit code of ``judgekit judge`` by how the run ended (1 and 2 are the CLI's: a check failed, a usage error):
+0 every item has a verdict; 3 some items still have none after their retries (resume); 4 stopped at ``--max-cost``
+(resume with a larger budget); 5 stopped by the circuit breaker (the same failure on every call: fix it, resume);
+130 interrupted (Ctrl-C; resume). With ``--batch --no-wait``, ``batch_pending`` (submitted, collect with a resume)
+is 0 and a run whose batches were cancelled is 3."""
 
 
 @dataclass
@@ -59,6 +77,70 @@ class RunSummary:
     """Verdicts written by each worker process (one entry per process; worker 0 is the calling process)."""
     cpu_s: list[float] = field(default_factory=list)
     """CPU seconds each worker process spent in the run (same order as :attr:`workers`): the client's cost."""
+    db: str | None = None
+    """The project database (for the commands that continue from here)."""
+    stop_detail: str | None = None
+    """Why the run stopped early, in words (the failure the circuit breaker saw repeat)."""
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this outcome: :data:`EXIT_CODES`."""
+        return EXIT_CODES.get(self.stop_reason, 3)
+
+    def resume_command(self, max_cost: float | None = None) -> str:
+        """A command that completes the run when pasted in a shell (the run's options are stored with it)."""
+        cmd = ["judgekit", "judge", "--resume", self.run.name]
+        if self.db is not None:
+            cmd += ["--db", self.db]
+        if max_cost is not None:
+            cmd += ["--max-cost", f"{max_cost:g}"]
+        return shlex.join(cmd)
+
+    def next_steps(self) -> list[str]:
+        """What to do next, as commands to paste."""
+        db = ["--db", self.db] if self.db is not None else []
+        agree = shlex.join(["judgekit", "agree", self.run.name, *db])
+        show = shlex.join(["judgekit", "runs", "show", self.run.name, *db])
+        if self.stop_reason == "complete":
+            return [f"agreement with people: {agree}", f"details: {show}"]
+        if self.stop_reason == "max_cost":
+            options = self.run.meta.get("options")
+            limit = options.get("max_cost") if isinstance(options, dict) else None
+            spent = self.run.meta.get("cost_usd")
+            more = None
+            if isinstance(limit, (int, float)) and isinstance(spent, (int, float)):
+                done = max(1, self.total - self.missing)  # what the rest should cost at the price so far, +10%
+                more = round(max(float(limit), float(spent)) + float(spent) / done * self.missing * 1.1, 2)
+            return [f"raise the budget and resume: {self.resume_command(more)}", f"agreement so far: {agree}"]
+        if self.stop_reason == "circuit_open":
+            return [f"fix the cause above, then resume: {self.resume_command()}"]
+        return [f"resume (judges only what is missing, pays for nothing twice): {self.resume_command()}"]
+
+    def to_json(self) -> str:
+        """The summary for scripts (``judgekit judge --json``)."""
+        body = {
+            "run": self.run.name,
+            "db": self.db,
+            "status": self.run.status,
+            "stop_reason": self.stop_reason,
+            "stop_detail": self.stop_detail,
+            "exit_code": self.exit_code,
+            "total": self.total,
+            "judged": self.judged,
+            "skipped": self.skipped,
+            "missing": self.missing,
+            "statuses": self.statuses,
+            "errors": self.errors,
+            "cost_usd": round(self.cost_usd, 8),
+            "cost_known": self.cost_known,
+            "run_cost_usd": self.run.meta.get("cost_usd"),
+            "requests": self.requests,
+            "cache_hits": self.cache_hits,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "workers": self.workers,
+            "next": self.next_steps(),
+        }
+        return json.dumps(body, indent=2, ensure_ascii=False)
 
     def summary(self) -> str:
         st = ", ".join(f"{k}={v}" for k, v in sorted(self.statuses.items())) or "none"
@@ -237,7 +319,7 @@ async def arun_judge(
     try:
         if n_proc > 1:
             assert provider is not None
-            out = await judge_with_processes(
+            await judge_with_processes(
                 n_proc,
                 todo,
                 project=project,
@@ -248,10 +330,19 @@ async def arun_judge(
                 spent_before=spent_before,
                 on_progress=display.update,
                 adapter=adapter,
+                outcome=out,
             )
         else:
             engine = open_engine(
-                project, run, rubric, opts, provider, adapter=adapter, variant=variant, spent_before=spent_before
+                project,
+                run,
+                rubric,
+                opts,
+                provider,
+                adapter=adapter,
+                variant=variant,
+                spent_before=spent_before,
+                items_in_run=len(todo),
             )
             engine.on_tick = lambda: display.update(engine.snapshot())
             try:
@@ -259,12 +350,17 @@ async def arun_judge(
                     todo = await judge_in_batches(engine, todo, batch_api, log=display.note)
                 await engine.run_items(todo)
             finally:
-                out.add(engine.snapshot(), engine.stop_reason)
+                out.add(engine.snapshot(), engine.stop_reason, engine.stop_detail)
                 out.fatal = engine.fatal
                 display.update(out.counts)
         missing = len(selected) - project.verdict_count(run.id)
         stop = out.stop_reason or ("failures" if missing else "complete")
         status = "complete" if stop == "complete" and out.fatal is None else "interrupted"
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        sink = _INTERRUPTED.get(None)
+        if sink is not None:  # run_judge turns the interruption into RunInterrupted with this summary
+            sink.append(_summary(project, run, out, len(selected), len(done), "interrupted", time.monotonic() - t0))
+        raise
     finally:
         display.maybe_print(final=True)
         c = out.counts
@@ -273,10 +369,13 @@ async def arun_judge(
             "requests": int(prev.get("requests", 0) or 0) + c.requests,
             "cache_hits": int(prev.get("cache_hits", 0) or 0) + c.cache_hits,
             "cost_known": c.cost_known and bool(prev.get("cost_known", True)),
+            "stop_reason": stop if out.fatal is None else "error",
         }
-        if out.stop_reason:
-            meta["stop_reason"] = out.stop_reason
+        if out.stop_detail:
+            meta["stop_detail"] = out.stop_detail
         project.set_run_status(run.id, status, meta=meta)
+        if out.fatal is not None and resume is None:
+            project.delete_empty_run(run.id)  # failed before its first verdict (a rejected key): nothing left behind
     if out.fatal is not None:
         raise out.fatal
     return _summary(project, run, out, len(selected), len(done), stop, time.monotonic() - t0)
@@ -288,6 +387,8 @@ def _summary(
     c: Counts = out.counts
     return RunSummary(
         run=project.run(run.id),
+        db=str(project.path),
+        stop_detail=out.stop_detail,
         total=total,
         judged=c.done,
         skipped=skipped,
@@ -309,12 +410,35 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_INTERRUPTED: contextvars.ContextVar[list[RunSummary]] = contextvars.ContextVar("judgekit_interrupted")
+"""Where :func:`arun_judge` leaves the summary of a run cut short by Ctrl-C, for :func:`run_judge`."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run (raised by :func:`run_judge`; a ``KeyboardInterrupt``). ``summary`` is what was done
+    and saved (``None`` if the run had not started yet): resume it with ``run_judge(project, resume=NAME)``."""
+
+    def __init__(self, summary: RunSummary | None) -> None:
+        super().__init__("interrupted")
+        self.summary = summary
+
+
 def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    """``fn`` run to completion in a new event loop, with ``fn``'s signature (one signature, not a copy of it)."""
+    """``fn`` run to completion in a new event loop, with ``fn``'s signature (one signature, not a copy of it); a
+    Ctrl-C becomes :class:`RunInterrupted` carrying what the run did."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        return asyncio.run(fn(*args, **kwargs))
+        sink: list[RunSummary] = []
+        token = _INTERRUPTED.set(sink)
+        try:
+            return asyncio.run(fn(*args, **kwargs))
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, RunInterrupted):
+                raise
+            raise RunInterrupted(sink[-1] if sink else None) from None
+        finally:
+            _INTERRUPTED.reset(token)
 
     return run
 

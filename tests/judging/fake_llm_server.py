@@ -12,10 +12,12 @@ replies fully written.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -33,7 +35,8 @@ class Action:
 
     kind: str = "reply"
     """``reply`` (valid verdict), ``text`` (raw content), ``refusal``, ``status`` (error code), ``hang`` (never
-    answer), ``malformed`` (200 with a body that is not JSON), ``raw`` (200 with ``text`` as the body)."""
+    answer), ``reset`` (close the connection without a reply), ``malformed`` (200 with a body that is not JSON),
+    ``raw`` (200 with ``text`` as the body)."""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
@@ -75,12 +78,59 @@ def _prompt_text(body: dict[str, Any]) -> str:
     return ""
 
 
+class RateLimiter:
+    """A provider's rate limit: a token bucket of ``rate`` requests per second holding at most ``burst``; a request
+    finding no token is refused with 429 and ``retry-after-ms`` = the time until the next token (a refused request
+    takes no token). ``extra_429`` refuses that share of the requests at random on top (other clients, a
+    congested region), with ``retry-after-ms: 50``; seeded. ``rate=None``: the random 429s only."""
+
+    def __init__(
+        self, rate: float | None, *, burst: float | None = None, extra_429: float = 0.0, seed: int = 0
+    ) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else max(1.0, (rate or 0.0) * 0.1)
+        self.tokens = self.burst
+        self.updated = time.monotonic()
+        self.extra_429 = extra_429
+        self.rng = random.Random(seed)
+        self.limited = 0
+        self.random_429 = 0
+
+    def check(self) -> Action | None:
+        """``None`` (go ahead) or the 429 to send."""
+        if self.extra_429 and self.rng.random() < self.extra_429:
+            self.random_429 += 1
+            return Action(kind="status", status=429, headers={"retry-after-ms": "50"})
+        if self.rate is None:
+            return None
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return None
+        self.limited += 1
+        wait_ms = max(1, math.ceil((1.0 - self.tokens) / self.rate * 1000))
+        return Action(kind="status", status=429, headers={"retry-after-ms": str(wait_ms)})
+
+
 class FakeLLMServer:
     """Start with :meth:`start` (or as a context manager); ``openai_url`` / ``anthropic_url`` for the SDKs."""
 
-    def __init__(self, *, latency: float = 0.0, labeler: Callable[[str, list[str]], str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        labeler: Callable[[str, list[str]], str] | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.latency = latency
         self.labeler = labeler
+        self.limiter = limiter
+        """A rate limit enforced before anything else (its 429s are answered at once, without the latency)."""
+        self.first_request: float | None = None
+        self.last_reply: float | None = None
+        """Wall-clock times (``time.time()``) of the first request and of the last 200 reply written."""
         self.rules: list[Callable[[Received], Action | None]] = []
         self._script: deque[Action] = deque()
         self.requests: list[Received] = []
@@ -91,6 +141,10 @@ class FakeLLMServer:
         self.record = True
         self.count = 0
         self.connections = 0
+        self.in_flight = 0
+        """Requests being answered now (received, reply not yet written)."""
+        self.in_flight_seen: list[int] = []
+        """Requests in flight at each arrival (how many calls the client keeps going)."""
         """TCP connections accepted so far (a client that keeps its connections alive opens few)."""
         self._ok = 0
         self._lock = threading.Lock()
@@ -165,6 +219,19 @@ class FakeLLMServer:
         with self._lock:
             self._script.extend(actions)
 
+    def stats(self) -> dict[str, Any]:
+        """Counts and times, for a benchmark reading a server in another process (``GET /_count``)."""
+        with self._lock:
+            out: dict[str, Any] = {
+                "count": self.count,
+                "ok": self._ok,
+                "first_request": self.first_request,
+                "last_reply": self.last_reply,
+            }
+            if self.limiter is not None:
+                out.update(limited=self.limiter.limited, random_429=self.limiter.random_429)
+            return out
+
     def reset_counts(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -172,9 +239,16 @@ class FakeLLMServer:
             self.answered.clear()
             self.count = 0
             self._ok = 0
+            self.first_request = self.last_reply = None
+            self.in_flight_seen.clear()
 
     def _action(self, rec: Received) -> Action:
         with self._lock:
+            if self.limiter is not None:
+                refused = self.limiter.check()
+                if refused is not None:
+                    refused.delay = -self.latency  # answered at once
+                    return refused
             if self.hang_after is not None and self._ok >= self.hang_after:
                 return Action(kind="hang")
             if self._script:
@@ -207,8 +281,8 @@ class FakeLLMServer:
                     headers[k.strip().lower()] = v.strip()
                 n = int(headers.get("content-length", "0"))
                 raw = await reader.readexactly(n) if n else b""
-                if path == "/_count":  # the benchmark reads the request count of a server in another process
-                    payload = json.dumps({"count": self.count}).encode()
+                if path == "/_count":  # the benchmark reads the counts of a server in another process
+                    payload = json.dumps(self.stats()).encode()
                     writer.write(
                         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
                         + str(len(payload)).encode()
@@ -230,18 +304,31 @@ class FakeLLMServer:
                 item = m.group(1) if m else None
                 rec = Received(path, body, item, headers, time.monotonic())
                 with self._lock:
+                    if self.first_request is None:
+                        self.first_request = time.time()
+                    self.in_flight += 1
+                    if self.record:
+                        self.in_flight_seen.append(self.in_flight)
                     self.count += 1
                     if self.record:
                         self.requests.append(rec)
                     if item is not None:
                         self.received[item] += 1
-                action = self._action(rec)
-                delay = action.delay + self.latency
-                if action.kind == "hang":
-                    await asyncio.sleep(3600)
-                    return
-                if delay:
-                    await asyncio.sleep(delay)
+                try:
+                    action = self._action(rec)
+                    delay = action.delay + self.latency
+                    if action.kind == "hang":
+                        await asyncio.sleep(3600)
+                        return
+                    if action.kind == "reset":
+                        with contextlib.suppress(Exception):
+                            writer.transport.abort()  # RST, no reply
+                        return
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                finally:
+                    with self._lock:
+                        self.in_flight -= 1
                 status, extra_headers, payload = self._respond(path, body, action)
                 head = [
                     f"HTTP/1.1 {status} X",
@@ -255,6 +342,7 @@ class FakeLLMServer:
                 if status == 200:
                     with self._lock:
                         self._ok += 1
+                        self.last_reply = time.time()
                         if item is not None:
                             self.answered[item] += 1
         except (asyncio.CancelledError, ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -374,10 +462,18 @@ def _tokens(text: str, label: str, probs: dict[str, float] | None, levels: list[
     return out
 
 
-def main() -> None:  # pragma: no cover - manual use: python tests/judging/fake_llm_server.py
-    import sys
-
-    srv = FakeLLMServer(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+def main() -> None:  # pragma: no cover - the benchmark's server: python tests/judging/fake_llm_server.py ...
+    ap = argparse.ArgumentParser(description="A scripted OpenAI/Anthropic server on 127.0.0.1; prints its URL.")
+    ap.add_argument("latency", type=float, nargs="?", default=0.0, help="seconds per 200 reply")
+    ap.add_argument("--rate-limit", type=float, default=None, help="requests per second enforced (429 above)")
+    ap.add_argument("--burst", type=float, default=None, help="token bucket size (default: 0.1 s of the rate)")
+    ap.add_argument("--extra-429", type=float, default=0.0, help="share of requests refused with 429 at random")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    limiter = None
+    if args.rate_limit or args.extra_429:
+        limiter = RateLimiter(args.rate_limit, burst=args.burst, extra_429=args.extra_429, seed=args.seed)
+    srv = FakeLLMServer(latency=args.latency, limiter=limiter)
     srv.record = False
     srv.start()
     print(srv.openai_url, flush=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import pytest
 from fake_llm_server import Action, FakeLLMServer
@@ -255,15 +254,11 @@ def test_sampling_confidence_is_agreement_of_samples(project: Project, openai_en
 
 
 def test_rpm_bucket_paces_requests(project: Project, openai_env: FakeLLMServer) -> None:
-    t0 = time.monotonic()
     run(project, _cfg(), limit=8, concurrency=8, rpm=600)  # 10/s, burst 10 -> 8 at once
-    run(project, _cfg(parameters={"temperature": 0.1}), limit=12, concurrency=8, rpm=300, run_name="slow")
-    # rpm 300 = 5/s with a burst of 5: 12 requests need (12 - 5) / 5 = 1.4 s after the first token is taken
-    # (server arrival times lag a little behind the bucket, hence the margin); no 1 s window holds more than 10
-    times = [r.t for r in openai_env.requests[8:]]
-    assert len(times) == 12 and times[-1] - times[0] >= 1.0
-    assert max(sum(t <= s + 1.0 for t in times[i:]) for i, s in enumerate(times)) <= 10
-    assert time.monotonic() - t0 < 10
+    slow = run(project, _cfg(parameters={"temperature": 0.1}), limit=12, concurrency=8, rpm=300, run_name="slow")
+    # rpm 300 = 5/s with a burst of 5: 12 requests need (12 - 5) / 5 = 1.4 s after the first token is taken, however
+    # fast the machine (a loaded one only takes longer); the bucket's exact schedule: test_pacing.py
+    assert len(openai_env.requests) == 8 + 12 and slow.elapsed_s >= 1.4
 
 
 def test_adaptive_concurrency_backs_off_on_429(project: Project, openai_env: FakeLLMServer) -> None:

@@ -130,13 +130,23 @@ class TransientError(Exception):
         return self.status_code == 429
 
 
-class PermanentError(Exception):
-    """A failure retrying cannot fix (400 bad request, 401 bad key, 404 unknown model)."""
+FATAL_STATUS = frozenset({401, 403, 404})
+"""Bad key, no access, unknown model: every further call would fail the same way, so the run stops at once."""
 
-    def __init__(self, message: str, *, status_code: int | None = None, body: str | None = None) -> None:
+
+class PermanentError(Exception):
+    """A failure retrying cannot fix (400 bad request, 401 bad key, 404 unknown model).
+
+    ``fatal``: no call of the run can succeed (a rejected key, no access, an unknown model, an exhausted quota),
+    so the run stops at the first one; by default for HTTP 401, 403 and 404."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, body: str | None = None, fatal: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.body = body
+        self.fatal = status_code in FATAL_STATUS if fatal is None else fatal
 
 
 class ModelAdapter(ABC):
@@ -277,6 +287,14 @@ def sdk_error(sdk: Any, exc: BaseException, provider: str) -> BaseException:
     :class:`TransientError` (retried) or :class:`PermanentError`; anything else is returned unchanged."""
     if isinstance(exc, sdk.APIStatusError):
         body = _body_text(exc)
+        if exc.status_code == 429 and "insufficient_quota" in body:  # OpenAI: billing quota used up, not a pace
+            return PermanentError(
+                f"{provider} refused the request: the account's quota is used up (HTTP 429 insufficient_quota): "
+                f"{body[:300]}",
+                status_code=429,
+                body=body,
+                fatal=True,
+            )
         if exc.status_code in RETRY_STATUS or exc.status_code >= 500:
             return TransientError(
                 f"http_{exc.status_code}",
@@ -285,13 +303,29 @@ def sdk_error(sdk: Any, exc: BaseException, provider: str) -> BaseException:
                 retry_after=parse_retry_after(exc.response.headers),
             )
         return PermanentError(f"{provider} refused the request: {body[:300]}", status_code=exc.status_code, body=body)
-    if isinstance(exc, sdk.APITimeoutError):
+    if isinstance(exc, sdk.APITimeoutError) and not _connection_lost(exc):
         return TransientError("timeout", "request timed out")
+    if isinstance(exc, sdk.APITimeoutError):
+        return TransientError("connection", "connection lost before the reply (reset or closed by the server)")
     if isinstance(exc, sdk.APIConnectionError):
         return TransientError("connection", f"connection error: {exc}")
     if isinstance(exc, sdk.APIResponseValidationError | ValueError):  # ValueError: a body that is not JSON
         return TransientError("bad_response", f"unreadable response: {exc}")
     return exc
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether a "timeout" is really a lost connection: the aiohttp transport reports a connection the server reset
+    or closed as a connect timeout, so look at what was raised underneath."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        name = type(cause).__name__
+        if isinstance(cause, ConnectionError) or name in ("ServerDisconnectedError", "ClientOSError"):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _body_text(exc: Any) -> str:
