@@ -283,7 +283,7 @@ def _report(summary: RunSummary, *, as_json: bool) -> None:
     if summary.stop_detail:
         echo(f"stopped: {summary.stop_detail}", err=True)
     for step in summary.next_steps():
-        echo(f"next: {step}", err=as_json or summary.exit_code != 0)
+        echo(f"next: {step}", err=as_json or summary.stop_reason != "complete")
     if as_json:
         click.echo(summary.to_json())
 

@@ -114,6 +114,8 @@ class RunSummary:
             return [f"raise the budget and resume: {self.resume_command(more)}", f"agreement so far: {agree}"]
         if self.stop_reason == "circuit_open":
             return [f"fix the cause above, then resume: {self.resume_command()}"]
+        if self.stop_reason == "batch_pending":
+            return [f"collect the results (any time, safe to repeat): {self.resume_command()}"]
         return [f"resume (judges only what is missing, pays for nothing twice): {self.resume_command()}"]
 
     def to_json(self) -> str:

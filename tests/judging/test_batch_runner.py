@@ -258,7 +258,7 @@ def test_runs_show_and_runs_cancel_on_the_command_line(
     args = ["judge", "--rubric", rubric, "--model", model, "--confidence", "none", "--batch", "--no-wait"]
     assert main([*args, "--run-name", "b", "--quiet", *base]) == 0
     out = capsys.readouterr()
-    assert "batches are running at the provider" in out.err and "--resume 'b'" in out.err
+    assert "batches are running at the provider" in out.err and "judgekit judge --resume b --db" in out.err
     assert main(["runs", "show", "b", *base]) == 0
     shown = capsys.readouterr().out
     assert "batches: 1 (submitted 1); 12 requests" in shown and batch_server.creates[0] in shown
