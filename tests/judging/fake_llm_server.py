@@ -138,14 +138,19 @@ class FakeLLMServer:
         self.answered: Counter[str] = Counter()
         self.hang_after: int | None = None
         """After this many 200 replies, every further request hangs (simulates a process killed mid-run)."""
+        self.hold: Callable[[Received], Callable[[], bool] | None] | None = None
+        """Called (on the server's loop) for each model request: ``None`` answers it as usual, a condition holds
+        its reply until the condition is true (looked at every 5 ms, at most :attr:`hold_limit_s`). Tests use it to
+        order events between client processes without timing them."""
+        self.hold_limit_s = 120.0
         self.record = True
         self.count = 0
         self.connections = 0
+        """TCP connections accepted so far (a client that keeps its connections alive opens few)."""
         self.in_flight = 0
         """Requests being answered now (received, reply not yet written)."""
         self.in_flight_seen: list[int] = []
         """Requests in flight at each arrival (how many calls the client keeps going)."""
-        """TCP connections accepted so far (a client that keeps its connections alive opens few)."""
         self._ok = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -320,6 +325,11 @@ class FakeLLMServer:
                     if action.kind == "hang":
                         await asyncio.sleep(3600)
                         return
+                    until = self.hold(rec) if self.hold is not None else None
+                    if until is not None:
+                        give_up = time.monotonic() + self.hold_limit_s
+                        while not until() and time.monotonic() < give_up:
+                            await asyncio.sleep(0.005)
                     if action.kind == "reset":
                         with contextlib.suppress(Exception):
                             writer.transport.abort()  # RST, no reply

@@ -10,7 +10,7 @@ from fake_llm_server import Action, FakeLLMServer
 
 from conftest import bundled, single_items
 from judgekit.errors import ConfigError, MissingKeyError, ProviderError
-from judgekit.judging import PriceTable, build_config, run_judge
+from judgekit.judging import PriceTable, build_config, pacing, run_judge
 from judgekit.judging.pricing import Price
 from judgekit.storage import Project
 
@@ -253,12 +253,34 @@ def test_sampling_confidence_is_agreement_of_samples(project: Project, openai_en
     assert openai_env.count == 0  # each sample index is its own cache entry
 
 
-def test_rpm_bucket_paces_requests(project: Project, openai_env: FakeLLMServer) -> None:
+def test_rpm_bucket_paces_requests(
+    project: Project, openai_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine passes every call through the rpm bucket: recorded grants, on the bucket's own clock, never
+    exceed the burst plus the rate over any stretch of the run (a loaded machine only spreads them further). The
+    bucket's exact schedule on a fake clock: test_pacing.py."""
+    grants: list[tuple[pacing.TokenBucket, float]] = []
+    acquire = pacing.TokenBucket.acquire
+
+    async def acquire_and_record(self: pacing.TokenBucket, amount: float = 1.0) -> None:
+        await acquire(self, amount)
+        grants.append((self, self.updated))  # the refill time at which the token was taken
+
+    monkeypatch.setattr(pacing.TokenBucket, "acquire", acquire_and_record)
     run(project, _cfg(), limit=8, concurrency=8, rpm=600)  # 10/s, burst 10 -> 8 at once
-    slow = run(project, _cfg(parameters={"temperature": 0.1}), limit=12, concurrency=8, rpm=300, run_name="slow")
-    # rpm 300 = 5/s with a burst of 5: 12 requests need (12 - 5) / 5 = 1.4 s after the first token is taken, however
-    # fast the machine (a loaded one only takes longer); the bucket's exact schedule: test_pacing.py
-    assert len(openai_env.requests) == 8 + 12 and slow.elapsed_s >= 1.4
+    fast = [t for _, t in grants]
+    grants.clear()
+    run(project, _cfg(parameters={"temperature": 0.1}), limit=12, concurrency=8, rpm=300, run_name="slow")
+    assert len(openai_env.requests) == 8 + 12 and len(fast) == 8
+    buckets = {id(b): b for b, _ in grants}
+    assert len(buckets) == 1 and len(grants) == 12
+    bucket = grants[0][0]
+    assert bucket.rate == pytest.approx(5.0) and bucket.capacity == pytest.approx(5.0)  # rpm 300: 5/s, burst 5
+    t = sorted(t for _, t in grants)
+    for i in range(len(t)):
+        for j in range(i, len(t)):
+            assert j - i + 1 <= bucket.capacity + bucket.rate * (t[j] - t[i]) + 1e-6, (i, j, t)
+    assert t[-1] - t[0] >= (12 - 5) / 5 - 1e-6  # 12 requests: 7 beyond the burst, at 5 per second
 
 
 def test_adaptive_concurrency_backs_off_on_429(project: Project, openai_env: FakeLLMServer) -> None:

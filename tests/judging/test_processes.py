@@ -4,17 +4,21 @@ failure in any of them stops all."""
 from __future__ import annotations
 
 import io
+import itertools
 import multiprocessing as mp
+import threading
+from collections.abc import Callable
 
 import pytest
-from fake_llm_server import Action, FakeLLMServer
+from fake_llm_server import Action, FakeLLMServer, Received
 
 from conftest import bundled, single_items
 from judgekit.errors import ConfigError, MissingKeyError, ProviderError
 from judgekit.judging import build_config, run_judge
 from judgekit.judging.budget import Budget
 from judgekit.judging.pricing import Price, PriceTable
-from judgekit.judging.processes import describe_error, rebuild_error, split_limit
+from judgekit.judging.processes import ProcessPool, describe_error, rebuild_error, split_limit
+from judgekit.judging.providers.base import SdkAdapter
 from judgekit.storage import Project
 
 PASS_FAIL = bundled("helpfulness_pass_fail")
@@ -34,18 +38,53 @@ def test_worker_errors_come_back_as_the_same_error() -> None:
     assert "judge worker 2 failed: KeyError" in str(bug)
 
 
-def test_two_workers_share_one_run(project: Project, openai_env: FakeLLMServer) -> None:
+def test_two_workers_share_one_run(
+    project: Project, openai_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second process takes a share of the work however late it starts (under load it may start after the
+    judging process could have done everything alone): the server orders the events instead of a clock. The
+    judging process's calls carry a header the second process's lack; after 30 of them, its replies wait until it
+    has handed a share over (it lowers its own limit first), then its new calls wait for the second process's
+    first call."""
     items = single_items(100, prefix="w")
     project.add_items(items)
-    openai_env.latency = 0.2  # 4 calls in flight in all: 5 s; the second process (1-3 s to start) takes a share
+    openai_env.latency = 0.02
+    handed_over, second_called = threading.Event(), threading.Event()
+    poll = ProcessPool.poll
+
+    def poll_and_note(self: ProcessPool) -> None:
+        poll(self)
+        if self.shrunk:
+            handed_over.set()
+
+    monkeypatch.setattr(ProcessPool, "poll", poll_and_note)  # in this process only: worker 0's pool
+    client_kwargs = SdkAdapter.client_kwargs
+    monkeypatch.setattr(
+        SdkAdapter,
+        "client_kwargs",
+        lambda self, key: {**client_kwargs(self, key), "default_headers": {"x-judging-process": "yes"}},
+    )
+    first_calls = itertools.count()
+
+    def hold(rec: Received) -> Callable[[], bool] | None:
+        if rec.headers.get("x-judging-process") != "yes":
+            second_called.set()
+            return None
+        if second_called.is_set() or next(first_calls) < 30:
+            return None
+        return second_called.is_set if handed_over.is_set() else handed_over.is_set
+
+    monkeypatch.setattr(openai_env, "hold", hold)
     buf = io.StringIO()
     s = run_judge(project, CFG, rubric=PASS_FAIL, items=items, concurrency=4, workers=2, stream=buf, run_name="w2")
+    assert second_called.is_set()
     assert s.stop_reason == "complete" and s.run.status == "complete" and s.statuses == {"ok": 100}
     assert len(s.workers) == 2 and sum(s.workers) == 100 and min(s.workers) > 0, s.workers
     assert s.requests == 100 and s.run.meta["requests"] == 100 and s.cost_usd > 0
     assert len(openai_env.answered) == 100 and set(openai_env.answered.values()) == {1}  # nothing paid twice
     assert len(project.verdicts("w2")) == 100
     assert buf.getvalue().strip().splitlines()[-1].startswith("judged 100/100")  # one line for all the processes
+    openai_env.hold = None
     openai_env.latency = 0.0
     openai_env.reset_counts()
     again = run_judge(project, CFG, rubric=PASS_FAIL, items=items, workers=2, progress=False, run_name="again")
