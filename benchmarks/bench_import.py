@@ -1,19 +1,21 @@
 """Benchmark: bulk imports against a plain ``executemany`` of the same rows into the same schema, on both engines.
 
-Issue 15 budget: importing labels runs within 3x of a plain ``executemany`` of the same rows into the same schema,
-at 1,000,000 labels, with validation kept. For each engine (SQLite file; PostgreSQL server started here in a
-temporary folder, fsync on) and each repeat, two fresh projects get the same items and rubric, then
+Issue 15 budget: an import runs within 3x of a plain ``executemany`` of the same rows into the same schema, with
+validation kept, as the work grows (items: 10,000 -> 100,000 -> 1,000,000; labels: 1,000,000 on 100,000 items).
+For each engine (SQLite file; PostgreSQL server started here in a temporary folder, fsync on), each size and each
+repeat, fresh projects get the same rubric (and, for labels, the same items), then
 
-* **baseline**: the rows the import stores (every column of ``labels``, keys and revisions included), prepared in
-  memory beforehand, written by one ``executemany`` in one transaction;
-* **import**: :func:`judgekit.io.import_labels_file` on the CSV file of those labels: reading the file, validating
-  every row (located errors), idempotency keys, revisions, and the bulk write (``COPY`` on PostgreSQL).
+* **baseline**: exactly the rows the import stores (every column, hashes, keys and revisions included), prepared
+  in memory beforehand, written by one ``executemany`` in one transaction;
+* **import**: :func:`judgekit.io.import_items_file` / :func:`judgekit.io.import_labels_file` on the CSV file:
+  reading the file, validating every row (located errors), content hashes / idempotency keys, revisions, and the
+  bulk write (``COPY`` on PostgreSQL).
 
-Items are timed the same way (``import_items_file`` against ``executemany`` of the item rows). Printed: best of N
-and spread for each, the ratio of the bests, and the load average beside every figure (the machine is shared).
+Printed: best of N and spread (wall clock) for each, this process's CPU time beside it (the PostgreSQL server's is
+not in it), the ratio of the bests, and the load average beside every figure (the machine is shared).
 
-    .venv/bin/python benchmarks/bench_import.py [--labels 1000000] [--items 100000] [--repeat 3]
-                                                [--engines sqlite,postgresql]
+    .venv/bin/python benchmarks/bench_import.py [--items 10000,100000] [--labels 1000000] [--repeat 3]
+                                                [--engines sqlite,postgresql]   (--labels 0 / --items 0: skip)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,7 +37,14 @@ sys.path.insert(0, str(ROOT))
 from judgekit.io import import_items_file, import_labels_file  # noqa: E402
 from judgekit.models import Item, load_rubric  # noqa: E402
 from judgekit.storage import Project  # noqa: E402
-from judgekit.storage.project import _INSERT_LABEL, _import_key, _label_content, utc  # noqa: E402
+from judgekit.storage.project import (  # noqa: E402
+    _INSERT_LABEL,
+    ITEM_INSERT_COLUMNS,
+    _import_key,
+    _label_content,
+    item_row,
+    utc,
+)
 
 RUBRIC = load_rubric(ROOT / "rubrics" / "helpfulness_pass_fail.yaml")
 ANNOTATORS = 10
@@ -97,103 +107,158 @@ def label_rows(labels_csv: Path) -> list[tuple[object, ...]]:
 
 
 def item_rows(items_csv: Path) -> list[tuple[object, ...]]:
+    """The rows import_items stores for this file (every column; computed once, outside the timing)."""
     rows = []
     with items_csv.open(newline="") as f:
         for seq, r in enumerate(csv.DictReader(f), start=1):
             item = Item.model_validate({"id": r["id"], "input": r["input"], "output": r["output"],
                                         "metadata": {"segment": r["segment"], "risk": r["risk"]}})  # fmt: skip
-            rows.append((item.id, item.input, item.output, r["segment"], r["risk"], "{}", item.content_hash(), seq))
+            rows.append(item_row(item, item.content_hash(), seq))
     return rows
 
 
 INSERT_ITEM = (
-    "INSERT INTO items (id, input, output, segment, risk, extra_json, content_hash, seq) VALUES (?,?,?,?,?,?,?,?)"
+    f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(ITEM_INSERT_COLUMNS))})"
 )
 
 
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
+class Sample(NamedTuple):
+    wall: float
+    cpu: float
+    """This process's CPU time (user + system)."""
+    load: str
+
+
+def timed(fn: Callable[[], object]) -> Sample:
+    c0, t0 = time.process_time(), time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    return Sample(time.perf_counter() - t0, time.process_time() - c0, load())
 
 
-def run_engine(
-    engine: str, new_db: Callable[[], str], items_csv: Path, labels_csv: Path, repeat: int
-) -> dict[str, list[float]]:
+Times = dict[str, list[Sample]]
+
+
+def run_items(engine: str, new_db: Callable[[], str], items_csv: Path, repeat: int) -> Times:
     irows = item_rows(items_csv)
-    lrows = label_rows(labels_csv)
-    times: dict[str, list[float]] = {"items executemany": [], "items import": [], "labels executemany": [],
-                                     "labels import": []}  # fmt: skip
-
-    def fresh(with_items: bool) -> Project:
-        p = Project(new_db())
-        p.save_rubric(RUBRIC)
-        if with_items:
-            with p.transaction() as db:
-                db.executemany(INSERT_ITEM, irows)
-        return p
-
+    times: Times = {"executemany": [], "import": []}
     for r in range(repeat):
-        with fresh(False) as p:
+        with fresh(new_db) as p:
 
-            def base_items(p: Project = p) -> None:
+            def base(p: Project = p) -> None:
                 with p.transaction() as db:
                     db.executemany(INSERT_ITEM, irows)
 
-            times["items executemany"].append(timed(base_items))
-        with fresh(False) as p:
-            times["items import"].append(timed(lambda p=p: import_items_file(p, items_csv)))
-        with fresh(True) as p:
-
-            def base_labels(p: Project = p) -> None:
-                with p.transaction() as db:
-                    db.executemany(_INSERT_LABEL, lrows)
-
-            times["labels executemany"].append(timed(base_labels))
-        with fresh(True) as p:
-            times["labels import"].append(timed(lambda p=p: import_labels_file(p, labels_csv, RUBRIC)))
-            assert p.label_count() == len(lrows)
-        print(f"  [{engine}] repeat {r + 1}/{repeat} done ({load()})", flush=True)
+            times["executemany"].append(timed(base))
+        with fresh(new_db) as p:
+            times["import"].append(timed(lambda p=p: import_items_file(p, items_csv)))
+            assert p.item_count() == len(irows)
+        print(f"  [{engine} items] repeat {r + 1}/{repeat} done ({load()})", flush=True)
     return times
 
 
-def report(engine: str, times: dict[str, list[float]], n_items: int, n_labels: int) -> None:
+def run_labels(engine: str, new_db: Callable[[], str], items_csv: Path, labels_csv: Path, repeat: int) -> Times:
+    irows = item_rows(items_csv)
+    lrows = label_rows(labels_csv)
+    times: Times = {"executemany": [], "import": []}
+    for r in range(repeat):
+        with fresh(new_db, irows) as p:
+
+            def base(p: Project = p) -> None:
+                with p.transaction() as db:
+                    db.executemany(_INSERT_LABEL, lrows)
+
+            times["executemany"].append(timed(base))
+        with fresh(new_db, irows) as p:
+            times["import"].append(timed(lambda p=p: import_labels_file(p, labels_csv, RUBRIC)))
+            assert p.label_count() == len(lrows)
+        print(f"  [{engine} labels] repeat {r + 1}/{repeat} done ({load()})", flush=True)
+    return times
+
+
+def fresh(new_db: Callable[[], str], irows: list[tuple[object, ...]] | None = None) -> Project:
+    p = Project(new_db())
+    p.save_rubric(RUBRIC)
+    if irows:
+        with p.transaction() as db:
+            db.executemany(INSERT_ITEM, irows)
+    return p
+
+
+def report(engine: str, kind: str, n: int, times: Times) -> float:
+    """Print the figures of one comparison; returns the ratio of the bests."""
+
     def fmt(name: str) -> str:
         xs = times[name]
-        return f"best {min(xs):7.2f} s (spread {min(xs):.2f}-{max(xs):.2f}, n={len(xs)})"
+        best = min(xs, key=lambda x: x.wall)
+        walls = [x.wall for x in xs]
+        return (
+            f"best {best.wall:7.2f} s (spread {min(walls):.2f}-{max(walls):.2f}, n={len(xs)}; cpu {best.cpu:.2f} s; "
+            f"{best.load})  {n / best.wall:>9,.0f} rows/s"
+        )
 
-    print(f"\n{engine}: {n_items:,} items, {n_labels:,} labels ({load()})")
-    for kind, n in (("items", n_items), ("labels", n_labels)):
-        base, imp = times[f"{kind} executemany"], times[f"{kind} import"]
-        print(f"  {kind:<6} executemany  {fmt(f'{kind} executemany')}  {n / min(base):>10,.0f} rows/s")
-        print(f"  {kind:<6} import       {fmt(f'{kind} import')}  {n / min(imp):>10,.0f} rows/s")
-        print(f"  {kind:<6} ratio import / executemany = {min(imp) / min(base):.2f}x (budget 3x)")
+    base = min(x.wall for x in times["executemany"])
+    imp = min(x.wall for x in times["import"])
+    ratio = imp / base
+    print(f"\n{engine}: {kind}, {n:,} rows")
+    print(f"  executemany  {fmt('executemany')}")
+    print(f"  import       {fmt('import')}")
+    print(f"  ratio import / executemany = {ratio:.2f}x (budget 3x) ({load()})", flush=True)
+    return ratio
+
+
+def sizes(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip() and int(x) > 0]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--labels", type=int, default=1_000_000)
-    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--items", default="10000,100000", help="item import sizes, comma-separated (0: none)")
+    ap.add_argument("--labels", default="1000000", help="label import sizes (on a tenth as many items; 0: none)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--engines", default="sqlite,postgresql")
     args = ap.parse_args()
+    ratios: list[str] = []
     with tempfile.TemporaryDirectory(prefix="judgekit-bench-import-") as tmp:
         folder = Path(tmp)
-        items_csv, labels_csv = write_files(folder, args.items, args.labels)
-        print(f"files: {items_csv.stat().st_size / 1e6:.1f} MB items, {labels_csv.stat().st_size / 1e6:.1f} MB labels")
+        files: dict[str, tuple[int, Path, Path | None]] = {}
+        for n in sizes(args.items):
+            sub = folder / f"items{n}"
+            sub.mkdir()
+            files[f"items {n}"] = (n, write_files(sub, n, 0)[0], None)
+        for n in sizes(args.labels):
+            sub = folder / f"labels{n}"
+            sub.mkdir()
+            items_csv, labels_csv = write_files(sub, max(1, n // 10), n)
+            files[f"labels {n}"] = (n, items_csv, labels_csv)
+        for name, (_, items_csv, labels_csv) in files.items():
+            big = labels_csv or items_csv
+            print(f"files for {name}: {big.stat().st_size / 1e6:.1f} MB", flush=True)
+        counter = iter(range(10**6))
         for engine in args.engines.split(","):
+            server = None
             if engine == "sqlite":
-                names = (str(folder / f"p{n}.db") for n in range(1000))
-                times = run_engine(engine, names.__next__, items_csv, labels_csv, args.repeat)
+
+                def new_db() -> str:
+                    return str(folder / f"p{next(counter)}.db")
+
             else:
                 from tests.pg_server import PostgresServer
 
                 server = PostgresServer.start(durable=True)
-                try:
-                    times = run_engine(engine, server.fresh_url, items_csv, labels_csv, args.repeat)
-                finally:
+                new_db = server.fresh_url
+            try:
+                for name, (n, items_csv, labels_csv) in files.items():
+                    if labels_csv is None:
+                        times = run_items(engine, new_db, items_csv, args.repeat)
+                    else:
+                        times = run_labels(engine, new_db, items_csv, labels_csv, args.repeat)
+                    ratio = report(engine, name.split()[0], n, times)
+                    ratios.append(f"  {engine:<10} {name.split()[0]:<6} {n:>9,}: {ratio:.2f}x")
+            finally:
+                if server is not None:
                     server.stop()
-            report(engine, times, args.items, args.labels)
+    print(f"\nratios import / executemany (budget 3x; {load()}):")
+    print("\n".join(ratios))
     return 0
 
 

@@ -216,28 +216,9 @@ class Project:
                     continue
                 stored[item.id] = h
                 seq += 1
-                m = item.metadata
-                rows.append(
-                    (
-                        item.id,
-                        "" if item.input is None else item.input,
-                        item.output,
-                        item.output_a,
-                        item.output_b,
-                        item.reference,
-                        item.context,
-                        m.segment,
-                        m.source,
-                        m.risk,
-                        m.created_at.isoformat() if m.created_at else None,
-                        canonical_json(m.extra),
-                        h,
-                        seq,
-                        _conversation_json(item),
-                    )
-                )
+                rows.append(item_row(item, h, seq))
                 added += 1
-            c.insert_rows("items", _ITEM_INSERT_COLUMNS, rows)
+            c.insert_rows("items", ITEM_INSERT_COLUMNS, rows)
         return WriteCounts(added, unchanged)
 
     def items(self, ids: Sequence[str] | None = None) -> list[Item]:
@@ -841,7 +822,7 @@ def _dt(s: str | None) -> datetime | None:
     return None if s is None else datetime.fromisoformat(s)
 
 
-_ITEM_INSERT_COLUMNS = (
+ITEM_INSERT_COLUMNS = (
     "id",
     "input",
     "output",
@@ -893,6 +874,28 @@ def _item_from_row(r: tuple[Any, ...]) -> Item:
         context=context,
         metadata=meta,
         **conversation,
+    )
+
+
+def item_row(item: Item, content_hash: str, seq: int) -> tuple[Any, ...]:
+    """The ``items`` row of an item, in the order of :data:`ITEM_INSERT_COLUMNS` (``seq``: its insertion order)."""
+    m = item.metadata
+    return (
+        item.id,
+        "" if item.input is None else item.input,
+        item.output,
+        item.output_a,
+        item.output_b,
+        item.reference,
+        item.context,
+        m.segment,
+        m.source,
+        m.risk,
+        m.created_at.isoformat() if m.created_at else None,
+        canonical_json(m.extra) if m.extra else "{}",
+        content_hash,
+        seq,
+        _conversation_json(item),
     )
 
 
