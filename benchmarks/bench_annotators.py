@@ -1,10 +1,13 @@
 """Benchmark: 50 annotators labelling at once through the labeling app's own calls, on PostgreSQL and SQLite.
 
 Each annotator is a separate process (forked, each with its own connection, as each browser session of the app
-has its own), and loops: ask for the next item (:func:`judgekit.labeling.next_item`, what the app calls to show
-an item), submit a label for it with a per-form request id (:func:`judgekit.labeling.submit_label`), and submit
-the same form again (a double click). A writer that finds the project busy for longer than its lock timeout gets
-:class:`~judgekit.errors.DatabaseBusyError` and retries, as the app does. At the end every label is accounted for:
+has its own) that signs in with its access code (:func:`judgekit.labeling.sign_in`, :func:`open_session`) and
+loops through the labeling page's own round: the desk view (:func:`judgekit.labeling.desk_view`: the current and
+the next item, both reserved, what the page shows), then the page's outbox with one submit
+(:func:`judgekit.labeling.apply_actions`: the session check, then the label with its per-form request id), sent
+twice (a resend after a lost reply, or a double press). An action answered ``busy`` (the project's write lock was
+held longer than the lock timeout) stays in the outbox and is sent again, as the page does. At the end every label
+is accounted for:
 
 * 0 lost: every submit an annotator saw succeed is stored;
 * 0 doubled: one row per (annotator, item) and per request id, although every form was submitted twice;
@@ -33,7 +36,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from judgekit.errors import DatabaseBusyError  # noqa: E402
-from judgekit.labeling import AssignmentPolicy, add_annotator, ensure_queue, next_item, set_policy, submit_label  # noqa: E402
+from judgekit.labeling import (  # noqa: E402
+    AssignmentPolicy,
+    DeskAction,
+    add_annotator,
+    apply_actions,
+    desk_view,
+    ensure_queue,
+    open_session,
+    set_policy,
+    sign_in,
+)
 from judgekit.models import Item, load_rubric  # noqa: E402
 from judgekit.storage import Project  # noqa: E402
 
@@ -44,48 +57,55 @@ def load() -> str:
     return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def build(url: str, n_items: int, n_annotators: int) -> None:
+def build(url: str, n_items: int, n_annotators: int) -> dict[str, str]:
+    """The project, and each annotator's access code."""
+    codes: dict[str, str] = {}
     with Project(url) as p:
         p.save_rubric(RUBRIC)
         p.add_items(
             Item(id=f"item{i:06d}", input=f"Question {i}?", output=f"Answer {i}. " * 10) for i in range(n_items)
         )
         for a in range(n_annotators):
-            add_annotator(p, f"annotator{a:02d}")
+            codes[f"annotator{a:02d}"] = add_annotator(p, f"annotator{a:02d}")
         set_policy(p, RUBRIC.id, AssignmentPolicy(annotators_per_item=3, overlap_fraction=0.1, overlap_annotators=3))
         ensure_queue(p, RUBRIC)
+    return codes
 
 
-def annotate(url: str, who: str, n: int, start: mp.synchronize.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def annotate(url: str, who: str, code: str, n: int, start: mp.synchronize.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
     next_ms: list[float] = []
     submit_ms: list[float] = []
     stored: list[tuple[str, str]] = []
     retries = 0
     with Project(url, create=False, lock_timeout=5) as p:
         rubric = p.rubric(RUBRIC.id, RUBRIC.version)
+        signed = sign_in(p, code)
+        assert signed.annotator is not None and signed.annotator.name == who, signed.message
+        token = open_session(p, signed.annotator)
         start.wait()
         for _ in range(n):
             t0 = time.perf_counter()
             while True:
                 try:
-                    item = next_item(p, who, rubric)
+                    view = desk_view(p, who, rubric)
                     break
-                except DatabaseBusyError:
+                except DatabaseBusyError:  # the page shows the last view and asks again
                     retries += 1
             next_ms.append((time.perf_counter() - t0) * 1000)
-            if item is None:
+            if not view.items:
                 break
-            form = uuid.uuid4().hex
+            item_id = view.items[0].item_id
+            action = DeskAction(rid=uuid.uuid4().hex, kind="submit", item_id=item_id, choice="pass", seconds=3.0)
             t0 = time.perf_counter()
-            for _click in range(2):  # the form is submitted twice: the second must store nothing
+            for _send in range(2):  # the outbox is sent twice: the second must store nothing
                 while True:
-                    try:
-                        submit_label(p, who, rubric, item.id, "pass", time_spent_s=3.0, request_id=form)
+                    (outcome,) = apply_actions(p, token, rubric, [action])
+                    if outcome.status != "busy":
                         break
-                    except DatabaseBusyError:
-                        retries += 1
+                    retries += 1  # kept in the outbox, sent again
+                assert outcome.status == "saved", outcome.message
             submit_ms.append((time.perf_counter() - t0) * 1000 / 2)
-            stored.append((item.id, form))
+            stored.append((item_id, action.rid))
     out.put((who, next_ms, submit_ms, stored, retries))
 
 
@@ -95,12 +115,10 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def run(engine: str, url: str, n_annotators: int, per: int, n_items: int) -> None:
-    build(url, n_items, n_annotators)
+    codes = build(url, n_items, n_annotators)
     ctx = mp.get_context("fork")
     start, out = ctx.Event(), ctx.Queue()
-    procs = [
-        ctx.Process(target=annotate, args=(url, f"annotator{a:02d}", per, start, out)) for a in range(n_annotators)
-    ]
+    procs = [ctx.Process(target=annotate, args=(url, name, code, per, start, out)) for name, code in codes.items()]
     for pr in procs:
         pr.start()
     time.sleep(2.0)  # every process connected and waiting

@@ -51,7 +51,7 @@ def normalize_id(value: str) -> str:
                     f"holds U+{ord(ch):04X} ({unicodedata.name(ch, kind)}), an invisible or control character "
                     "that would make it display as something it is not"
                 )
-    elif any(ch in _INVISIBLE for ch in text):
+    elif not text.isascii() and any(ch in _INVISIBLE for ch in text):  # every invisible one is non-ASCII
         raise ValueError("holds an invisible formatting character")
     return text
 
