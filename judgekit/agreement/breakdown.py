@@ -1,6 +1,6 @@
 """Judge vs reference label per segment and per risk tier: where does the judge fail?
 
-Each group's figures are :func:`~judgekit.agreement.judge_people.judge_vs_reference` on the group's items, the very
+Each group's figures are :func:`~judgekit.agreement.judge_people.reference_figures` on the group's items, the very
 computation of the headline (same bootstrap size and seed), so a group that holds every item shows the headline's
 numbers to the last digit. Items without a segment form the group ``(none)``, items without a risk tier
 ``unassessed``.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
@@ -18,7 +19,7 @@ from judgekit.agreement.confidence import UNASSESSED
 from judgekit.agreement.criteria import TrustCriteria
 from judgekit.agreement.data import AlignedRatings
 from judgekit.agreement.estimands import figure_name
-from judgekit.agreement.judge_people import BothBases, judge_vs_reference, wilson
+from judgekit.agreement.judge_people import BothBases, reference_figures, wilson
 from judgekit.stats import StatResult
 
 __all__ = ["NO_SEGMENT", "GroupResult", "breakdown"]
@@ -43,18 +44,20 @@ class GroupResult(BaseModel):
 def breakdown(data: AlignedRatings, keys: NDArray[np.object_], c: TrustCriteria, missing: str) -> list[GroupResult]:
     """One :class:`GroupResult` per distinct key (``None`` keys as ``missing``), weakest kappa first."""
     labels = np.array([missing if k is None else str(k) for k in keys], dtype=object)
+    codes, uniques = pd.factorize(labels, sort=True)
     out: list[GroupResult] = []
-    for key in sorted(set(labels.tolist())):
-        part = data.take(labels == key)
-        kappa, accuracy = judge_vs_reference(part, c)
-        failures = int(part.n_items - part.ok.sum())
+    for g, key in enumerate(uniques):
+        sel = codes == g
+        judge = data.judge_codes[sel]
+        kappa, accuracy = reference_figures(data.reference_codes[sel], judge, data.rubric, c)
+        n = int(sel.sum())
         out.append(
             GroupResult(
-                key=key,
-                n_items=part.n_items,
+                key=str(key),
+                n_items=n,
                 kappa=kappa,
                 accuracy=accuracy,
-                failure_rate=wilson(figure_name("failure_rate"), failures, part.n_items, c.confidence_level),
+                failure_rate=wilson(figure_name("failure_rate"), int((judge < 0).sum()), n, c.confidence_level),
             )
         )
     out.sort(key=lambda g: (math.isnan(g.kappa.failures_as_wrong.value), g.kappa.failures_as_wrong.value))

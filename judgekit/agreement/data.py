@@ -13,6 +13,7 @@ with nobody.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -98,22 +99,23 @@ class HumanRatings:
     @cached_property
     def index(self) -> pd.Index:
         """Item id -> row position."""
-        return pd.Index(self.item_ids)
+        return pd.Index(np.array(self.item_ids, dtype=object), dtype=object)
 
 
-def _item_facets(project: Project) -> pd.DataFrame:
-    """Segment and risk tier of every item, indexed by id (storage's bulk read of item metadata)."""
-    rows = project.item_info()
-    return pd.DataFrame(
-        {"segment": [r.segment for r in rows], "risk": [r.risk for r in rows]},
-        index=pd.Index([r.id for r in rows], name="id"),
-        dtype=object,
-    )
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> ObjArray:
+    """Driver rows as one (n, width) object array: one C-level copy (a quarter of the time of transposing with
+    ``zip`` at 300,000 rows)."""
+    out = np.empty((len(rows), width), dtype=object)
+    if rows:
+        out[:] = rows
+    return out
 
 
 def verdict_rows(project: Project, run: JudgeRun) -> pd.DataFrame:
-    """``item_id, status, label, confidence`` of every verdict of a run (storage's bulk read of verdicts)."""
-    return pd.DataFrame(project.verdict_rows(run.id), columns=["item_id", "status", "label", "confidence"])
+    """``item_id, status, label, confidence`` of every verdict of a run (storage's bulk read of verdicts), as
+    object columns (no string-dtype conversion: the ids are only looked up)."""
+    table = _columns(project.verdict_rows(run.id), 4)
+    return pd.DataFrame({c: table[:, i] for i, c in enumerate(["item_id", "status", "label", "confidence"])})
 
 
 def verdict_rationales(project: Project, run: JudgeRun, item_ids: list[str]) -> dict[str, str]:
@@ -131,35 +133,37 @@ def load_human_ratings(project: Project, rubric: Rubric, provenance: Provenance 
     Corrections of a judge's score and adjudicated gold labels are read only when asked for by name; they are
     never mixed with blind labels.
     """
-    rows = project.current_label_rows(rubric.id, rubric.version, provenance=provenance)
-    if not rows:
-        empty = np.empty(0, dtype=object)
-        return HumanRatings(rubric, provenance, [], [], np.empty((0, 0), dtype=np.int64), empty, empty)
-    item_col, ann_col, label_col, seq_col = (list(c) for c in zip(*rows, strict=True))
-    item_pos, items = pd.factorize(pd.Index(item_col, dtype=object))
-    ann_pos, annotators = pd.factorize(pd.Index(ann_col, dtype=object), sort=True)
+    empty_obj = np.empty(0, dtype=object)
+    if not project.has_labels(rubric.id, rubric.version, provenance=provenance):
+        return HumanRatings(rubric, provenance, [], [], np.empty((0, 0), dtype=np.int64), empty_obj, empty_obj)
+    rows = project.latest_label_rows(rubric.id, rubric.version, provenance=provenance)
+    table = _columns(rows, 4)
+    item_col, ann_col, label_col = table[:, 0], table[:, 1], table[:, 2]
+    item_pos, items = pd.factorize(item_col)
+    ann_pos, annotators = pd.factorize(ann_col, sort=True)
     levels = rubric.scale.values
-    label_code = pd.Index(levels).get_indexer(pd.Index(label_col, dtype=object))
+    label_code = pd.Index(levels, dtype=object).get_indexer(pd.Index(label_col, dtype=object))
     if (label_code < 0).any():  # storage validates labels against the frozen rubric version: a broken database
         bad = label_col[int(np.flatnonzero(label_code < 0)[0])]
         raise ValueError(f"stored label {bad!r} is not a level of rubric {rubric.key} ({', '.join(levels)})")
-    seq = np.zeros(len(items), dtype=np.int64)
-    seq[item_pos] = np.asarray(seq_col, dtype=np.int64)
-    order = np.argsort(seq, kind="stable")
+    facets = _columns(project.item_facets(), 3)
+    ids, segments, risks = facets[:, 0], facets[:, 1], facets[:, 2]
+    where = pd.Index(ids, dtype=object).get_indexer(pd.Index(items, dtype=object))  # ids are in insertion order
+    order = np.argsort(where, kind="stable")
     row_of = np.empty(len(items), dtype=np.int64)
     row_of[order] = np.arange(len(items))
     codes = np.full((len(items), len(annotators)), -1, dtype=np.int64)
     codes[row_of[item_pos], ann_pos] = label_code
-    item_ids = [str(x) for x in np.asarray(items, dtype=object)[order]]
-    facets = _item_facets(project).reindex(item_ids)
+    picked = where[order]
+    segment, risk = segments[picked], risks[picked]
     return HumanRatings(
         rubric=rubric,
         provenance=provenance,
-        item_ids=item_ids,
+        item_ids=ids[picked].tolist(),
         annotators=[str(a) for a in annotators],
         codes=codes,
-        segment=_none_for_missing(facets["segment"].to_numpy(dtype=object)),
-        risk=_none_for_missing(facets["risk"].to_numpy(dtype=object)),
+        segment=_none_for_missing(segment),
+        risk=_none_for_missing(risk),
     )
 
 
@@ -308,7 +312,7 @@ def load_aligned(
         hit = pos >= 0
         rows = pos[hit]
         status[rows] = v["status"].to_numpy(dtype=object)[hit]
-        codes = pd.Index(h.levels).get_indexer(pd.Index(v["label"], dtype=object))[hit]
+        codes = pd.Index(h.levels, dtype=object).get_indexer(pd.Index(v["label"], dtype=object))[hit]
         is_ok = (v["status"].to_numpy(dtype=object)[hit] == "ok") & (codes >= 0)
         judge[rows[is_ok]] = codes[is_ok]
         conf = pd.to_numeric(v["confidence"], errors="coerce").to_numpy(dtype=float)[hit]

@@ -34,8 +34,9 @@ from scipy import stats as sps
 
 from judgekit.agreement.ceiling import HumanCeiling, interval_figure, overlap_mean, point
 from judgekit.agreement.criteria import TrustCriteria
-from judgekit.agreement.data import AlignedRatings, strict_weights
+from judgekit.agreement.data import NO_VERDICT, AlignedRatings, strict_weights
 from judgekit.agreement.estimands import Basis, figure_name
+from judgekit.models import Rubric
 from judgekit.stats import (
     Coded,
     Interval,
@@ -55,6 +56,7 @@ __all__ = [
     "JudgeVsPeople",
     "judge_vs_people",
     "judge_vs_reference",
+    "reference_figures",
     "wilson",
 ]
 
@@ -149,24 +151,35 @@ def wilson(name: str, k: int, n: int, level: float) -> StatResult:
 
 
 def judge_vs_reference(data: AlignedRatings, c: TrustCriteria) -> tuple[BothBases, BothBases]:
-    """The judge's Cohen's kappa and accuracy against the reference label, on both bases.
+    """The judge's Cohen's kappa and accuracy against the reference label, on both bases (see
+    :func:`reference_figures`)."""
+    return reference_figures(data.reference_codes, data.judge_codes, data.rubric, c)
+
+
+def reference_figures(
+    reference_codes: NDArray[np.int64], judge_codes: NDArray[np.int64], rubric: Rubric, c: TrustCriteria
+) -> tuple[BothBases, BothBases]:
+    """Kappa and accuracy of judge codes (``-1``: no ok verdict) against reference codes (``-1``: none).
 
     Kappa: one paired bootstrap (``c.n_boot`` resamples, seed ``c.seed``) of the pairs (reference, strict judge)
-    and (reference, ok-only judge) over the items with a reference label; accuracy: Wilson intervals.
+    and (reference, ok-only judge) over the items with a reference label; accuracy: Wilson intervals. The one
+    computation behind the headline, every segment and risk tier, the admin page and the comparison of judges.
     """
-    has_ref = data.has_reference
+    k = len(rubric.scale.values)
+    has_ref = reference_codes >= 0
+    ok = judge_codes >= 0
     n_ref = int(has_ref.sum())
-    ok_ref = has_ref & data.ok
-    n_ok = int(ok_ref.sum())
-    correct = int(data.correct.sum())
+    n_ok = int((has_ref & ok).sum())
+    correct = int((has_ref & (judge_codes == reference_codes)).sum())
     names = {b: figure_name("judge_kappa", b) for b in ("failures_as_wrong", "ok_only")}
     kap = {b: point(nm, float("nan"), n_ref if b == "failures_as_wrong" else n_ok) for b, nm in names.items()}
     if n_ref >= 2:
-        cols = np.column_stack([data.reference_codes, data.judge_strict_codes, data.judge_codes])[has_ref]
-        coded = Coded.from_codes(cols, data.strict_levels)
+        strict = np.where(ok, judge_codes, k)
+        cols = np.column_stack([reference_codes, strict, judge_codes])[has_ref]
+        coded = Coded.from_codes(cols, [*rubric.scale.values, NO_VERDICT])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedStatisticWarning)
-            pk = pair_kappas(coded, [(0, 1), (0, 2)], weights=strict_weights(data.rubric), n_boot=c.n_boot, seed=c.seed)
+            pk = pair_kappas(coded, [(0, 1), (0, 2)], weights=strict_weights(rubric), n_boot=c.n_boot, seed=c.seed)
         for q, b in enumerate(("failures_as_wrong", "ok_only")):
             kap[b] = interval_figure(names[b], float(pk.value[q]), int(pk.n[q]), pk.boot[:, q], c)
     acc_s = wilson(figure_name("judge_accuracy", "failures_as_wrong"), correct, n_ref, c.confidence_level)

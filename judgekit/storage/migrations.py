@@ -475,6 +475,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
     """,
     ),
+    Migration(
+        12,
+        "labels_by_rubric_provenance",
+        """
+        -- The analyses' bulk read of one rubric version's labels of one provenance (judgekit.agreement: the human
+        -- ceiling, judge vs people) is one scan of this covering index instead of a table lookup per label; whether
+        -- a project has corrected or adjudicated labels at all is one seek.
+        CREATE INDEX labels_by_rubric_provenance
+            ON labels(rubric_id, rubric_version, provenance, item_id, annotator, revision, label);
+    """,
+    ),
 )
 
 

@@ -250,11 +250,20 @@ class Project:
     def item_info(self, ids: Sequence[str] | None = None) -> list[ItemInfo]:
         """Id, insertion order and metadata columns of every item (or of ``ids``, unknown ones left out), in
         insertion order."""
-        rows = self.db.rows("SELECT id, seq, segment, source, risk, created_at FROM items ORDER BY seq")
+        cols = "SELECT id, seq, segment, source, risk, created_at FROM items"
+        if ids is not None and len(ids) <= 200:  # a few items (a report's examples): one seek each
+            found = [self.db.one(f"{cols} WHERE id = ?", (i,)) for i in dict.fromkeys(ids)]
+            return sorted((ItemInfo(*r) for r in found if r is not None), key=lambda info: info.seq)
+        rows = self.db.rows(f"{cols} ORDER BY seq")
         if ids is not None:
             wanted = set(ids)
             rows = [r for r in rows if r[0] in wanted]
         return [ItemInfo(*r) for r in rows]
+
+    def item_facets(self) -> list[tuple[Any, ...]]:
+        """``(id, segment, risk)`` of every item in insertion order, as the driver returns them: the metadata an
+        analysis breaks figures down by, read in bulk (no text, no per-row objects)."""
+        return self.db.rows("SELECT id, segment, risk FROM items ORDER BY seq")
 
     # -- rubrics ----------------------------------------------------------------------------------------------
 
@@ -473,18 +482,46 @@ class Project:
         self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = "blind"
     ) -> list[tuple[str, str, str, int]]:
         """``(item_id, annotator, label, item seq)`` of every annotator's latest label on every item of a rubric
-        version, as plain tuples (what an analysis reads in bulk). Blind labels only by default: the basis of every
+        version, in item order (what an analysis reads in bulk). Blind labels only by default: the basis of every
         human figure; corrections and adjudications are asked for by name."""
-        prov_l, p_l = _provenance_clause(provenance, "l.provenance")
-        prov_m, p_m = _provenance_clause(provenance, "m.provenance")
+        rows = self.latest_label_rows(rubric_id, rubric_version, provenance=provenance)
+        if not rows:
+            return []
+        seq = dict(self.db.rows("SELECT id, seq FROM items"))
+        out = [(str(item), str(who), str(label), int(seq[item])) for item, who, label, _ in rows]
+        out.sort(key=lambda r: r[3])
+        return out
+
+    def latest_label_rows(
+        self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = "blind"
+    ) -> list[tuple[Any, ...]]:
+        """``(item_id, annotator, label, revision)`` of every annotator's latest label (highest revision among the
+        given provenance(s)) on every item of a rubric version, in no particular order, as the driver returns
+        them: one scan of the covering index ``labels_by_rubric_provenance`` (migration 12). Revisions are rare,
+        so the latest of each is picked in Python only when some label was revised."""
+        prov, params = _provenance_clause(provenance, "provenance")
         rows = self.db.rows(
-            "SELECT l.item_id, l.annotator, l.label, i.seq FROM labels l JOIN items i ON i.id = l.item_id "
-            f"WHERE l.rubric_id = ? AND l.rubric_version = ? {prov_l} AND l.revision = ("
-            "SELECT MAX(revision) FROM labels m WHERE m.item_id = l.item_id AND m.annotator = l.annotator AND "
-            f"m.rubric_id = l.rubric_id AND m.rubric_version = l.rubric_version {prov_m})",
-            (rubric_id, rubric_version, *p_l, *p_m),
+            f"SELECT item_id, annotator, label, revision FROM labels WHERE rubric_id = ? AND rubric_version = ? {prov}",
+            (rubric_id, rubric_version, *params),
         )
-        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+        if all(r[3] == 1 for r in rows):
+            return rows
+        latest: dict[tuple[Any, Any], tuple[Any, ...]] = {}
+        for r in rows:
+            old = latest.get((r[0], r[1]))
+            if old is None or r[3] > old[3]:
+                latest[(r[0], r[1])] = r
+        return list(latest.values())
+
+    def has_labels(self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = None) -> bool:
+        """Whether a rubric version has any label (of the given provenance(s)): one index seek, so an analysis
+        reads corrected or adjudicated labels only when there are some."""
+        prov, params = _provenance_clause(provenance, "provenance")
+        row = self.db.one(
+            f"SELECT 1 FROM labels WHERE rubric_id = ? AND rubric_version = ? {prov} LIMIT 1",
+            (rubric_id, rubric_version, *params),
+        )
+        return row is not None
 
     def label_count(self) -> int:
         """Number of label rows (every revision)."""

@@ -92,3 +92,15 @@ def test_human_figures_read_blind_labels_only(project: Project) -> None:
         ("i0", "ann", "fail", 1),
         ("i1", "pm", "fail", 2),
     ]
+
+
+def test_latest_label_rows_keep_the_latest_revision_of_each_provenance(project: Project) -> None:
+    project.add_label(_label("i0", "ann", "pass"))
+    project.add_label(_label("i0", "ann", "fail"))  # revision 2 of a blind label
+    project.add_label(_label("i0", "ann", "pass", "corrected"))  # revision 3, another provenance
+    project.add_label(_label("i1", "ann", "fail"))
+    rows = project.latest_label_rows("helpfulness-pass-fail", 1, provenance="blind")
+    assert sorted((r[0], r[1], r[2]) for r in rows) == [("i0", "ann", "fail"), ("i1", "ann", "fail")]
+    assert project.has_labels("helpfulness-pass-fail", 1, provenance="corrected")
+    assert not project.has_labels("helpfulness-pass-fail", 1, provenance="adjudicated")
+    assert not project.has_labels("helpfulness-pass-fail", 2)
