@@ -26,9 +26,11 @@ from judgekit.models import JudgeRun, Provenance, Rubric
 from judgekit.storage import Project
 
 __all__ = [
+    "LATEST_ADJUDICATION",
     "NO_VERDICT",
     "AlignedRatings",
     "HumanRatings",
+    "load_adjudications",
     "load_aligned",
     "load_human_ratings",
     "reference_by_item",
@@ -133,11 +135,38 @@ def load_human_ratings(project: Project, rubric: Rubric, provenance: Provenance 
     Corrections of a judge's score and adjudicated gold labels are read only when asked for by name; they are
     never mixed with blind labels.
     """
-    empty_obj = np.empty(0, dtype=object)
     if not project.has_labels(rubric.id, rubric.version, provenance=provenance):
+        return _coded(project, rubric, provenance, [])
+    return _coded(
+        project, rubric, provenance, project.latest_label_rows(rubric.id, rubric.version, provenance=provenance)
+    )
+
+
+LATEST_ADJUDICATION = "latest adjudication"
+"""The one column of :func:`load_adjudications`."""
+
+
+def load_adjudications(project: Project, rubric: Rubric) -> HumanRatings:
+    """The gold label of every adjudicated item: its most recently submitted ``adjudicated`` label, whoever the
+    admin (a later resolution supersedes an earlier one, also another admin's; no plurality, so no ties), as a
+    one-column :class:`HumanRatings` (column :data:`LATEST_ADJUDICATION`)."""
+    if not project.has_labels(rubric.id, rubric.version, provenance="adjudicated"):
+        return _coded(project, rubric, "adjudicated", [])
+    rows = [
+        (item_id, LATEST_ADJUDICATION, label)
+        for item_id, label in project.latest_adjudications(rubric.id, rubric.version)
+    ]
+    return _coded(project, rubric, "adjudicated", rows)
+
+
+def _coded(
+    project: Project, rubric: Rubric, provenance: Provenance, rows: Sequence[tuple[object, ...]]
+) -> HumanRatings:
+    """``(item_id, annotator, label, ...)`` rows as a coded :class:`HumanRatings` (items in project order)."""
+    if not rows:
+        empty_obj = np.empty(0, dtype=object)
         return HumanRatings(rubric, provenance, [], [], np.empty((0, 0), dtype=np.int64), empty_obj, empty_obj)
-    rows = project.latest_label_rows(rubric.id, rubric.version, provenance=provenance)
-    table = _columns(rows, 4)
+    table = _columns(rows, len(rows[0]))
     item_col, ann_col, label_col = table[:, 0], table[:, 1], table[:, 2]
     item_pos, items = pd.factorize(item_col)
     ann_pos, annotators = pd.factorize(ann_col, sort=True)
@@ -300,7 +329,7 @@ def load_aligned(
     ``humans`` (from :func:`load_human_ratings`) to share one read of the labels between several runs.
     """
     h = humans if humans is not None else load_human_ratings(project, rubric)
-    adjudicated = load_human_ratings(project, rubric, "adjudicated") if reference == "adjudicated" else None
+    adjudicated = load_adjudications(project, rubric) if reference == "adjudicated" else None
     ref_codes, summary = reference_labels(h, reference, adjudicated=adjudicated)
     n = h.n_items
     judge = np.full(n, -1, dtype=np.int64)

@@ -8,7 +8,9 @@ Two rules (``TrustCriteria.reference``):
   (``n_ties``), never broken at random or by level order.
 * ``adjudicated``: the label an admin resolved (provenance ``adjudicated``); items nobody adjudicated have no
   reference label and are left out, counted. Blind labels never stand in for a missing adjudication, so the two
-  kinds are never mixed silently. (Several adjudications of one item: their plurality, ties left out.)
+  kinds are never mixed silently. Several adjudications of one item: the most recently submitted one is the gold
+  label, whoever the admin: a second admin's resolution supersedes the first
+  (:func:`judgekit.agreement.data.load_adjudications`).
 
 The human ceiling and the judge-vs-each-annotator figures always use blind labels, whatever the rule.
 """
@@ -90,8 +92,8 @@ def reference_labels(
 ) -> tuple[IntArray, ReferenceSummary]:
     """Reference codes (``-1`` none) for the rows of ``humans`` under ``rule``, and their summary.
 
-    ``adjudicated`` (the adjudicated labels, from ``load_human_ratings(..., "adjudicated")``) is required for the
-    ``adjudicated`` rule.
+    ``adjudicated`` (the latest adjudication of each item, from
+    :func:`judgekit.agreement.data.load_adjudications`: one column) is required for the ``adjudicated`` rule.
     """
     k = len(humans.levels)
     n = humans.n_items
@@ -106,7 +108,7 @@ def reference_labels(
         if adjudicated.n_items and n:
             pos = humans.index.get_indexer(pd.Index(adjudicated.item_ids))
             hit = pos >= 0
-            ref[pos[hit]] = majority_codes(adjudicated.codes, k)[hit]
+            ref[pos[hit]] = majority_codes(adjudicated.codes, k)[hit]  # one column: the latest adjudication
         description = (
             "adjudicated labels (an admin's resolution); items without one are left out, never filled in with blind "
             "labels"

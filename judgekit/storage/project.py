@@ -513,6 +513,21 @@ class Project:
                 latest[(r[0], r[1])] = r
         return list(latest.values())
 
+    def latest_adjudications(self, rubric_id: str, rubric_version: int) -> list[tuple[Any, Any]]:
+        """``(item_id, label)`` of the most recently submitted ``adjudicated`` label of every adjudicated item of a
+        rubric version (any admin: the highest label id wins, so a second admin's resolution, or an admin's revision
+        of their own, supersedes the earlier one). Adjudications are few: the latest is picked in Python."""
+        rows = self.db.rows(
+            "SELECT item_id, id, label FROM labels WHERE rubric_id = ? AND rubric_version = ? AND provenance = ?",
+            (rubric_id, rubric_version, "adjudicated"),
+        )
+        latest: dict[Any, tuple[Any, Any]] = {}
+        for item_id, label_id, label in rows:
+            old = latest.get(item_id)
+            if old is None or label_id > old[0]:
+                latest[item_id] = (label_id, label)
+        return [(item_id, label) for item_id, (_, label) in latest.items()]
+
     def has_labels(self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = None) -> bool:
         """Whether a rubric version has any label (of the given provenance(s)): one index seek, so an analysis
         reads corrected or adjudicated labels only when there are some."""

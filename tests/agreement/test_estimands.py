@@ -11,6 +11,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from judgekit.agreement import ESTIMANDS, TrustCriteria, assess_run, describe, load_aligned
+from judgekit.agreement.data import reference_by_item
 from judgekit.agreement.estimands import figure_name, title_of
 from judgekit.demo import build_demo_project
 from judgekit.models import HumanLabel, Item, JudgeConfig, JudgeVerdict
@@ -125,6 +126,39 @@ def test_adjudicated_labels_serve_as_the_reference_only_when_asked(tmp_path: Pat
     expected = cohen_kappa_score([gold[i] for i in ids], [verdicts[i] for i in ids])
     assert k.value == pytest.approx(expected, abs=1e-12)
     assert adj.ceiling == blind.ceiling, "the human ceiling stays on blind labels"
+
+
+def test_the_latest_adjudication_of_an_item_is_its_gold_label(tmp_path: Path) -> None:
+    """Several adjudications of one item: the most recently submitted wins, whoever the admin (a plurality would
+    keep "pass" on i0 and leave i1 out as a tie)."""
+    p = _small(tmp_path)
+    rb = rubric()
+
+    def adjudicate(item_id: str, admin: str, label: str) -> None:
+        p.add_label(
+            HumanLabel(
+                item_id=item_id,
+                annotator=admin,
+                rubric_id=rb.id,
+                rubric_version=1,
+                label=label,
+                provenance="adjudicated",
+            )
+        )
+
+    adjudicate("i0", "lead", "pass")
+    adjudicate("i0", "boss", "pass")
+    adjudicate("i0", "deputy", "fail")  # latest of three: fail, against a 2-1 plurality for pass
+    adjudicate("i1", "lead", "fail")
+    adjudicate("i1", "boss", "pass")  # a second admin supersedes the first
+    adjudicate("i2", "lead", "pass")
+    adjudicate("i2", "boss", "fail")
+    adjudicate("i2", "lead", "pass")  # the first admin revises theirs last: pass
+    ref = reference_by_item(p, rb, "adjudicated")
+    assert ref.dropna().to_dict() == {"i0": "fail", "i1": "pass", "i2": "pass"}
+    adj = assess_run(p, "j", TrustCriteria(n_boot=200, reference="adjudicated"))
+    assert (adj.reference.n_with_reference, adj.reference.n_ties, adj.reference.n_not_adjudicated) == (3, 0, 117)
+    assert adj.n_annotators == 3, "admins are not annotators"
 
 
 def test_corrected_labels_are_reported_apart_with_their_effect(tmp_path: Path) -> None:
