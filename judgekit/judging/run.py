@@ -140,6 +140,7 @@ class RunSummary:
             "cache_hits": self.cache_hits,
             "elapsed_s": round(self.elapsed_s, 3),
             "workers": self.workers,
+            "cpu_s": [round(x, 3) for x in self.cpu_s],
             "next": self.next_steps(),
         }
         return json.dumps(body, indent=2, ensure_ascii=False)

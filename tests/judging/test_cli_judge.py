@@ -41,6 +41,7 @@ def test_json_prints_the_run_summary(project: Project, openai_env: FakeLLMServer
     body = json.loads(capsys.readouterr().out)
     assert body["run"] == "j" and body["stop_reason"] == "complete" and body["exit_code"] == 0
     assert body["statuses"] == {"ok": 12} and body["requests"] == 12 and body["next"]
+    assert len(body["cpu_s"]) == len(body["workers"]) == 1 and body["cpu_s"][0] > 0
 
 
 def test_items_left_without_a_verdict_exit_3_and_resume(project: Project, openai_env: FakeLLMServer, capsys) -> None:  # type: ignore[no-untyped-def]
