@@ -38,17 +38,14 @@ def test_worker_errors_come_back_as_the_same_error() -> None:
     assert "judge worker 2 failed: KeyError" in str(bug)
 
 
-def test_two_workers_share_one_run(
-    project: Project, openai_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The second process takes a share of the work however late it starts (under load it may start after the
-    judging process could have done everything alone): the server orders the events instead of a clock. The
-    judging process's calls carry a header the second process's lack; after 30 of them, its replies wait until it
-    has handed a share over (it lowers its own limit first), then its new calls wait for the second process's
-    first call."""
-    items = single_items(100, prefix="w")
-    project.add_items(items)
-    openai_env.latency = 0.02
+def _second_process_takes_part(
+    monkeypatch: pytest.MonkeyPatch, server: FakeLLMServer, *, after: int = 30
+) -> threading.Event:
+    """Make the second worker process take part in the next run however late it starts (under load it may start
+    after the judging process could have done everything alone): the server orders the events instead of a clock.
+    The judging process's calls carry a header the second process's lack; after ``after`` of them, its replies
+    wait until it has handed a share over (it lowers its own limit first), then its new calls wait for the second
+    process's first call. Returns the event set by that call."""
     handed_over, second_called = threading.Event(), threading.Event()
     poll = ProcessPool.poll
 
@@ -70,11 +67,23 @@ def test_two_workers_share_one_run(
         if rec.headers.get("x-judging-process") != "yes":
             second_called.set()
             return None
-        if second_called.is_set() or next(first_calls) < 30:
+        if second_called.is_set() or next(first_calls) < after:
             return None
         return second_called.is_set if handed_over.is_set() else handed_over.is_set
 
-    monkeypatch.setattr(openai_env, "hold", hold)
+    monkeypatch.setattr(server, "hold", hold)
+    return second_called
+
+
+def test_two_workers_share_one_run(
+    project: Project, openai_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared work, one progress line, a summed summary; the second process takes a share (ordered by the server,
+    see :func:`_second_process_takes_part`)."""
+    items = single_items(100, prefix="w")
+    project.add_items(items)
+    openai_env.latency = 0.02
+    second_called = _second_process_takes_part(monkeypatch, openai_env)
     buf = io.StringIO()
     s = run_judge(project, CFG, rubric=PASS_FAIL, items=items, concurrency=4, workers=2, stream=buf, run_name="w2")
     assert second_called.is_set()
@@ -100,7 +109,8 @@ def test_workers_see_the_environment_of_their_run(
     project.add_items(first)
     openai_env.latency = 0.1
     run_judge(project, CFG, rubric=PASS_FAIL, items=first, concurrency=4, workers=2, progress=False, run_name="e1")
-    with FakeLLMServer(latency=0.1) as other:
+    with FakeLLMServer(latency=0.02) as other:
+        second_called = _second_process_takes_part(monkeypatch, other, after=10)
         monkeypatch.setenv("OPENAI_BASE_URL", other.openai_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-second-key")
         openai_env.reset_counts()
@@ -109,7 +119,7 @@ def test_workers_see_the_environment_of_their_run(
         s = run_judge(
             project, CFG, rubric=PASS_FAIL, items=second, concurrency=4, workers=2, progress=False, run_name="e2"
         )
-        assert s.statuses == {"ok": 40} and min(s.workers) > 0, s.workers
+        assert s.statuses == {"ok": 40} and min(s.workers) > 0 and second_called.is_set(), s.workers
         assert openai_env.count == 0 and other.count == 40
         assert {r.headers.get("authorization") for r in other.requests} == {"Bearer sk-second-key"}
 
