@@ -41,7 +41,7 @@ def validate(paths: tuple[Path, ...]) -> None:
             failures.append(str(exc))
             echo(f"INVALID {exc}")
             continue
-        echo(f"ok      {p}: {r.key} ({r.task}, {r.scale.kind}: {', '.join(r.scale.values)})")
+        echo(f"ok      {p}: {r.key} ({r.describe()})")
     if failures:
         raise ConfigError(f"{len(failures)} of {len(paths)} rubric file(s) invalid")
 

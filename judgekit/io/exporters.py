@@ -159,14 +159,30 @@ def export_labels(
     history: bool = False,
     provenance: ProvenanceFilter = None,
 ) -> str:
-    """Labels (latest revision of each, or every revision with ``history``), of every provenance or the given."""
+    """Labels (latest revision of each, or every revision with ``history``), of every provenance or the given.
+
+    Answers per rated criterion are written only when some label has them: a ``criteria`` mapping in JSONL, a
+    ``criteria.<name>`` column per criterion in CSV and TSV (what a spreadsheet shows best)."""
     labels = project.labels(rubric_id, rubric_version, history=history, provenance=provenance)
-    return write_records(_records("labels", labels), LABEL_COLUMNS, fmt)
+    records = _records("labels", labels)
+    columns: tuple[str, ...] = LABEL_COLUMNS
+    names = list(dict.fromkeys(n for lab in labels for n in lab.criteria))
+    if names and fmt == "jsonl":
+        columns = (*LABEL_COLUMNS, "criteria")
+    elif names:  # a spreadsheet gets a column per criterion
+        columns = (*LABEL_COLUMNS, *(f"criteria.{n}" for n in names))
+        for r in records:
+            answers = r.pop("criteria", None) or {}
+            r.update({f"criteria.{n}": answers.get(n) for n in names})
+    return write_records(records, columns, fmt)
 
 
 def export_verdicts(project: Project, run: str | int, fmt: Format = "jsonl") -> str:
-    """Every verdict of a judge run, in item order."""
-    return write_records(_records("verdicts", project.verdicts(run)), VERDICT_COLUMNS, fmt)
+    """Every verdict of a judge run, in item order (with a ``criteria`` mapping, JSON text in CSV, when the
+    verdicts answer rated criteria)."""
+    verdicts = project.verdicts(run)
+    columns = (*VERDICT_COLUMNS, "criteria") if any(v.criteria for v in verdicts) else VERDICT_COLUMNS
+    return write_records(_records("verdicts", verdicts), columns, fmt)
 
 
 def write_export(text: str, path: str | Path | None, fmt: str | None = None) -> Format:

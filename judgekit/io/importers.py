@@ -30,13 +30,16 @@ from judgekit.io.rows import (
 )
 from judgekit.models import (
     CONVERSATION_FIELDS,
+    CriterionVerdict,
     HumanLabel,
     Item,
     JudgeConfig,
     JudgeVerdict,
     Provenance,
     Rubric,
+    format_number,
 )
+from judgekit.models.judge import check_verdict
 from judgekit.storage import Project
 
 ITEM_FIELDS = ("id", "input", "output", "output_a", "output_b", "reference", "context")
@@ -55,7 +58,9 @@ LABEL_FIELDS = (
     "revision",
     "provenance",
     "schema_version",
+    "criteria",
 )
+"""Fields of a label record; also ``criteria.<name>`` columns (one per rated criterion)."""
 VERDICT_FIELDS = (
     "item_id",
     "label",
@@ -73,7 +78,9 @@ VERDICT_FIELDS = (
     "extra",
     "judge_fingerprint",
     "schema_version",
+    "criteria",
 )
+"""Fields of a verdict record; also ``criteria.<name>`` columns (a rated criterion's label)."""
 
 
 @dataclass(frozen=True)
@@ -280,16 +287,15 @@ def label_from_row(
     """
     d = row.data
     for key in d:
-        if key not in LABEL_FIELDS:
-            raise row.error("unknown field; accepted: " + ", ".join(LABEL_FIELDS), field=key)
+        if key not in LABEL_FIELDS and not key.startswith("criteria."):
+            raise row.error("unknown field; accepted: " + ", ".join(LABEL_FIELDS) + ", criteria.<name>", field=key)
     rid = text_field(row, "rubric_id")
     if rid is not None and rid != rubric.id:
         raise row.error(f"row is for rubric {rid!r} but the import is for {rubric.id!r}", field="rubric_id")
     rver = int_field(row, "rubric_version")
     if rver is not None and rver != rubric.version:
         raise row.error(f"row is for version {rver} but the import is for {rubric.key}", field="rubric_version")
-    label = text_field(row, "label", required=True)
-    assert label is not None
+    label, criteria = _answer(row, rubric)
     critique = text_field(row, "critique")
     try:
         label, critique = rubric.check_answer(label, critique)  # the labeling app's own validation
@@ -304,6 +310,7 @@ def label_from_row(
         "rubric_id": rubric.id,
         "rubric_version": rubric.version,
         "label": label,
+        "criteria": criteria,
         "critique": critique,
         "time_spent_s": float_field(row, "time_spent_s"),
         "created_at": datetime_field(row, "created_at"),
@@ -312,6 +319,49 @@ def label_from_row(
         "provenance": text_field(row, "provenance") or provenance,
     }
     return validate_row(row, HumanLabel, data, strict=False)
+
+
+def _criteria_cells(row: Row, *, nested: str) -> dict[str, Any]:
+    """A record's per-criterion values: the ``criteria`` mapping (JSON text in CSV) and ``criteria.<name>``
+    columns (``nested`` names what a mapping's values are, for the error)."""
+    found: dict[str, Any] = {}
+    mapping = json_field(row, "criteria")
+    if mapping is not None:
+        if not isinstance(mapping, dict):
+            raise row.error(f"expected a mapping of criterion name to {nested}", field="criteria")
+        found.update(mapping)
+    for key, value in row.data.items():
+        if key.startswith("criteria.") and value is not None:
+            name = key[len("criteria.") :]
+            if name in found:
+                raise row.error("given twice: in criteria and as a criteria.<name> column", field=key)
+            found[name] = value
+    return found
+
+
+def _answer(row: Row, rubric: Rubric) -> tuple[str, dict[str, str]]:
+    """The label and criteria answers of a label record, checked against ``rubric`` (the label of a rubric with
+    rated criteria is derived from them; a label given must match)."""
+    label = text_field(row, "label", required=not rubric.is_rated)
+    cells = _criteria_cells(row, nested="its answer")
+    criteria: dict[str, str] = {}
+    for name, value in cells.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise row.error(
+                f"expected an answer (text or a number), got {type(value).__name__}", field=f"criteria.{name}"
+            )
+        criteria[name] = format_number(value) if isinstance(value, float) else str(value)
+    if rubric.is_rated and not criteria:
+        raise row.error(
+            f"rubric {rubric.key} rates {', '.join(rubric.criterion_names)}: give each answer in criteria.<name> "
+            "columns (or a criteria mapping)",
+            field="criteria",
+        )
+    try:
+        return rubric.answer(label, criteria)
+    except ValueError as exc:
+        bad = next((f"criteria.{n}" for n in rubric.criterion_names if f"'{n}'" in str(exc)), None)
+        raise row.error(str(exc), field=bad or ("criteria" if rubric.is_rated else "label")) from None
 
 
 @_bulk
@@ -385,8 +435,10 @@ def verdict_from_row(row: Row, rubric: Rubric) -> JudgeVerdict:
     """
     d = row.data
     for key in d:
-        if key not in VERDICT_FIELDS:
-            raise row.error("unknown field; accepted: " + ", ".join(VERDICT_FIELDS), field=key)
+        if key not in VERDICT_FIELDS and not key.startswith("criteria."):
+            raise row.error("unknown field; accepted: " + ", ".join(VERDICT_FIELDS) + ", criteria.<name>", field=key)
+    if rubric.is_rated:
+        return _rated_verdict(row, rubric, text_field(row, "status"), text_field(row, "label"))
     status = text_field(row, "status") or "ok"
     label = text_field(row, "label")
     if label is not None and status == "ok":
@@ -397,19 +449,24 @@ def verdict_from_row(row: Row, rubric: Rubric) -> JudgeVerdict:
                 "missing: an ok verdict needs a label (or set status to parse_error, refused or api_error)",
                 field="label",
             )
-        if label not in rubric.scale.values:
+        try:
+            label = rubric.canonical_label(label, on_step=False)
+        except ValueError as exc:
             raise row.error(
-                f"{label!r} is not a level of rubric {rubric.key}; expected one of "
-                f"{', '.join(rubric.scale.values)} (an unparseable reply is imported with "
-                "status parse_error)",
-                field="label",
-            )
+                f"{exc} (an unparseable reply is imported with status parse_error)", field="label"
+            ) from None
+    return validate_row(row, JudgeVerdict, _verdict_data(row, status, label if status == "ok" else None), strict=False)
+
+
+def _verdict_data(row: Row, status: str, label: str | None, criteria: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fields of a verdict record other than its answers."""
+    d = row.data
     confidence = float_field(row, "confidence")
     source = text_field(row, "confidence_source") or ("external" if confidence is not None else "none")
     data: dict[str, Any] = {
         "item_id": text_field(row, "item_id", required=True),
         "status": status,
-        "label": label if status == "ok" else None,
+        "label": label,
         "confidence": confidence,
         "confidence_source": source,
         "rationale": text_field(row, "rationale"),
@@ -424,7 +481,42 @@ def verdict_from_row(row: Row, rubric: Rubric) -> JudgeVerdict:
         "created_at": datetime_field(row, "created_at"),
         "extra": json_field(row, "extra") or {},
     }
-    return validate_row(row, JudgeVerdict, data, strict=False)
+    if criteria:
+        data["criteria"] = criteria
+    return data
+
+
+def _rated_verdict(row: Row, rubric: Rubric, given: str | None, label: str | None) -> JudgeVerdict:
+    """A verdict under a rubric with rated criteria: each criterion's answer (a label, or a mapping with
+    ``label``, ``status``, ``confidence``, ``confidence_source``, ``rationale``); status and label derived (a
+    status given must match; a failed verdict may give no criteria: every criterion failed with it)."""
+    status = given or "ok"
+    answers: dict[str, Any] = {}
+    for name, value in _criteria_cells(row, nested="a label or a mapping").items():
+        if isinstance(value, dict):
+            answers[name] = value
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            answers[name] = {"label": format_number(value) if isinstance(value, float) else str(value)}
+        else:
+            raise row.error(f"expected a label or a mapping, got {type(value).__name__}", field=f"criteria.{name}")
+    criteria = {}
+    for name, a in answers.items():
+        if a.get("confidence") is not None and "confidence_source" not in a:
+            a = {**a, "confidence_source": "external"}
+        if a.get("label") is not None and "status" not in a:
+            a = {**a, "status": "ok"}
+        elif a.get("label") is None and "status" not in a:
+            a = {**a, "status": status if status != "ok" else "parse_error"}
+        criteria[name] = validate_row(row, CriterionVerdict, a, strict=False)
+    if given is None and len(criteria) == len(rubric.criterion_names) and set(criteria) == set(rubric.criterion_names):
+        status = rubric.record_verdict({n: (a.status, a.label) for n, a in criteria.items()})[0]
+    data = _verdict_data(row, status, label, criteria)
+    verdict = validate_row(row, JudgeVerdict, {**data, "label": None, "status": "parse_error"}, strict=False)
+    try:
+        checked = check_verdict(rubric, verdict.model_copy(update={"status": status, "label": label}))
+    except ValueError as exc:
+        raise row.error(str(exc), field="criteria") from None
+    return checked
 
 
 @_bulk

@@ -322,7 +322,7 @@ class Engine:
         meanwhile goes in the same transaction, after the replies cached since the last one."""
         done = False
         last = 0.0
-        levels = self.rubric.scale.values
+        levels = None if self.rubric.is_rated or self.rubric.scale.is_interval else self.rubric.scale.values
         while not done:
             first = await self.results.get()
             wait = last + WRITE_INTERVAL - time.monotonic()

@@ -256,8 +256,9 @@ def _compile(template: str) -> tuple[Any, dict[str, Any]]:
 
 
 def render_user_prompt(rubric: Rubric, item: Item | FewShotExample) -> str:
-    """The rubric template rendered for one item (``criteria``, ``levels``, ``rubric``, ``item_block``, and the
-    structured conversation of :func:`conversation_context`)."""
+    """The rubric template rendered for one item (``criteria``, ``levels``, ``scale``, ``rubric``, ``item_block``,
+    and the structured conversation of :func:`conversation_context`). With rated criteria, ``criteria`` are the
+    criteria asked (each with its ``scale``; one of them in a per-criterion call) and ``levels`` is empty."""
     return _render(rubric, item_block(item), conversation_context(item))
 
 
@@ -281,7 +282,8 @@ def _render(rubric: Rubric, block: str, conversation: dict[str, Any] | None = No
             {
                 **globals_,
                 "criteria": rubric.criteria,
-                "levels": rubric.scale.levels,
+                "levels": rubric.scale_.levels if rubric.scale_ is not None else [],
+                "scale": rubric.scale_,
                 "rubric": rubric,
                 "item_block": block,
                 "examples": rubric.few_shot,
@@ -292,8 +294,8 @@ def _render(rubric: Rubric, block: str, conversation: dict[str, Any] | None = No
         return str(tpl.environment.concat(tpl.root_render_func(ctx)))
     except jinja2.UndefinedError as exc:
         raise ConfigError(
-            f"rubric {rubric.key} template: {exc.message} (available: criteria, levels, rubric, item_block, examples,"
-            " conversation, conversation_a, conversation_b, judged)"
+            f"rubric {rubric.key} template: {exc.message} (available: criteria, levels, scale, rubric, item_block,"
+            " examples, conversation, conversation_a, conversation_b, judged)"
         ) from None
     except jinja2.sandbox.SecurityError as exc:
         raise ConfigError(f"rubric {rubric.key} template does something a template may not: {exc}") from None
@@ -348,11 +350,24 @@ def _example_turns(rubric: Rubric, examples: Sequence[FewShotExample], verbalize
     turns: list[dict[str, str]] = []
     for ex in examples:
         turns.append({"role": "user", "content": render_user_prompt(rubric, ex)})
-        reply: dict[str, Any] = {"rationale": ex.explanation or "See the rubric.", "label": ex.label}
-        if verbalized:
-            reply["confidence"] = 0.9
+        if rubric.is_rated:  # one answer per criterion, in the reply's shape
+            reply: dict[str, Any] = {
+                name: _example_answer(rubric.view(name), ex.explanation, ex.criteria[name], verbalized)
+                for name in rubric.criterion_names
+            }
+        else:
+            reply = _example_answer(rubric, ex.explanation, ex.label, verbalized)
         turns.append({"role": "assistant", "content": json.dumps(reply, ensure_ascii=False)})
     return turns
+
+
+def _example_answer(rubric: Rubric, explanation: str | None, label: str | None, verbalized: bool) -> dict[str, Any]:
+    """One example answer as the judge is asked to write it (a number on an interval scale)."""
+    value: Any = float(label) if rubric.scale.is_interval and label is not None else label
+    answer: dict[str, Any] = {"rationale": explanation or "See the rubric.", "label": value}
+    if verbalized:
+        answer["confidence"] = 0.9
+    return answer
 
 
 _SLOT = "\x00judgekit-item-block\x00"

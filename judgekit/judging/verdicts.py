@@ -7,16 +7,26 @@ by :mod:`judgekit.judging.calls`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from judgekit.judging.calls import Usage
 from judgekit.judging.confidence import logprob_confidence, sampling_vote
 from judgekit.judging.items import ItemVariant
-from judgekit.judging.parse import Parsed, ReplyParser
+from judgekit.judging.parse import Parsed, make_parser
 from judgekit.judging.providers.base import ProviderReply
 from judgekit.judging.request import RequestTemplate
-from judgekit.models import ConfidenceSource, Item, JudgeVerdict, Rubric, VerdictStatus
+from judgekit.models import (
+    ConfidenceSource,
+    CriterionVerdict,
+    Item,
+    JudgeVerdict,
+    Rubric,
+    Scale,
+    VerdictStatus,
+    format_number,
+)
 
 Outcome = tuple[Parsed, ProviderReply]
 """One sample's reading and the reply it was read from."""
@@ -29,7 +39,7 @@ class VerdictMaker:
         self.rubric = rubric
         self.method = template.method
         self.samples = template.samples
-        self.parser = ReplyParser(rubric, verbalized=template.verbalized)
+        self.parser = make_parser(rubric, verbalized=template.verbalized)
         self.variant = variant
 
     def parse(self, reply: ProviderReply) -> Parsed:
@@ -67,6 +77,18 @@ class VerdictMaker:
         if usage.calls + usage.hits > self.samples:
             extra["parse_attempts"] = usage.calls + usage.hits
         mapl = self.variant.map_label if self.variant else (lambda x: x)
+        if self.rubric.is_rated:
+            return self._rated(item, outcomes, usage, extra, raw, mapl)
+        if self.method == "sampling" and self.rubric.scale.is_interval:
+            score, labels = mean_score([p for p, _ in outcomes], mapl)
+            extra.update({"sample_labels": labels, "samples_failed": sum(x is None for x in labels)})
+            if score is None:
+                first_bad = outcomes[0][0]
+                return self.verdict(
+                    item, usage, status=first_bad.status, raw=raw, extra=extra, rationale=first_bad.rationale
+                )
+            rationale = next((p.rationale for p, _ in outcomes if p.status == "ok"), None)
+            return self.verdict(item, usage, status="ok", label=score, raw=raw, extra=extra, rationale=rationale)
         if self.method == "sampling":
             labels = [mapl(p.label) if p.status == "ok" and p.label else None for p, _ in outcomes]
             label, share, tied = sampling_vote(labels)
@@ -118,6 +140,46 @@ class VerdictMaker:
             rationale=parsed.rationale,
         )
 
+    def _rated(
+        self,
+        item: Item,
+        outcomes: list[Outcome],
+        usage: Usage,
+        extra: dict[str, Any],
+        raw: str | None,
+        mapl: Callable[[str], str],
+    ) -> JudgeVerdict:
+        """The verdict of an item under a rubric with rated criteria: each criterion's answer from the replies
+        (sampling: the most frequent label with its share as confidence, or the mean score on an interval scale),
+        the status and overall label derived from them (:meth:`Rubric.record_verdict`)."""
+        answers: dict[str, CriterionVerdict] = {}
+        samples: dict[str, list[str | None]] = {}
+        for name in self.rubric.criterion_names:
+            readings = [_reading(p, name) for p, _ in outcomes]
+            if self.method == "sampling":
+                answers[name], samples[name] = _sampled(self.rubric.criterion(name).scale, readings, mapl)
+                continue
+            r = readings[0]
+            if r.status != "ok" or r.label is None:
+                answers[name] = CriterionVerdict(status=r.status, rationale=r.rationale)
+                continue
+            verbal = self.method == "verbalized" and r.confidence is not None
+            answers[name] = CriterionVerdict(
+                label=mapl(r.label),
+                rationale=r.rationale,
+                confidence=r.confidence if verbal else None,
+                confidence_source="verbalized" if verbal else "none",
+            )
+        if samples:
+            extra["sample_labels"] = samples
+        first = outcomes[0][0]
+        if first.error and first.status == "parse_error":
+            extra["parse_error"] = first.error
+        status, label = self.rubric.record_verdict({n: (a.status, a.label) for n, a in answers.items()})
+        rationale = "\n".join(f"{n}: {a.rationale}" for n, a in answers.items() if a.rationale) or first.rationale
+        verdict = self.verdict(item, usage, status=status, label=label, raw=raw, extra=extra, rationale=rationale)
+        return verdict.model_copy(update={"criteria": answers})
+
     def api_error(self, item: Item, usage: Usage, message: str) -> JudgeVerdict:
         """The verdict of an item the provider refused to answer (HTTP 400)."""
         return self.verdict(item, usage, status="api_error", raw=message, extra=self.notes(item))
@@ -153,3 +215,43 @@ class VerdictMaker:
             created_at=datetime.now(UTC),
             extra=extra,
         )
+
+
+def _reading(parsed: Parsed, name: str) -> Parsed:
+    """One criterion's reading of a reply (a reply refused or unreadable as a whole fails every criterion)."""
+    if parsed.criteria is not None and name in parsed.criteria:
+        return parsed.criteria[name]
+    return parsed
+
+
+def mean_score(readings: list[Parsed], mapl: Callable[[str], str]) -> tuple[str | None, list[str | None]]:
+    """Sampling on an interval scale: the mean of the valid samples' scores (as stored), and every sample's
+    score (``None`` for a failed one). A vote would discard how far apart the scores are."""
+    labels = [mapl(p.label) if p.status == "ok" and p.label else None for p in readings]
+    scores = [float(x) for x in labels if x is not None]
+    return (format_number(sum(scores) / len(scores)) if scores else None), labels
+
+
+def _sampled(
+    scale: Scale | None, readings: list[Parsed], mapl: Callable[[str], str]
+) -> tuple[CriterionVerdict, list[str | None]]:
+    """One criterion's answer from several samples (see :meth:`VerdictMaker._rated`)."""
+    assert scale is not None
+    if scale.is_interval:
+        label, labels = mean_score(readings, mapl)
+        confidence: float | None = None
+    else:
+        labels = [mapl(p.label) if p.status == "ok" and p.label else None for p in readings]
+        label, confidence, _ = sampling_vote(labels)
+    if label is None:
+        return CriterionVerdict(status=readings[0].status, rationale=readings[0].rationale), labels
+    rationale = next((p.rationale for p in readings if p.label is not None and mapl(p.label) == label), None)
+    return (
+        CriterionVerdict(
+            label=label,
+            confidence=confidence,
+            confidence_source="sampling" if confidence is not None else "none",
+            rationale=rationale,
+        ),
+        labels,
+    )

@@ -1,6 +1,6 @@
 """judgekit's data model: pydantic v2 models at every boundary (files, database, API, CLI)."""
 
-from judgekit.models._base import SCHEMA_VERSION, StrictModel
+from judgekit.models._base import SCHEMA_VERSION, OmitNewDefaults, StrictModel
 from judgekit.models.conversation import (
     ROLES,
     ContentPart,
@@ -17,6 +17,7 @@ from judgekit.models.item import CONVERSATION_FIELDS, RISK_TIERS, Item, ItemMeta
 from judgekit.models.judge import (
     VERDICT_STATUSES,
     ConfidenceSource,
+    CriterionVerdict,
     FewShotStrategy,
     JudgeConfig,
     JudgeRun,
@@ -26,12 +27,16 @@ from judgekit.models.judge import (
 from judgekit.models.keys import VersionedKey, parse_key
 from judgekit.models.label import PROVENANCES, HumanLabel, Provenance
 from judgekit.models.rubric import (
+    OVERALL,
     ConfidenceSpec,
     Criterion,
     FewShotExample,
+    JudgeCalls,
     Level,
+    OverallRule,
     Rubric,
     Scale,
+    format_number,
     load_rubric,
     rubric_from_dict,
     rubric_json_schema,
@@ -40,6 +45,7 @@ from judgekit.models.rubric import (
 
 __all__ = [
     "CONVERSATION_FIELDS",
+    "OVERALL",
     "PROVENANCES",
     "RISK_TIERS",
     "ROLES",
@@ -49,6 +55,7 @@ __all__ = [
     "ConfidenceSpec",
     "ContentPart",
     "Criterion",
+    "CriterionVerdict",
     "DataPart",
     "FewShotExample",
     "FewShotStrategy",
@@ -56,12 +63,15 @@ __all__ = [
     "ImagePart",
     "Item",
     "ItemMetadata",
+    "JudgeCalls",
     "JudgeConfig",
     "JudgeRun",
     "JudgeVerdict",
     "Judged",
     "Level",
     "Message",
+    "OmitNewDefaults",
+    "OverallRule",
     "Provenance",
     "RiskTier",
     "Role",
@@ -74,6 +84,7 @@ __all__ = [
     "VerdictStatus",
     "VersionedKey",
     "canonical_json",
+    "format_number",
     "load_rubric",
     "parse_key",
     "rubric_from_dict",

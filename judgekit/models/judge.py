@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
-from judgekit.models._base import SCHEMA_VERSION, StrictModel
+from judgekit.models._base import SCHEMA_VERSION, OmitNewDefaults, StrictModel
 from judgekit.models.ids import Identifier
 from judgekit.models.item import canonical_json
+from judgekit.models.rubric import Rubric
 
 VerdictStatus = Literal["ok", "parse_error", "refused", "api_error"]
 VERDICT_STATUSES: tuple[VerdictStatus, ...] = ("ok", "parse_error", "refused", "api_error")
@@ -53,8 +54,38 @@ class JudgeConfig(StrictModel):
         return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
 
 
-class JudgeVerdict(StrictModel):
-    """One judge's decision on one item, with everything needed to audit it and account for it."""
+class CriterionVerdict(StrictModel):
+    """A judge's answer for one rated criterion of an item (see :attr:`JudgeVerdict.criteria`)."""
+
+    status: VerdictStatus = "ok"
+    """``ok`` (a valid answer) or why there is none, as for a whole verdict."""
+    label: str | None = None
+    """A level value of the criterion's scale (a number on an interval scale), or ``None`` when not ``ok``."""
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Probability the judge puts on this answer (0-1), or ``None``."""
+    confidence_source: ConfidenceSource = "none"
+    """How ``confidence`` was obtained."""
+    rationale: str | None = None
+    """The judge's explanation for this criterion."""
+
+    @model_validator(mode="after")
+    def _label_iff_ok(self) -> CriterionVerdict:
+        if (self.status == "ok") != (self.label is not None):
+            raise ValueError(f"a criterion answer has a label exactly when its status is ok (status {self.status!r})")
+        if self.confidence is not None and self.confidence_source == "none":
+            raise ValueError("a confidence needs its confidence_source (logprobs, verbalized, sampling, external)")
+        return self
+
+
+class JudgeVerdict(OmitNewDefaults):
+    """One judge's decision on one item, with everything needed to audit it and account for it.
+
+    Under a rubric with rated criteria, ``criteria`` holds the answer for each criterion, and ``status`` and
+    ``label`` stand for all of them: ``ok`` with the derived overall label when every criterion is ``ok``, else the
+    status of the first criterion that is not (see :meth:`judgekit.models.Rubric.record_verdict`).
+    """
+
+    _omit_at_default: ClassVar[dict[str, Any]] = {"criteria": {}}
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record's serialised form."""
@@ -89,6 +120,8 @@ class JudgeVerdict(StrictModel):
     """When the verdict was recorded."""
     extra: dict[str, JsonValue] = Field(default_factory=dict)
     """Provider-specific details (per-label probabilities, sample labels, display order ...)."""
+    criteria: dict[str, CriterionVerdict] = Field(default_factory=dict)
+    """Rubrics with rated criteria: the judge's answer for each criterion by name."""
 
     @model_validator(mode="after")
     def _label_iff_ok(self) -> JudgeVerdict:
@@ -99,6 +132,50 @@ class JudgeVerdict(StrictModel):
         if self.confidence is not None and self.confidence_source == "none":
             raise ValueError("a confidence needs its confidence_source (logprobs, verbalized, sampling, external)")
         return self
+
+
+def check_verdict(rubric: Rubric, v: JudgeVerdict) -> JudgeVerdict:
+    """``v`` as stored under ``rubric``, or ``ValueError`` saying what does not fit: the label must be an answer of
+    the rubric's scale (a judge's score may fall between an interval scale's steps); with rated criteria every
+    criterion needs an answer on its own scale and ``status``/``label`` must be what they derive
+    (:meth:`Rubric.record_verdict`). Labels are stored in their canonical form (``4.0`` is ``4``)."""
+    if not rubric.is_rated:
+        if v.criteria:
+            raise ValueError(
+                f"rubric {rubric.key} has one scale: a verdict has a label, not criteria {sorted(v.criteria)}"
+            )
+        if v.label is None:
+            return v
+        label = rubric.canonical_label(v.label, on_step=False)
+        return v if label == v.label else v.model_copy(update={"label": label})
+    names = rubric.criterion_names
+    if v.status != "ok" and not v.criteria:  # a reply that failed as a whole failed for every criterion
+        v = v.model_copy(update={"criteria": {n: CriterionVerdict(status=v.status) for n in names}})
+    unknown = sorted(set(v.criteria) - set(names))
+    missing = [n for n in names if n not in v.criteria]
+    if unknown or missing:
+        what = f"unknown criteria {unknown}" if unknown else f"no answer for {', '.join(missing)}"
+        raise ValueError(f"{what}; rubric {rubric.key} rates {', '.join(names)}")
+    answers: dict[str, CriterionVerdict] = {}
+    for name in names:
+        cv = v.criteria[name]
+        if cv.label is not None:
+            scale = rubric.criterion(name).scale
+            assert scale is not None
+            try:
+                cv = cv.model_copy(update={"label": scale.check_value(cv.label, on_step=False)})
+            except ValueError as exc:
+                raise ValueError(f"criterion {name!r}: {exc}") from None
+        answers[name] = cv
+    status, record = rubric.record_verdict({n: (a.status, a.label) for n, a in answers.items()})
+    if v.status != status:
+        raise ValueError(
+            f"status {v.status!r} does not match the criteria: {status!r} (ok when every criterion is ok, else the "
+            "status of the first that is not)"
+        )
+    if v.label is not None and v.label != record:
+        raise ValueError(f"label {v.label!r} does not match the criteria: rubric {rubric.key} derives {record!r}")
+    return v.model_copy(update={"criteria": answers, "label": record})
 
 
 class JudgeRun(StrictModel):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import Field
 
-from judgekit.models._base import SCHEMA_VERSION, StrictModel
+from judgekit.models._base import SCHEMA_VERSION, OmitNewDefaults
 from judgekit.models.ids import Identifier
 
 Provenance = Literal["blind", "corrected", "adjudicated"]
@@ -16,12 +16,17 @@ PROVENANCES: tuple[Provenance, ...] = get_args(Provenance)
 """Every provenance, in the order above."""
 
 
-class HumanLabel(StrictModel):
+class HumanLabel(OmitNewDefaults):
     """One annotator's label for one item under one rubric version.
 
     Labels are never updated in place: revising a label stores a new row with ``revision`` one higher, so the
     history of every decision is kept and a submitted label is never lost.
+
+    Under a rubric with rated criteria, one label holds the annotator's answer for every criterion (``criteria``,
+    one form) and ``label`` the overall label derived from them (:meth:`judgekit.models.Rubric.record_label`).
     """
+
+    _omit_at_default: ClassVar[dict[str, Any]] = {"criteria": {}}
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record's serialised form."""
@@ -34,7 +39,10 @@ class HumanLabel(StrictModel):
     rubric_version: int = Field(ge=1)
     """Version of that rubric."""
     label: str = Field(min_length=1)
-    """A level value of the rubric's scale."""
+    """A level value of the rubric's scale (a number on an interval scale); with rated criteria, the overall label
+    derived from ``criteria``."""
+    criteria: dict[str, str] = Field(default_factory=dict)
+    """Rubrics with rated criteria: the answer for each criterion by name (a level value, or a number)."""
     critique: str | None = None
     """Free-text reasoning, required by some rubrics for failing labels."""
     time_spent_s: float | None = Field(default=None, ge=0)

@@ -486,6 +486,55 @@ MIGRATIONS: tuple[Migration, ...] = (
             ON labels(rubric_id, rubric_version, provenance, item_id, annotator, revision, label);
     """,
     ),
+    Migration(
+        13,
+        "criteria_answers",
+        """
+        -- Rubrics with rated criteria (judgekit.models.Rubric.criteria with scales): the answer for each criterion of
+        -- a label and of a verdict, one row per criterion (labels.label and verdicts.label hold the overall label
+        -- derived from them). Keyed on the natural keys of labels and verdicts, so that bulk writes (COPY) need no
+        -- generated ids; append-only like the labels they belong to.
+        CREATE TABLE label_criteria (
+            item_id TEXT NOT NULL,
+            annotator TEXT NOT NULL,
+            rubric_id TEXT NOT NULL,
+            rubric_version INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            criterion TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (rubric_id, rubric_version, item_id, annotator, revision, criterion),
+            FOREIGN KEY (item_id, annotator, rubric_id, rubric_version, revision)
+                REFERENCES labels(item_id, annotator, rubric_id, rubric_version, revision)
+        );
+        CREATE TABLE verdict_criteria (
+            run_id INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            criterion TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'parse_error', 'refused', 'api_error')),
+            label TEXT,
+            confidence REAL CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+            confidence_source TEXT NOT NULL,
+            rationale TEXT,
+            PRIMARY KEY (run_id, item_id, criterion),
+            FOREIGN KEY (run_id, item_id) REFERENCES verdicts(run_id, item_id),
+            CHECK ((status = 'ok') = (label IS NOT NULL))
+        );
+    """,
+        sqlite="""
+        CREATE TRIGGER label_criteria_no_update BEFORE UPDATE ON label_criteria
+            BEGIN SELECT RAISE(ABORT, 'labels are append-only: add a new revision instead'); END;
+        CREATE TRIGGER label_criteria_no_delete BEFORE DELETE ON label_criteria
+            BEGIN SELECT RAISE(ABORT, 'labels are append-only and never deleted'); END;
+    """,
+        postgresql="""
+        CREATE TRIGGER label_criteria_no_update BEFORE UPDATE ON label_criteria FOR EACH ROW
+            EXECUTE FUNCTION judgekit_refuse_change('labels are append-only: add a new revision instead');
+        CREATE TRIGGER label_criteria_no_delete BEFORE DELETE ON label_criteria FOR EACH ROW
+            EXECUTE FUNCTION judgekit_refuse_change('labels are append-only and never deleted');
+        CREATE TRIGGER label_criteria_no_truncate BEFORE TRUNCATE ON label_criteria FOR EACH STATEMENT
+            EXECUTE FUNCTION judgekit_refuse_change('labels are append-only and never deleted');
+    """,
+    ),
 )
 
 

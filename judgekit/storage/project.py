@@ -24,7 +24,9 @@ from typing import Any, NamedTuple
 
 from judgekit.errors import ConstraintViolation, ItemConflict, UserError
 from judgekit.models import (
+    OVERALL,
     PROVENANCES,
+    CriterionVerdict,
     HumanLabel,
     Item,
     ItemMetadata,
@@ -35,6 +37,7 @@ from judgekit.models import (
     Rubric,
     canonical_json,
 )
+from judgekit.models.judge import check_verdict
 from judgekit.storage.database import Database, PostgresDatabase, SQLiteDatabase, is_postgres_url
 from judgekit.storage.migrations import migrate
 
@@ -325,7 +328,7 @@ class Project:
         ``request_id`` makes a submit idempotent: a second call with the same id (a double click, a rerun)
         returns the stored label and writes nothing. Validates the label against the rubric's levels.
         """
-        self._check_label(self.db, label)  # items and rubric versions are immutable: checked before the lock
+        label = self._check_label(self.db, label)  # items and rubric versions are immutable: checked before the lock
         with self.transaction() as c:
             # one round trip under the write lock: the latest revision, and a label already stored for this request
             latest, done = c.one(
@@ -334,10 +337,13 @@ class Project:
                 (request_id, label.item_id, label.annotator, label.rubric_id, label.rubric_version),
             )
             if done is not None:
-                return _label_from_row(c.one("SELECT * FROM labels WHERE id = ?", (done,)))
+                row = c.one("SELECT * FROM labels WHERE id = ?", (done,))
+                return _label_from_row(row, _label_criteria(c, row))
             rev = 1 + int(latest)
             stored = label.model_copy(update={"revision": rev, "created_at": utc(label.created_at)})
             c.execute(_INSERT_LABEL, _label_row(stored, request_id))
+            if stored.criteria:
+                c.executemany(_INSERT_LABEL_CRITERION, _label_criteria_rows(stored, rev))
             return stored
 
     def add_labels(self, labels: Sequence[HumanLabel]) -> WriteCounts:
@@ -355,16 +361,25 @@ class Project:
         if not labels:
             return WriteCounts()
         rubrics = {(lab.rubric_id, lab.rubric_version) for lab in labels}
-        levels = {key: set(self.rubric(*key).scale.values) for key in rubrics}
+        by_key = {key: self.rubric(*key) for key in rubrics}
+        levels = {key: set(r.scale.values) for key, r in by_key.items() if not r.is_rated and not r.scale.is_interval}
+        checked: list[HumanLabel] = []
         for lab in labels:
-            if lab.label not in levels[(lab.rubric_id, lab.rubric_version)]:
-                raise UserError(
-                    f"label {lab.label!r} for item {lab.item_id!r} is not a level of rubric "
-                    f"{lab.rubric_id}@{lab.rubric_version}"
-                )
+            rk = (lab.rubric_id, lab.rubric_version)
+            if rk in levels:  # one categorical scale: a set lookup (an import may hold a million labels)
+                if lab.label not in levels[rk] or lab.criteria:
+                    raise UserError(
+                        f"label {lab.label!r} for item {lab.item_id!r} is not a level of rubric "
+                        f"{lab.rubric_id}@{lab.rubric_version}"
+                    )
+                checked.append(lab)
+                continue
+            checked.append(_checked_label(by_key[rk], lab))
+        labels = checked
         now = datetime.now(UTC)
         added = unchanged = 0
         rows: list[tuple[Any, ...]] = []
+        criteria_rows: list[tuple[Any, ...]] = []
         with self.transaction() as c:
             known = {str(r[0]) for r in c.rows("SELECT id FROM items")}
             for lab in labels:
@@ -410,18 +425,18 @@ class Project:
                 revisions[group] = rev
                 stored_keys[key] = created_iso
                 rows.append(_label_row(lab, key, revision=rev, created_at=created))
+                if lab.criteria:
+                    criteria_rows.extend(_label_criteria_rows(lab, rev))
                 added += 1
             c.insert_rows("labels", _LABEL_COLUMNS, rows)
+            if criteria_rows:
+                c.insert_rows("label_criteria", _LABEL_CRITERIA_COLUMNS, criteria_rows)
         return WriteCounts(added, unchanged)
 
-    def _check_label(self, c: Database, label: HumanLabel) -> None:
+    def _check_label(self, c: Database, label: HumanLabel) -> HumanLabel:
         if c.one("SELECT 1 FROM items WHERE id = ?", (label.item_id,)) is None:
             raise UserError(f"label for unknown item {label.item_id!r}: import the item first")
-        rubric = self.rubric(label.rubric_id, label.rubric_version)
-        try:
-            rubric.check_label(label.label)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+        return _checked_label(self.rubric(label.rubric_id, label.rubric_version), label)
 
     def latest_label(
         self,
@@ -439,7 +454,7 @@ class Project:
             f"{prov_sql} ORDER BY revision DESC LIMIT 1",
             (item_id, annotator, rubric_id, rubric_version, *prov_params),
         )
-        return None if r is None else _label_from_row(r)
+        return None if r is None else _label_from_row(r, _label_criteria(self.db, r))
 
     def labels(
         self,
@@ -476,17 +491,54 @@ class Project:
                 "ORDER BY l.rubric_id, l.rubric_version, i.seq, l.annotator"
             )
             params += prov_m_params
-        return [_label_from_row(r) for r in self.db.execute(sql, params)]
+        rows = self.db.execute(sql, params).fetchall()
+        answers = self._criteria_answers(rubric_id, rubric_version, annotator) if rows else {}
+        return [_label_from_row(r, answers.get(_label_key(r))) for r in rows]
+
+    def _criteria_answers(
+        self, rubric_id: str | None, rubric_version: int | None, annotator: str | None
+    ) -> dict[tuple[Any, ...], dict[str, str]]:
+        """The criteria answers of the labels a read selects, by label key (none for rubrics with one scale)."""
+        where, params = _label_filter(rubric_id, rubric_version, annotator)
+        out: dict[tuple[Any, ...], dict[str, str]] = {}
+        for item_id, ann, rid, ver, rev, criterion, value in self.db.rows(
+            "SELECT l.item_id, l.annotator, l.rubric_id, l.rubric_version, l.revision, l.criterion, l.value "
+            f"FROM label_criteria l {where}",
+            params,
+        ):
+            out.setdefault((item_id, ann, rid, int(ver), int(rev)), {})[str(criterion)] = str(value)
+        return out
 
     def current_label_rows(
-        self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = "blind"
+        self,
+        rubric_id: str,
+        rubric_version: int,
+        *,
+        provenance: ProvenanceFilter = "blind",
+        criterion: str | None = None,
     ) -> list[tuple[str, str, str, int]]:
         """``(item_id, annotator, label, item seq)`` of every annotator's latest label on every item of a rubric
         version, in item order (what an analysis reads in bulk). Blind labels only by default: the basis of every
-        human figure; corrections and adjudications are asked for by name."""
+        human figure; corrections and adjudications are asked for by name. ``criterion`` (a rated criterion's
+        name) reads that criterion's answer of each latest label instead of the label (``None`` or ``overall``:
+        the label itself, which is the overall label under a rubric with rated criteria)."""
         rows = self.latest_label_rows(rubric_id, rubric_version, provenance=provenance)
         if not rows:
             return []
+        if criterion is not None and criterion != OVERALL:
+            answers = {
+                (str(item), str(who), int(rev)): str(value)
+                for item, who, rev, value in self.db.rows(
+                    "SELECT item_id, annotator, revision, value FROM label_criteria "
+                    "WHERE rubric_id = ? AND rubric_version = ? AND criterion = ?",
+                    (rubric_id, rubric_version, criterion),
+                )
+            }
+            rows = [
+                (item, who, answers[(str(item), str(who), int(rev))], rev)
+                for item, who, _, rev in rows
+                if (str(item), str(who), int(rev)) in answers
+            ]
         seq = dict(self.db.rows("SELECT id, seq FROM items"))
         out = [(str(item), str(who), str(label), int(seq[item])) for item, who, label, _ in rows]
         out.sort(key=lambda r: r[3])
@@ -638,11 +690,10 @@ class Project:
         added = unchanged = 0
         with self.transaction() as c:
             for v in verdicts:
-                if v.label is not None:
-                    try:
-                        rubric.check_label(v.label)
-                    except ValueError as exc:
-                        raise UserError(f"verdict for item {v.item_id!r}: {exc}") from None
+                try:
+                    v = check_verdict(rubric, v)
+                except ValueError as exc:
+                    raise UserError(f"verdict for item {v.item_id!r}: {exc}") from None
                 if c.one("SELECT 1 FROM items WHERE id = ?", (v.item_id,)) is None:
                     raise UserError(f"verdict for unknown item {v.item_id!r}: import the item first")
                 v = v.model_copy(
@@ -653,33 +704,52 @@ class Project:
                 )
                 old = c.one("SELECT * FROM verdicts WHERE run_id = ? AND item_id = ?", (run_id, v.item_id))
                 if old is not None:
-                    stored = _verdict_from_row(old, run.fingerprint)
+                    stored = _verdict_from_row(
+                        old, run.fingerprint, _verdict_criteria(c, run_id, [v.item_id]).get(v.item_id)
+                    )
                     if _same_verdict(stored, v):
                         unchanged += 1
                         continue
                     raise UserError(f"run {run.name!r} already has a different verdict for item {v.item_id!r}")
                 c.execute(INSERT_VERDICT, verdict_row(run_id, v))
+                if v.criteria:
+                    c.executemany(INSERT_VERDICT_CRITERION, verdict_criteria_rows(run_id, v))
                 added += 1
         return WriteCounts(added, unchanged)
 
-    def append_verdicts(self, run_id: int, verdicts: Sequence[JudgeVerdict], levels: Iterable[str]) -> None:
+    def append_verdicts(
+        self, run_id: int, verdicts: Sequence[JudgeVerdict], levels: Iterable[str] | None = None
+    ) -> None:
         """Store a batch of new verdicts of an engine run in one transaction with one ``executemany``.
 
         The judge engine's bulk path: its verdicts are validated models whose labels the parser took from the
-        rubric's ``levels``, for items without a verdict in the run, so the per-row checks of
-        :meth:`add_verdicts` (a query per verdict) are not repeated; the database still enforces the item's
-        existence and one verdict per item and run. Anything unexpected (a label that is not a level, an unknown
-        item, a verdict already stored by another process) goes through :meth:`add_verdicts`, which skips an
-        identical verdict and names the problem otherwise."""
-        allowed = set(levels)
-        if any(v.label is not None and v.label not in allowed for v in verdicts):
-            self.add_verdicts(run_id, verdicts)
-            return
+        rubric's ``levels`` (or, with ``levels=None``, are checked here against the run's rubric in memory: interval
+        scales, rated criteria), for items without a verdict in the run, so the per-row queries of
+        :meth:`add_verdicts` are not repeated; the database still enforces the item's existence and one verdict
+        per item and run. Anything unexpected (a label that is not an answer, an unknown item, a verdict already
+        stored by another process) goes through :meth:`add_verdicts`, which skips an identical verdict and names
+        the problem otherwise."""
+        if levels is not None:
+            allowed = set(levels)
+            if any(v.label is not None and v.label not in allowed for v in verdicts):
+                self.add_verdicts(run_id, verdicts)
+                return
+        else:
+            run = self.run(run_id)
+            rubric = self.rubric(run.config.rubric_id, run.config.rubric_version)
+            try:
+                verdicts = [check_verdict(rubric, v) for v in verdicts]
+            except ValueError:
+                self.add_verdicts(run_id, verdicts)
+                return
         now = datetime.now(UTC)
         rows = [verdict_row(run_id, v, now) for v in verdicts]
+        criteria = [row for v in verdicts if v.criteria for row in verdict_criteria_rows(run_id, v)]
         try:
             with self.transaction() as c:
                 c.executemany(INSERT_VERDICT, rows)
+                if criteria:
+                    c.executemany(INSERT_VERDICT_CRITERION, criteria)
         except ConstraintViolation:
             self.add_verdicts(run_id, verdicts)
 
@@ -695,6 +765,7 @@ class Project:
     def verdicts(self, run: str | int | JudgeRun, *, item_ids: Iterable[str] | None = None) -> list[JudgeVerdict]:
         """Every verdict of a run (or those of ``item_ids``), in item order."""
         r = run if isinstance(run, JudgeRun) else self.run(run)
+        ids: list[str] | None = None
         if item_ids is None:
             rows = self.db.execute(
                 "SELECT v.* FROM verdicts v JOIN items i ON i.id = v.item_id WHERE v.run_id = ? ORDER BY i.seq",
@@ -709,11 +780,22 @@ class Project:
             ]
             order = {info.id: info.seq for info in self.item_info([row["item_id"] for row in rows])}
             rows.sort(key=lambda row: order[row["item_id"]])
-        return [_verdict_from_row(row, r.fingerprint) for row in rows]
+            ids = [row["item_id"] for row in rows]
+        answers = _verdict_criteria(self.db, r.id, ids) if rows else {}
+        return [_verdict_from_row(row, r.fingerprint, answers.get(row["item_id"])) for row in rows]
 
-    def verdict_rows(self, run_id: int) -> list[tuple[str, str, str | None, float | None]]:
+    def verdict_rows(
+        self, run_id: int, *, criterion: str | None = None
+    ) -> list[tuple[str, str, str | None, float | None]]:
         """``(item_id, status, label, confidence)`` of every verdict of a run, in item order, as plain tuples (what
-        an analysis reads in bulk)."""
+        an analysis reads in bulk). ``criterion`` (a rated criterion's name) reads that criterion's answer of each
+        verdict instead (``None`` or ``overall``: the verdict itself)."""
+        if criterion is not None and criterion != OVERALL:
+            return self.db.rows(
+                "SELECT c.item_id, c.status, c.label, c.confidence FROM verdict_criteria c "
+                "JOIN items i ON i.id = c.item_id WHERE c.run_id = ? AND c.criterion = ? ORDER BY i.seq",
+                (run_id, criterion),
+            )
         return self.db.rows(
             "SELECT v.item_id, v.status, v.label, v.confidence FROM verdicts v JOIN items i ON i.id = v.item_id "
             "WHERE v.run_id = ? ORDER BY i.seq",
@@ -739,9 +821,15 @@ SELECT name FROM who WHERE name IS NOT NULL
   AND EXISTS (SELECT 1 FROM labels l WHERE l.annotator = who.name AND l.rubric_id = ? AND l.rubric_version = ?)
 ORDER BY name
 """
-_LABEL_COLUMNS = (*(f for f in HumanLabel.model_fields if f != "schema_version"), "request_id")
+_LABEL_COLUMNS = (*(f for f in HumanLabel.model_fields if f not in ("schema_version", "criteria")), "request_id")
 """The columns of ``labels`` a write fills: every field of :class:`HumanLabel`, in order, and the request id."""
 _INSERT_LABEL = f"INSERT INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES ({', '.join('?' * len(_LABEL_COLUMNS))})"
+_LABEL_CRITERIA_COLUMNS = ("item_id", "annotator", "rubric_id", "rubric_version", "revision", "criterion", "value")
+"""The columns of ``label_criteria``: the label's natural key, the criterion and its answer."""
+_INSERT_LABEL_CRITERION = (
+    f"INSERT INTO label_criteria ({', '.join(_LABEL_CRITERIA_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_LABEL_CRITERIA_COLUMNS))})"
+)
 _IMPORT_PREFIX = "import2:"
 _LEGACY_IMPORT_PREFIX = "import:"
 
@@ -776,7 +864,7 @@ def _label_row(
 
 def _label_content(lab: HumanLabel) -> str:
     """What makes two labels the same decision, apart from when it was made (see :meth:`Project.add_labels`)."""
-    return "\x1f".join(
+    content = "\x1f".join(
         (
             lab.item_id,
             lab.annotator,
@@ -790,6 +878,42 @@ def _label_content(lab: HumanLabel) -> str:
             lab.provenance,
         )
     )
+    # a label's criteria answers are part of the decision (appended only when there are some: keys of labels
+    # imported before criteria existed stay what they were)
+    return content + ("\x1f" + canonical_json(lab.criteria) if lab.criteria else "")
+
+
+def _checked_label(rubric: Rubric, lab: HumanLabel) -> HumanLabel:
+    """``lab`` as stored under ``rubric`` (canonical answers, the derived overall label), or :class:`UserError`."""
+    try:
+        label, criteria = rubric.answer(lab.label, lab.criteria)
+    except ValueError as exc:
+        raise UserError(f"label for item {lab.item_id!r} by {lab.annotator!r}: {exc}") from None
+    if label == lab.label and criteria == lab.criteria:
+        return lab
+    return lab.model_copy(update={"label": label, "criteria": criteria})
+
+
+def _label_criteria_rows(lab: HumanLabel, revision: int) -> list[tuple[Any, ...]]:
+    """The ``label_criteria`` rows of a label stored as ``revision``."""
+    return [
+        (lab.item_id, lab.annotator, lab.rubric_id, lab.rubric_version, revision, name, value)
+        for name, value in lab.criteria.items()
+    ]
+
+
+def _label_key(r: Any) -> tuple[Any, ...]:
+    return (r["item_id"], r["annotator"], r["rubric_id"], int(r["rubric_version"]), int(r["revision"]))
+
+
+def _label_criteria(c: Database, r: Any) -> dict[str, str] | None:
+    """The criteria answers of one stored label row (None when it has none)."""
+    rows = c.rows(
+        "SELECT criterion, value FROM label_criteria WHERE rubric_id = ? AND rubric_version = ? AND item_id = ? "
+        "AND annotator = ? AND revision = ?",
+        (r["rubric_id"], r["rubric_version"], r["item_id"], r["annotator"], r["revision"]),
+    )
+    return {str(k): str(v) for k, v in rows} or None
 
 
 def _import_key(content: str, occurrence: int, created_iso: str | None = None) -> str:
@@ -864,6 +988,42 @@ def verdict_row(run_id: int, v: JudgeVerdict, now: datetime | None = None) -> tu
         (v.created_at or now or datetime.now(UTC)).isoformat(),
         canonical_json(v.extra) if v.extra else "{}",
     )
+
+
+INSERT_VERDICT_CRITERION = (
+    "INSERT INTO verdict_criteria (run_id, item_id, criterion, status, label, confidence, confidence_source,"
+    " rationale) VALUES (?,?,?,?,?,?,?,?)"
+)
+"""The statement that stores one criterion answer of a verdict; its parameters are :func:`verdict_criteria_rows`."""
+
+
+def verdict_criteria_rows(run_id: int, v: JudgeVerdict) -> list[tuple[Any, ...]]:
+    """The parameters of :data:`INSERT_VERDICT_CRITERION` for each criterion answer of ``v``."""
+    return [
+        (run_id, v.item_id, name, a.status, a.label, a.confidence, a.confidence_source, a.rationale)
+        for name, a in v.criteria.items()
+    ]
+
+
+def _verdict_criteria(c: Database, run_id: int, item_ids: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """The criteria answers of a run's verdicts (of ``item_ids``, or all), by item id (none: one scale)."""
+    sql = (
+        "SELECT item_id, criterion, status, label, confidence, confidence_source, rationale FROM verdict_criteria "
+        "WHERE run_id = ?"
+    )
+    if item_ids is not None and len(item_ids) == 1:
+        rows = c.rows(sql + " AND item_id = ?", (run_id, item_ids[0]))
+    else:
+        rows = c.rows(sql, (run_id,))
+        if item_ids is not None:
+            wanted = set(item_ids)
+            rows = [r for r in rows if r[0] in wanted]
+    out: dict[str, dict[str, Any]] = {}
+    for item_id, criterion, status, label, confidence, source, rationale in rows:
+        out.setdefault(str(item_id), {})[str(criterion)] = CriterionVerdict(
+            status=status, label=label, confidence=confidence, confidence_source=source, rationale=rationale
+        )
+    return out
 
 
 def _iso(d: datetime | None) -> str | None:
@@ -961,7 +1121,7 @@ def _conversation_json(item: Item) -> str | None:
     return canonical_json(doc)
 
 
-def _label_from_row(r: Any) -> HumanLabel:
+def _label_from_row(r: Any, criteria: dict[str, str] | None = None) -> HumanLabel:
     return HumanLabel(
         item_id=r["item_id"],
         annotator=r["annotator"],
@@ -975,10 +1135,11 @@ def _label_from_row(r: Any) -> HumanLabel:
         flagged=bool(r["flagged"]),
         display_order=r["display_order"],
         provenance=r["provenance"],
+        criteria=criteria or {},
     )
 
 
-def _verdict_from_row(r: Any, fingerprint: str) -> JudgeVerdict:
+def _verdict_from_row(r: Any, fingerprint: str, criteria: dict[str, Any] | None = None) -> JudgeVerdict:
     return JudgeVerdict(
         item_id=r["item_id"],
         judge_fingerprint=fingerprint,
@@ -995,6 +1156,7 @@ def _verdict_from_row(r: Any, fingerprint: str) -> JudgeVerdict:
         cache_hit=bool(r["cache_hit"]),
         created_at=_dt(r["created_at"]),
         extra=json.loads(r["extra_json"]),
+        criteria=criteria or {},
     )
 
 

@@ -18,6 +18,8 @@ TABLE_OWNERS: dict[str, str] = {
     "judge_configs": "judgekit.storage.project",
     "judge_runs": "judgekit.storage.project",
     "verdicts": "judgekit.storage.project",
+    "label_criteria": "judgekit.storage.project",
+    "verdict_criteria": "judgekit.storage.project",
     "llm_cache": "judgekit.judging.cache",
     "judge_batches": "judgekit.judging.batch.store",
     "judge_batch_requests": "judgekit.judging.batch.store",

@@ -57,15 +57,20 @@ class Received:
     t: float
 
 
-def _levels(body: dict[str, Any]) -> list[str]:
+def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
     schema = None
     rf = body.get("response_format")
     if isinstance(rf, dict) and rf.get("type") == "json_schema":
         schema = rf["json_schema"]["schema"]
     for tool in body.get("tools") or []:
         schema = tool.get("input_schema")
-    if schema:
-        return list(schema["properties"]["label"]["enum"])
+    return schema
+
+
+def _levels(body: dict[str, Any]) -> list[str]:
+    schema = _schema(body)
+    if schema and "label" in schema["properties"]:
+        return list(schema["properties"]["label"].get("enum", []))
     return []
 
 
@@ -123,9 +128,13 @@ class FakeLLMServer:
         latency: float = 0.0,
         labeler: Callable[[str, list[str]], str] | None = None,
         limiter: RateLimiter | None = None,
+        criteria_labeler: Callable[[str, str, dict[str, Any]], Any] | None = None,
     ) -> None:
         self.latency = latency
         self.labeler = labeler
+        self.criteria_labeler = criteria_labeler
+        """Rubrics with rated criteria (a schema with one object per criterion): ``(prompt, criterion, label schema)``
+        -> that criterion's label (a level, or a number); default the first level, or the middle of the range."""
         self.limiter = limiter
         """A rate limit enforced before anything else (its 429s are answered at once, without the latency)."""
         self.first_request: float | None = None
@@ -367,6 +376,22 @@ class FakeLLMServer:
         """A whole HTTP response for a request this server answers itself, or ``None`` (a model call)."""
         return None
 
+    def _criterion_label(self, body: dict[str, Any], name: str, label_schema: dict[str, Any]) -> Any:
+        if self.criteria_labeler is not None:
+            return self.criteria_labeler(_prompt_text(body), name, label_schema)
+        if label_schema.get("type") == "number":
+            return 0.5
+        return label_schema["enum"][0]
+
+    @staticmethod
+    def _answer(a: Action, label: Any, props: dict[str, Any]) -> dict[str, Any]:
+        obj: dict[str, Any] = {"rationale": a.rationale, "label": label}
+        if "confidence" in props and a.confidence is not None:
+            obj["confidence"] = a.confidence
+        if list(props)[:1] == ["label"]:
+            obj = {"label": obj["label"], **{k: v for k, v in obj.items() if k != "label"}}
+        return obj
+
     def _respond(self, path: str, body: dict[str, Any], a: Action) -> tuple[int, dict[str, str], bytes]:
         # Anthropic's Messages API, and the same body on Bedrock (/model/M/invoke) and Vertex (...:rawPredict)
         anthropic = path.rstrip("/").endswith(("/messages", "/invoke", ":rawPredict"))
@@ -385,17 +410,17 @@ class FakeLLMServer:
         label = a.label
         if label is None:
             label = self.labeler(_prompt_text(body), levels) if self.labeler else (levels[0] if levels else "A")
-        obj: dict[str, Any] = {"rationale": a.rationale, "label": label}
-        props = {}
-        rf = body.get("response_format")
-        if isinstance(rf, dict):
-            props = rf["json_schema"]["schema"]["properties"]
-        for tool in body.get("tools") or []:
-            props = tool["input_schema"]["properties"]
-        if "confidence" in props and a.confidence is not None:
-            obj["confidence"] = a.confidence
-        if list(props)[:1] == ["label"]:
-            obj = {"label": obj["label"], **{k: v for k, v in obj.items() if k != "label"}}
+        schema = _schema(body) or {"properties": {}}
+        props = schema["properties"]
+        if props and "label" not in props:  # rated criteria: one answer object per criterion
+            obj: dict[str, Any] = {
+                name: self._answer(a, self._criterion_label(body, name, sub["properties"]["label"]), sub["properties"])
+                for name, sub in props.items()
+            }
+        else:
+            if "label" in props and props["label"].get("type") == "number" and a.label is None:
+                label = self._criterion_label(body, "", props["label"])
+            obj = self._answer(a, label, props)
         in_tok = max(1, len(json.dumps(body.get("messages", []))) // 4)
         model = body.get("model", "m")
         if anthropic:
@@ -450,7 +475,7 @@ class FakeLLMServer:
         return 200, a.headers, json.dumps(resp).encode()
 
 
-def _tokens(text: str, label: str, probs: dict[str, float] | None, levels: list[str]) -> list[dict[str, Any]]:
+def _tokens(text: str, label: Any, probs: dict[str, float] | None, levels: list[str]) -> list[dict[str, Any]]:
     """Split ``text`` into tokens with the label value as one token carrying ``probs`` as top alternatives."""
     needle = f'"label":"{label}"'
     pos = text.find(needle)

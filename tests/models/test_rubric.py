@@ -12,11 +12,14 @@ ROOT = Path(__file__).resolve().parents[2]
 RUBRICS = sorted((ROOT / "rubrics").glob("*.yaml"))
 
 
-def test_three_kinds_of_rubric_ship() -> None:
-    kinds = {(r.task, r.scale.kind) for r in map(load_rubric, RUBRICS)}
+def test_every_kind_of_rubric_ships() -> None:
+    rubrics = list(map(load_rubric, RUBRICS))
+    kinds = {(r.task, r.scale.kind) for r in rubrics if not r.is_rated}
     assert ("pairwise", "nominal") in kinds
     assert ("single", "binary") in kinds
     assert ("single", "ordinal") in kinds
+    rated = {c.scale.kind for r in rubrics if r.is_rated for c in r.criteria if c.scale is not None}
+    assert {"binary", "ordinal", "interval"} <= rated
 
 
 @pytest.mark.parametrize("path", RUBRICS, ids=lambda p: p.name)

@@ -17,7 +17,7 @@ from judgekit.judging.batch.store import new_batch, update_batch
 from judgekit.judging.cache import ResponseCache
 from judgekit.judging.providers.base import ProviderReply
 from judgekit.labeling import next_item, rebuild_queue, sign_in, skip_item, submit_label
-from judgekit.models import HumanLabel, JudgeConfig, JudgeVerdict
+from judgekit.models import CriterionVerdict, HumanLabel, JudgeConfig, JudgeVerdict, load_rubric, rubric_from_dict
 from judgekit.storage import Project
 from judgekit.storage.copy import COPY_ORDER, copy_project
 from judgekit.storage.tables import TABLE_OWNERS
@@ -61,7 +61,39 @@ def _rich_project(path: str) -> None:
     batch = new_batch(project, run.id, "anthropic", 1, ["k1", "k2"], 0.5)  # a provider batch of the run
     update_batch(project, batch.id, state="submitted", candidates=["msgbatch_1"], cancel_requested=True)
     project.set_meta("custom", "value")
+    _rated_rows(project)
     project.close()
+
+
+def _rated_rows(project: Project) -> None:
+    """A label and a verdict under a rubric with rated criteria (the label_criteria and verdict_criteria rows)."""
+    rated = rubric_from_dict(
+        {
+            "id": "rated",
+            "version": 1,
+            "title": "Two criteria",
+            "task": "single",
+            "template": "{{ item_block }}",
+            "criteria": [
+                {"name": "score", "description": "d", "scale": {"kind": "interval", "min": 0, "max": 1}},
+                {"name": "safe", "description": "d", "scale": load_rubric(BINARY).scale.model_dump(mode="json")},
+            ],
+        }
+    )
+    project.save_rubric(rated)
+    project.add_label(
+        HumanLabel(item_id="it1", annotator="alice", rubric_id="rated", rubric_version=1,
+                   label="score=0.25; safe=pass", criteria={"score": "0.25", "safe": "pass"})
+    )  # fmt: skip
+    cfg = JudgeConfig(provider="external", model="m", rubric_id="rated", rubric_version=1)
+    run = project.create_run("rated-judge", cfg, source="import")
+    project.add_verdicts(
+        run.id,
+        [
+            JudgeVerdict(item_id="it1", label="score=0.5; safe=fail", criteria={
+                "score": CriterionVerdict(label="0.5", rationale="half"), "safe": CriterionVerdict(label="fail")})
+        ],
+    )  # fmt: skip
 
 
 def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:

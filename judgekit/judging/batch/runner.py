@@ -232,7 +232,9 @@ class BatchRunner:
         return repair
 
     def _append(self, verdicts: list[JudgeVerdict]) -> None:
-        self.project.append_verdicts(self.run.id, verdicts, self.engine.rubric.scale.values)
+        rubric = self.engine.rubric
+        levels = None if rubric.is_rated or rubric.scale.is_interval else rubric.scale.values
+        self.project.append_verdicts(self.run.id, verdicts, levels)
         c = self.engine.counts
         c.done += len(verdicts)
         for v in verdicts:
