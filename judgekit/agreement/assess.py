@@ -5,6 +5,12 @@ For one judge run and the human labels of its rubric, :func:`assess` measures ev
 calibration and harmful confidence, breakdowns per segment and risk tier, corrected labels apart) and judges the
 registered criteria (:mod:`judgekit.agreement.verdict`). The result, a :class:`TrustAssessment`, is typed end to
 end; ``model_dump_json()`` is ``judgekit agree --json``.
+
+A rubric with rated criteria is assessed per **unit** (:meth:`judgekit.models.Rubric.units`: every criterion, and
+the overall rule when it has one), each on its own scale and under its own thresholds
+(:meth:`TrustCriteria.for_unit`): :func:`assess_units`. The run's assessment is then the lead unit's (the overall
+rule's, or the first criterion's) with every unit in ``parts``, every unit's criteria in ``criteria`` named
+``UNIT.CRITERION`` (``coherence.judge_icc``), and a verdict that needs every unit's criteria to pass.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from judgekit.agreement.evidence import ScaleEvidence, measure
 from judgekit.agreement.judge_people import JudgeVsPeople, judge_vs_people
 from judgekit.agreement.reference import ReferenceSummary
 from judgekit.agreement.verdict import CriterionResult, Verdict, evaluate, verdict_of
-from judgekit.models import JudgeRun, Rubric
+from judgekit.models import OVERALL, JudgeRun, Rubric
 from judgekit.storage import Project
 
 __all__ = [
@@ -58,6 +64,21 @@ class TrustAssessment(ScaleEvidence, AssessmentHeader):
 
     model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
     criteria_config: TrustCriteria
+    scope: str | None = None
+    """The rated criterion (or ``overall``) these figures are about; None for a rubric with one scale."""
+    parts: list[TrustAssessment] = []
+    """A rubric with rated criteria: the assessment of every unit (criterion, then ``overall``), each with its own
+    verdict; the figures above are those of the unit named by ``scope``."""
+
+
+def combine_units(parts: list[TrustAssessment], rubric: Rubric) -> TrustAssessment:
+    """The run's assessment from its units' (see the module docstring)."""
+    lead = next((p for p in parts if p.scope == OVERALL), parts[0])
+    results = [r.model_copy(update={"name": f"{p.scope}.{r.name}"}) for p in parts for r in p.criteria]
+    verdict, reasons = verdict_of(results)
+    return lead.model_copy(
+        update={"rubric": rubric.key, "verdict": verdict, "reasons": reasons, "criteria": results, "parts": parts}
+    )
 
 
 def assess(
@@ -79,7 +100,8 @@ def assess(
         model=run.config.model,
         provider=run.config.provider,
         rubric=data.rubric.key,
-        scale=data.rubric.scale.kind,
+        scale="interval" if data.rubric.interval_scale is not None else data.rubric.scale.kind,
+        scope=data.rubric.scope,
         verdict=verdict,
         reasons=reasons,
         criteria=results,
@@ -103,9 +125,12 @@ class ProjectEvidence:
             self._humans[key] = load_human_ratings(self.project, rubric, provenance)  # type: ignore[arg-type]
         return self._humans[key]
 
-    def aligned(self, run: JudgeRun, criteria: TrustCriteria) -> AlignedRatings:
-        """The run's aligned ratings with the criteria's reference rule."""
+    def aligned(self, run: JudgeRun, criteria: TrustCriteria, unit: str | None = None) -> AlignedRatings:
+        """The run's aligned ratings with the criteria's reference rule (of one ``unit`` of a rubric with rated
+        criteria: its :meth:`~judgekit.models.Rubric.view`)."""
         rubric = self.project.rubric(run.config.rubric_id, run.config.rubric_version)
+        if unit is not None or rubric.is_rated:
+            rubric = rubric.view(unit if unit is not None else rubric.units()[0])
         return load_aligned(self.project, run, rubric, reference=criteria.reference, humans=self.humans(rubric))
 
     def ceiling(self, data: AlignedRatings, criteria: TrustCriteria) -> HumanCeiling:
@@ -116,8 +141,20 @@ class ProjectEvidence:
         return self._ceilings[key]
 
     def assess(self, run: JudgeRun, criteria: TrustCriteria) -> tuple[TrustAssessment, AlignedRatings]:
-        """The assessment of ``run`` and the aligned ratings it was computed from."""
-        data = self.aligned(run, criteria)
+        """The assessment of ``run`` and the aligned ratings it was computed from (a rubric with rated criteria:
+        every unit's, combined; the aligned ratings of the lead unit)."""
+        rubric = self.project.rubric(run.config.rubric_id, run.config.rubric_version)
+        if not rubric.is_rated:
+            return self.assess_unit(run, criteria, None)
+        done = [self.assess_unit(run, criteria.for_unit(u), u) for u in rubric.units()]
+        a = combine_units([d[0] for d in done], rubric)
+        return a, next(d[1] for d in done if d[0].scope == a.scope)
+
+    def assess_unit(
+        self, run: JudgeRun, criteria: TrustCriteria, unit: str | None
+    ) -> tuple[TrustAssessment, AlignedRatings]:
+        """The assessment of ``run`` on one unit (``None``: a rubric with one scale)."""
+        data = self.aligned(run, criteria, unit)
         corrected = self.humans(data.rubric, "corrected")
         a = assess(
             data,

@@ -10,6 +10,13 @@ when the evidence says it is good enough, not when it merely might be. Teams ove
 
     [tool.judgekit.rubrics."pandalm-pairwise"]
     min_kappa = 0.5
+
+A rubric with rated criteria is judged per criterion (and for its overall rule, named ``overall``); a criterion's
+own table overrides the rubric's::
+
+    [tool.judgekit.rubrics."hanna".criteria."coherence"]
+    min_icc = 0.4
+    max_mae = 0.8
 """
 
 from __future__ import annotations
@@ -67,10 +74,29 @@ class TrustCriteria(BaseModel):
     more items to label."""
     confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
     """Level of every bootstrap interval."""
+    min_icc: float = Field(default=0.5, ge=-1, le=1)
+    """Interval scales: lower bound of the judge's ICC(A,1) against the mean human score (Koo & Li 2016: below 0.5
+    poor, 0.5-0.75 moderate)."""
+    max_mae: float | None = Field(default=None, ge=0)
+    """Interval scales: upper bound of the judge's mean absolute error against the mean human score, in score
+    units (None: not judged; the right figure depends on the scale)."""
+    max_abs_bias: float | None = Field(default=None, ge=0)
+    """Interval scales: largest mean bias (judge - people, either sign) allowed, in score units; judged on the
+    interval of the bias (None: not judged)."""
+    per_criterion: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Overrides per rated criterion (or ``overall``), from ``[tool.judgekit.rubrics."ID".criteria."NAME"]``; see
+    :meth:`for_unit`."""
     n_boot: int = Field(default=1000, ge=100)
     """Bootstrap resamples."""
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     """Seed of the bootstrap, so a verdict is reproducible (a whole number >= 0)."""
+
+    def for_unit(self, name: str | None) -> TrustCriteria:
+        """The criteria of one rated criterion (or ``overall``): these, with that criterion's overrides."""
+        if name is None or name not in self.per_criterion:
+            return self
+        values = {**self.model_dump(exclude={"per_criterion"}), **self.per_criterion[name]}
+        return TrustCriteria.model_validate(values)
 
 
 CONFIG_FILES = ("judgekit.toml", "pyproject.toml")
@@ -143,17 +169,27 @@ def load_criteria(
             table = data
     per_rubric = _table(table.get("rubrics", {}), "'rubrics'", cfg_path)
     values = {k: v for k, v in table.items() if k != "rubrics"}
+    own: dict[str, Any] = {}
+    per_criterion: dict[str, dict[str, Any]] = {}
     for rid, entry in per_rubric.items():
-        _table(entry, f"rubrics.{rid!r}", cfg_path)
+        entry = dict(_table(entry, f"rubrics.{rid!r}", cfg_path))
+        tables = _table(entry.pop("criteria", {}), f"rubrics.{rid!r}.criteria", cfg_path)
         _validate({**values, **entry}, cfg_path)  # a typo in another rubric's table is reported too
-    if rubric_id is not None:
-        values.update(per_rubric.get(rubric_id, {}))
+        for name, t in tables.items():
+            _table(t, f"rubrics.{rid!r}.criteria.{name!r}", cfg_path)
+            _validate({**values, **entry, **t}, cfg_path, f' for rubric "{rid}" criterion "{name}"')
+        if rid == rubric_id:
+            own, per_criterion = entry, tables
+    values.update(own)
     _validate(values, cfg_path)  # the file alone: its problems name its lines
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return _validate(values, None)  # what is left is the options' (reported as "options")
+    cli = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values.update(cli)
+    base = _validate(values, None)  # what is left is the options' (reported as "options")
+    # a criterion's table overrides the rubric's; command-line options still win over both
+    return base.model_copy(update={"per_criterion": {n: {**t, **cli} for n, t in per_criterion.items()}})
 
 
-def _validate(values: dict[str, Any], cfg_path: Path | None) -> TrustCriteria:
+def _validate(values: dict[str, Any], cfg_path: Path | None, what: str = "") -> TrustCriteria:
     """Validate strictly (a file's ``min_items = "100"`` is refused, not read as 100), naming the file and line."""
     try:
         return TrustCriteria.model_validate(values, strict=True)
@@ -162,7 +198,7 @@ def _validate(values: dict[str, Any], cfg_path: Path | None) -> TrustCriteria:
         key = ".".join(map(str, errors[0]["loc"]))
         where = _toml_line(cfg_path, key.split(".")[-1])
         problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}': {_problem(e)}" for e in errors)
-        raise ConfigError(f"{where}: invalid judgekit criteria: {problems}") from None
+        raise ConfigError(f"{where}: invalid judgekit criteria{what}: {problems}") from None
 
 
 def _problem(err: Any) -> str:

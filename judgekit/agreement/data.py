@@ -6,6 +6,13 @@ verdict enters the comparison, and it turns labels into codes exactly once (the 
 then never re-validate or re-code). Everything downstream (the estimands, the report, calibration, the admin page)
 reads an :class:`AlignedRatings`.
 
+A rubric with rated criteria is read one criterion at a time: ``rubric`` is then a view
+(:meth:`judgekit.models.Rubric.view`) and its :attr:`~judgekit.models.Rubric.scope` names the criterion whose answers
+are read (``overall``: the overall label). An **interval** scale (a 1-10 score) is coded on its grid of steps
+(:func:`coding_rubric`: an ordinal stand-in, so kappa, the ceiling and every categorical figure run unchanged, with
+quadratic weights = squared distance on the grid), and the raw scores are kept beside the codes (``scores``,
+``judge_scores``) for the numeric figures (ICC, correlations, MAE, bias: :mod:`judgekit.agreement.numeric`).
+
 Codes: ``0 .. k-1`` are the rubric's declared levels in order, ``-1`` is "no label" (or, for the judge, no ``ok``
 verdict), and in the judge's *strict* codes a failed verdict is ``k`` (:data:`NO_VERDICT`), a stand-in that agrees
 with nobody.
@@ -22,7 +29,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from judgekit.agreement.reference import ReferenceRule, ReferenceSummary, reference_labels
-from judgekit.models import JudgeRun, Provenance, Rubric
+from judgekit.models import OVERALL, JudgeRun, Level, Provenance, Rubric, Scale
+from judgekit.models.rubric import format_number
 from judgekit.storage import Project
 
 __all__ = [
@@ -30,6 +38,8 @@ __all__ = [
     "NO_VERDICT",
     "AlignedRatings",
     "HumanRatings",
+    "coding_rubric",
+    "interval_grid",
     "load_adjudications",
     "load_aligned",
     "load_human_ratings",
@@ -66,6 +76,43 @@ def strict_weights(rubric: Rubric) -> FloatArray:
     return w
 
 
+MAX_GRID = 101
+"""Grid points an interval scale without a ``step`` (or with a very fine one) is coded on."""
+
+
+def interval_grid(scale: Scale) -> list[float]:
+    """The points an interval scale's scores are coded on: ``min, min + step, ..., max`` (at most
+    :data:`MAX_GRID`; without a step, or with a finer one, ``MAX_GRID`` equal steps)."""
+    assert scale.min is not None and scale.max is not None
+    lo, hi = scale.min, scale.max
+    n = MAX_GRID - 1
+    if scale.step is not None and round((hi - lo) / scale.step) <= n:
+        n = round((hi - lo) / scale.step)
+    return [round(lo + (hi - lo) * i / n, 12) for i in range(n + 1)]
+
+
+def coding_rubric(rubric: Rubric) -> Rubric:
+    """``rubric`` itself, or for an interval scale the same rubric on an ordinal stand-in scale whose levels are the
+    grid of :func:`interval_grid` (their values are the numbers: ordinal scores = the scores)."""
+    scale = rubric.interval_scale
+    if scale is None or not rubric.scale.is_interval:  # categorical, or already the stand-in
+        return rubric
+    levels = [Level(value=v, name=v, definition=f"score {v}") for v in map(format_number, interval_grid(scale))]
+    out = rubric.model_copy(update={"scale_": Scale(kind="ordinal", levels=levels)})
+    out._scope = rubric.scope
+    out._numeric = scale
+    return out
+
+
+def _snap(values: FloatArray, grid: list[float]) -> IntArray:
+    """The grid code nearest to each score (``-1`` for NaN)."""
+    g = np.asarray(grid, dtype=float)
+    lo, width = g[0], (g[-1] - g[0]) / (len(g) - 1)
+    codes = np.rint((values - lo) / width)
+    out = np.where(np.isnan(codes), -1, np.clip(np.nan_to_num(codes, nan=0.0), 0, len(g) - 1))
+    return out.astype(np.int64)
+
+
 def _none_for_missing(values: ObjArray) -> ObjArray:
     """``None`` wherever a value is missing (NaN from pandas, SQL NULL), so "no segment" is one value."""
     out = np.asarray(values, dtype=object).copy()
@@ -88,6 +135,8 @@ class HumanRatings:
     codes: IntArray
     segment: ObjArray
     risk: ObjArray
+    scores: FloatArray | None = None
+    """Interval scales: the raw scores, items × annotators (NaN where missing); None otherwise."""
 
     @property
     def levels(self) -> list[str]:
@@ -113,10 +162,11 @@ def _columns(rows: Sequence[tuple[object, ...]], width: int) -> ObjArray:
     return out
 
 
-def verdict_rows(project: Project, run: JudgeRun) -> pd.DataFrame:
+def verdict_rows(project: Project, run: JudgeRun, criterion: str | None = None) -> pd.DataFrame:
     """``item_id, status, label, confidence`` of every verdict of a run (storage's bulk read of verdicts), as
-    object columns (no string-dtype conversion: the ids are only looked up)."""
-    table = _columns(project.verdict_rows(run.id), 4)
+    object columns (no string-dtype conversion: the ids are only looked up); with ``criterion``, that rated
+    criterion's answers (``overall``: the verdicts' overall label)."""
+    table = _columns(project.verdict_rows(run.id, criterion=criterion), 4)
     return pd.DataFrame({c: table[:, i] for i, c in enumerate(["item_id", "status", "label", "confidence"])})
 
 
@@ -133,13 +183,17 @@ def load_human_ratings(project: Project, rubric: Rubric, provenance: Provenance 
     default: the basis of every human figure), coded once.
 
     Corrections of a judge's score and adjudicated gold labels are read only when asked for by name; they are
-    never mixed with blind labels.
+    never mixed with blind labels. A view of a rubric with rated criteria reads its criterion's answers; an
+    interval scale is coded on its grid (see the module docstring) and keeps the raw scores.
     """
     if not project.has_labels(rubric.id, rubric.version, provenance=provenance):
         return _coded(project, rubric, provenance, [])
-    return _coded(
-        project, rubric, provenance, project.latest_label_rows(rubric.id, rubric.version, provenance=provenance)
-    )
+    scope = rubric.scope
+    if scope is None or scope == OVERALL:
+        rows = project.latest_label_rows(rubric.id, rubric.version, provenance=provenance)
+    else:  # one rated criterion: its answer of each latest label
+        rows = project.current_label_rows(rubric.id, rubric.version, provenance=provenance, criterion=scope)
+    return _coded(project, rubric, provenance, rows)
 
 
 LATEST_ADJUDICATION = "latest adjudication"
@@ -149,8 +203,12 @@ LATEST_ADJUDICATION = "latest adjudication"
 def load_adjudications(project: Project, rubric: Rubric) -> HumanRatings:
     """The gold label of every adjudicated item: its most recently submitted ``adjudicated`` label, whoever the
     admin (a later resolution supersedes an earlier one, also another admin's; no plurality, so no ties), as a
-    one-column :class:`HumanRatings` (column :data:`LATEST_ADJUDICATION`)."""
-    if not project.has_labels(rubric.id, rubric.version, provenance="adjudicated"):
+    one-column :class:`HumanRatings` (column :data:`LATEST_ADJUDICATION`). An adjudication resolves an item's
+    (overall) label: a view of one rated criterion has none."""
+    if not project.has_labels(rubric.id, rubric.version, provenance="adjudicated") or rubric.scope not in (
+        None,
+        OVERALL,
+    ):
         return _coded(project, rubric, "adjudicated", [])
     rows = [
         (item_id, LATEST_ADJUDICATION, label)
@@ -162,16 +220,33 @@ def load_adjudications(project: Project, rubric: Rubric) -> HumanRatings:
 def _coded(
     project: Project, rubric: Rubric, provenance: Provenance, rows: Sequence[tuple[object, ...]]
 ) -> HumanRatings:
-    """``(item_id, annotator, label, ...)`` rows as a coded :class:`HumanRatings` (items in project order)."""
+    """``(item_id, annotator, label, ...)`` rows as a coded :class:`HumanRatings` (items in project order; an
+    interval scale coded on its grid, the raw scores kept)."""
+    interval = rubric.interval_scale
+    coded = coding_rubric(rubric)
     if not rows:
         empty_obj = np.empty(0, dtype=object)
-        return HumanRatings(rubric, provenance, [], [], np.empty((0, 0), dtype=np.int64), empty_obj, empty_obj)
+        return HumanRatings(
+            coded,
+            provenance,
+            [],
+            [],
+            np.empty((0, 0), dtype=np.int64),
+            empty_obj,
+            empty_obj,
+            np.empty((0, 0)) if interval is not None else None,
+        )
     table = _columns(rows, len(rows[0]))
     item_col, ann_col, label_col = table[:, 0], table[:, 1], table[:, 2]
     item_pos, items = pd.factorize(item_col)
     ann_pos, annotators = pd.factorize(ann_col, sort=True)
-    levels = rubric.scale.values
-    label_code = pd.Index(levels, dtype=object).get_indexer(pd.Index(label_col, dtype=object))
+    levels = coded.scale.values
+    raw: FloatArray | None = None
+    if interval is not None:
+        raw = np.asarray([float(x) for x in label_col], dtype=float)
+        label_code = _snap(raw, interval_grid(interval))
+    else:
+        label_code = pd.Index(levels, dtype=object).get_indexer(pd.Index(label_col, dtype=object))
     if (label_code < 0).any():  # storage validates labels against the frozen rubric version: a broken database
         bad = label_col[int(np.flatnonzero(label_code < 0)[0])]
         raise ValueError(f"stored label {bad!r} is not a level of rubric {rubric.key} ({', '.join(levels)})")
@@ -185,14 +260,19 @@ def _coded(
     codes[row_of[item_pos], ann_pos] = label_code
     picked = where[order]
     segment, risk = segments[picked], risks[picked]
+    scores: FloatArray | None = None
+    if raw is not None:
+        scores = np.full(codes.shape, np.nan)
+        scores[row_of[item_pos], ann_pos] = raw
     return HumanRatings(
-        rubric=rubric,
+        rubric=coded,
         provenance=provenance,
         item_ids=ids[picked].tolist(),
         annotators=[str(a) for a in annotators],
         codes=codes,
         segment=_none_for_missing(segment),
         risk=_none_for_missing(risk),
+        scores=scores,
     )
 
 
@@ -219,6 +299,10 @@ class AlignedRatings:
     risk: ObjArray
     run_name: str | None = None
     provenance: Provenance = "blind"
+    human_scores: FloatArray | None = None
+    """Interval scales: the people's raw scores, items × annotators (NaN missing); None otherwise."""
+    judge_scores: FloatArray | None = None
+    """Interval scales: the judge's raw score where its verdict is ok (NaN otherwise); None otherwise."""
     _views: dict[str, ObjArray] = field(default_factory=dict, compare=False, repr=False)
 
     # -- shape -------------------------------------------------------------------------------------------------
@@ -305,6 +389,8 @@ class AlignedRatings:
             confidence=self.confidence[mask],
             segment=self.segment[mask],
             risk=self.risk[mask],
+            human_scores=None if self.human_scores is None else self.human_scores[mask],
+            judge_scores=None if self.judge_scores is None else self.judge_scores[mask],
             _views={},
         )
 
@@ -332,22 +418,32 @@ def load_aligned(
     adjudicated = load_adjudications(project, rubric) if reference == "adjudicated" else None
     ref_codes, summary = reference_labels(h, reference, adjudicated=adjudicated)
     n = h.n_items
+    interval = rubric.interval_scale
     judge = np.full(n, -1, dtype=np.int64)
+    judge_scores = np.full(n, np.nan) if interval is not None else None
     status = np.full(n, "missing", dtype=object)
     confidence = np.full(n, np.nan)
     if run is not None and n:
-        v = verdict_rows(project, run)
+        v = verdict_rows(project, run, rubric.scope)
         pos = h.index.get_indexer(pd.Index(v["item_id"], dtype=object))
         hit = pos >= 0
         rows = pos[hit]
         status[rows] = v["status"].to_numpy(dtype=object)[hit]
-        codes = pd.Index(h.levels, dtype=object).get_indexer(pd.Index(v["label"], dtype=object))[hit]
+        if interval is not None:  # a judge's score may fall between steps: its code is the nearest step
+            score = pd.to_numeric(v["label"], errors="coerce").to_numpy(dtype=float)[hit]
+            codes = _snap(score, interval_grid(interval))
+        else:
+            codes = pd.Index(h.levels, dtype=object).get_indexer(pd.Index(v["label"], dtype=object))[hit]
         is_ok = (v["status"].to_numpy(dtype=object)[hit] == "ok") & (codes >= 0)
         judge[rows[is_ok]] = codes[is_ok]
+        if judge_scores is not None:
+            judge_scores[rows[is_ok]] = score[is_ok]
         conf = pd.to_numeric(v["confidence"], errors="coerce").to_numpy(dtype=float)[hit]
         confidence[rows[is_ok]] = conf[is_ok]
     return AlignedRatings(
-        rubric=rubric,
+        human_scores=h.scores,
+        judge_scores=judge_scores,
+        rubric=h.rubric,
         item_ids=h.item_ids,
         annotators=h.annotators,
         human_codes=h.codes,

@@ -190,6 +190,68 @@ _ALL = (
         "share of the items with both whose corrected label equals the blind reference label (Wilson interval)",
         "judgekit.agreement.corrected",
     ),
+    Estimand(
+        "human_icc",
+        "human ceiling on a numeric scale, ICC among annotators",
+        "intraclass correlation of the annotators' blind scores (Shrout & Fleiss 1979; McGraw & Wong 1996), in the "
+        "form the design calls for: ICC(A,1) when the same annotators scored every item, else one-way ICC(1) over "
+        "the first m scores of the items with at least m (m = the fewest scores any item with two or more has); "
+        "exact F interval",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "human_mae",
+        "human ceiling on a numeric scale, mean absolute difference between two annotators",
+        "mean over items of |first score - second score| of two annotators (the first two by name) on the items "
+        "both scored, in score units; bootstrap interval",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_icc",
+        "judge vs mean human score, ICC(A,1)",
+        "two-way absolute-agreement single-rater ICC (McGraw & Wong 1996 ICC(A,1)) of the judge's score and the "
+        "mean of the blind human scores, on items with both (a judge that adds a point everywhere loses here); "
+        "exact F interval",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_pearson",
+        "judge vs mean human score, Pearson's r",
+        "Pearson's product-moment correlation of the judge's score and the mean human score (Fisher z interval)",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_spearman",
+        "judge vs mean human score, Spearman's rho",
+        "Spearman's rank correlation of the judge's score and the mean human score (bootstrap interval)",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_kendall",
+        "judge vs mean human score, Kendall's tau-b",
+        "Kendall's tau-b of the judge's score and the mean human score (bootstrap interval)",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_ccc",
+        "judge vs mean human score, Lin's concordance",
+        "Lin's (1989) concordance correlation coefficient of the judge's score and the mean human score (z-transform "
+        "interval)",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_mae",
+        "judge vs mean human score, mean absolute error",
+        "mean |judge score - mean human score| over items with both, in score units (bootstrap interval)",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_bias",
+        "judge vs mean human score, mean bias (Bland-Altman)",
+        "mean of judge score - mean human score (t interval), with Bland & Altman (1986) 95% limits of agreement "
+        "mean +- 1.96 sd",
+        "judgekit.agreement.numeric",
+    ),
 )
 ESTIMANDS: dict[str, Estimand] = {e.key: e for e in _ALL}
 """Every estimand by key."""

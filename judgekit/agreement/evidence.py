@@ -2,7 +2,8 @@
 
 Why its own step: the verdict (:mod:`judgekit.agreement.verdict`) reads :class:`ScaleEvidence` and computes
 nothing, and every front end reads the same record, so a number printed anywhere is a field here. A rubric with
-several criteria will measure one :class:`ScaleEvidence` per criterion's scale and judge each.
+several rated criteria measures one :class:`ScaleEvidence` per criterion's scale (and one for its overall rule)
+and judges each (:func:`judgekit.agreement.assess.assess_units`).
 
 To add a statistic to the evidence: compute it in the module of its estimand (or a new one, registered in
 :mod:`judgekit.agreement.estimands`), add a typed field below and fill it in :func:`measure`.
@@ -24,6 +25,7 @@ from judgekit.agreement.criteria import TrustCriteria
 from judgekit.agreement.data import AlignedRatings, HumanRatings, verdict_statuses
 from judgekit.agreement.estimands import figure_name
 from judgekit.agreement.judge_people import JudgeVsPeople, judge_vs_people
+from judgekit.agreement.numeric import NumericFigures, numeric_figures
 from judgekit.agreement.reference import ReferenceSummary
 from judgekit.stats import StatResult, UndefinedStatisticWarning, sample_size_for_ci_width
 
@@ -72,6 +74,8 @@ class ScaleEvidence(BaseModel):
     harmful: HarmfulFigures
     sample_size: SampleSize
     corrected: CorrectedLabels | None = None
+    numeric: NumericFigures | None = None
+    """Interval scales: ICC, correlations, MAE and bias (:mod:`judgekit.agreement.numeric`); None otherwise."""
 
 
 def _confusion(data: AlignedRatings) -> Confusion:
@@ -120,6 +124,7 @@ def measure(
         effect = corrected_effect(data, corrected, c) if corrected is not None else None
         segments = per_segment(data, c)
         risks = per_risk(data, c)
+    numeric = numeric_figures(data, c)
     judged = int((data.status != "missing").sum())
     return ScaleEvidence(
         n_items_labelled=n,
@@ -137,4 +142,5 @@ def measure(
         harmful=harmful,
         sample_size=_sample_size(judge.kappa.failures_as_wrong, c),
         corrected=effect,
+        numeric=numeric,
     )

@@ -8,7 +8,7 @@ from judgekit.agreement.judge_judge import JudgePair
 from judgekit.agreement.judge_people import BothBases
 from judgekit.stats import StatResult
 
-__all__ = ["figure_cell", "render_overview", "render_pair", "render_text"]
+__all__ = ["figure_cell", "render_overview", "render_pair", "render_text", "unit_figures", "unit_lines"]
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "????", "not_applicable": " n/a"}
 _LABEL = 25
@@ -25,8 +25,67 @@ def _both(label: str, fig: BothBases) -> str:
     return f"  {label:<{_LABEL}}{figure_cell(fig.failures_as_wrong):<26} {figure_cell(fig.ok_only)}"
 
 
+def unit_figures(a: TrustAssessment) -> tuple[str, StatResult | None, StatResult | None]:
+    """The headline of one unit: (estimand, the human ceiling, the judge's figure). On an interval scale the ICC
+    (people among themselves, the judge vs the mean score), else kappa (pairs by overlap, judge vs reference,
+    failures as wrong)."""
+    if a.numeric is not None:
+        return "ICC", a.numeric.human_icc, a.numeric.judge_icc
+    return "kappa", a.ceiling.kappa, a.judge.kappa.failures_as_wrong
+
+
+_SHORT = {"TRUSTED": "TRUSTED", "NOT TRUSTED": "NOT TRUSTED", "INSUFFICIENT EVIDENCE": "INSUFFICIENT"}
+
+
+def unit_lines(a: TrustAssessment) -> list[str]:
+    """One row per rated criterion (and the overall rule): its scale, the ceiling beside the judge, its verdict
+    (80 columns: ``INSUFFICIENT`` stands for INSUFFICIENT EVIDENCE); then each interval scale's numeric figures."""
+    lines = [f"  {'criterion':<13}{'scale':<9}{'':<6}{'people':<19}{'judge':<19}verdict"]
+    for p in a.parts:
+        what, ceil, judge = unit_figures(p)
+        lines.append(
+            f"  {(p.scope or '')[:12]:<13}{p.scale[:8]:<9}{what:<6}{_f(ceil):<19}{_f(judge):<19}{_SHORT[p.verdict]}"
+        )
+    for p in a.parts:
+        if p.numeric is None:
+            continue
+        n = p.numeric
+        bias = n.judge_bias
+        loa = "" if bias is None else _limits(bias)
+        lines += [
+            f"  {p.scope}, {n.scale}",
+            f"    people: {n.icc_design}",
+            f"      MAE between two people {_f(n.human_mae)}",
+            f"    judge vs the {n.reference}:",
+            f"      Pearson {_f(n.judge_pearson)}, Spearman {_f(n.judge_spearman)}",
+            f"      Kendall {_f(n.judge_kendall)}, Lin's CCC {_f(n.judge_ccc)}",
+            f"      MAE {_f(n.judge_mae)}, mean bias {_f(bias)}{loa}",
+        ]
+    return lines
+
+
+def _limits(bias: StatResult) -> str:
+    low, high = bias.details.get("loa_low"), bias.details.get("loa_high")
+    return "" if low is None or high is None else f", limits {low:.2f} to {high:.2f}"
+
+
+def _f(fig: StatResult | None) -> str:
+    return "n/a" if fig is None else fig.fmt(2)
+
+
 def render_text(a: TrustAssessment) -> str:
-    """A compact, readable summary: the ceiling beside the judge, every criterion, the verdict and why."""
+    """A compact, readable summary: the ceiling beside the judge, every criterion, the verdict and why. A rubric
+    with rated criteria: a row per criterion (and the overall rule), then every criterion's criteria."""
+    if a.parts:
+        lines = [
+            f"== judge run '{a.run}' ({a.provider}:{a.model}) on rubric {a.rubric}, {len(a.parts)} criteria ==",
+            f"labelled items {a.n_items_labelled}, {a.n_annotators} annotators, "
+            f"{a.annotators_per_item.value:.2f} per item (blind labels)",
+            "",
+            "per criterion (people among themselves; the judge against them)",
+            *unit_lines(a),
+        ]
+        return "\n".join([*lines, *_criteria_lines(a)])
     ref = a.reference
     ceiling = a.ceiling
     j = a.judge
@@ -77,14 +136,18 @@ def render_text(a: TrustAssessment) -> str:
     if weakest:
         lines.append("  weakest segments (kappa vs reference, failures as wrong):")
         lines += [f"    {s.key[:40]:<42}{figure_cell(s.kappa.failures_as_wrong, 2)}" for s in weakest]
-    lines += ["", "criteria"]
+    return "\n".join([*lines, *_criteria_lines(a)])
+
+
+def _criteria_lines(a: TrustAssessment) -> list[str]:
+    lines = ["", "criteria"]
     for cr in a.criteria:
         measured = cr.measured.fmt() if cr.measured else "n/a"
         thr = "" if cr.threshold is None else f" (needs {cr.direction} {cr.threshold:g})"
         lines.append(f"  [{_MARK[cr.outcome]}] {cr.name:<26} {measured}{thr}")
     lines += ["", f"VERDICT: {a.verdict}"]
     lines += [f"  - {r}" for r in a.reasons]
-    return "\n".join(lines)
+    return lines
 
 
 def render_pair(p: JudgePair) -> str:

@@ -68,6 +68,8 @@ class CriterionRule:
     name: str
     description: str
     evaluate: Callable[[ScaleEvidence, TrustCriteria], CriterionResult]
+    applies: Callable[[ScaleEvidence], bool] | None = None
+    """When given, the criterion is listed only for the evidence it holds for (numeric ones: interval scales)."""
 
 
 CRITERIA: list[CriterionRule] = []
@@ -75,12 +77,13 @@ CRITERIA: list[CriterionRule] = []
 
 
 def criterion(
-    name: str, description: str
+    name: str, description: str, *, applies: Callable[[ScaleEvidence], bool] | None = None
 ) -> Callable[[Callable[[ScaleEvidence, TrustCriteria], CriterionResult]], CriterionRule]:
-    """Register a criterion function under ``name`` (replacing one of the same name)."""
+    """Register a criterion function under ``name`` (replacing one of the same name); ``applies`` limits it to
+    the evidence it holds for (e.g. interval scales)."""
 
     def register(fn: Callable[[ScaleEvidence, TrustCriteria], CriterionResult]) -> CriterionRule:
-        rule = CriterionRule(name, description, fn)
+        rule = CriterionRule(name, description, fn, applies)
         for i, old in enumerate(CRITERIA):
             if old.name == name:
                 CRITERIA[i] = rule
@@ -127,7 +130,7 @@ def judged(
 
 def evaluate(e: ScaleEvidence, c: TrustCriteria) -> list[CriterionResult]:
     """Every registered criterion on ``e``."""
-    return [rule.evaluate(e, c) for rule in CRITERIA]
+    return [rule.evaluate(e, c) for rule in CRITERIA if rule.applies is None or rule.applies(e)]
 
 
 def verdict_of(results: list[CriterionResult]) -> tuple[Verdict, list[str]]:
@@ -300,4 +303,80 @@ def _harmful(e: ScaleEvidence, c: TrustCriteria) -> CriterionResult:
         c.max_harmful_rate,
         "<=",
         reason,
+    )
+
+
+# -- numeric scales (interval criteria): judged on the intervals of judgekit.agreement.numeric ------------------
+
+
+def _numeric_scale(e: ScaleEvidence) -> bool:
+    return e.numeric is not None
+
+
+def _numeric_missing(
+    name: str, description: str, threshold: float | None, direction: Direction, why: str
+) -> CriterionResult:
+    return CriterionResult(
+        name=name,
+        description=description,
+        measured=None,
+        threshold=threshold,
+        direction=direction,
+        outcome="not_applicable",
+        reason=why,
+    )
+
+
+@criterion("judge_icc", applies=_numeric_scale, description="judge vs mean human score, ICC(A,1) (interval scales)")
+def _judge_icc(e: ScaleEvidence, c: TrustCriteria) -> CriterionResult:
+    desc = "judge vs mean human score, ICC(A,1) (interval scales)"
+    fig = e.numeric.judge_icc if e.numeric is not None else None
+    if fig is None:
+        why = "not an interval scale" if e.numeric is None else "fewer than 3 items with both scores"
+        return _numeric_missing("judge_icc", desc, c.min_icc, ">=", why)
+    ceiling = e.numeric.human_icc if e.numeric is not None else None
+    beside = f"; people among themselves {ceiling.fmt()}" if ceiling is not None else ""
+    return judged("judge_icc", desc, fig, c.min_icc, ">=", f"ICC {fig.fmt()} (n={fig.n_items}){beside}")
+
+
+@criterion(
+    "judge_mae",
+    applies=_numeric_scale,
+    description="judge vs mean human score, mean absolute error in score units (interval scales)",
+)
+def _judge_mae(e: ScaleEvidence, c: TrustCriteria) -> CriterionResult:
+    desc = "judge vs mean human score, mean absolute error in score units (interval scales)"
+    fig = e.numeric.judge_mae if e.numeric is not None else None
+    if fig is None or c.max_mae is None:
+        why = "not an interval scale" if e.numeric is None else "no max_mae set" if fig else "too few items"
+        return _numeric_missing("judge_mae", desc, c.max_mae, "<=", why)
+    return judged("judge_mae", desc, fig, c.max_mae, "<=", f"the judge is {fig.fmt()} points off (n={fig.n_items})")
+
+
+@criterion(
+    "judge_bias",
+    applies=_numeric_scale,
+    description="judge - people, mean bias in score units, either sign (interval scales)",
+)
+def _judge_bias(e: ScaleEvidence, c: TrustCriteria) -> CriterionResult:
+    desc = "judge - people, mean bias in score units, either sign (interval scales)"
+    fig = e.numeric.judge_bias if e.numeric is not None else None
+    t = c.max_abs_bias
+    if fig is None or t is None or math.isnan(fig.value):
+        why = "not an interval scale" if e.numeric is None else "no max_abs_bias set" if fig else "too few items"
+        return _numeric_missing("judge_bias", desc, t, "<=", why)
+    low = fig.value if fig.low is None else fig.low
+    high = fig.value if fig.high is None else fig.high
+    # pass: the whole interval within [-t, t]; fail: all of it outside; else inconclusive
+    outcome: Outcome = "pass" if -t <= low and high <= t else "fail" if low > t or high < -t else "inconclusive"
+    loa = fig.details
+    return CriterionResult(
+        name="judge_bias",
+        description=desc,
+        measured=fig,
+        threshold=t,
+        direction="<=",
+        outcome=outcome,
+        reason=f"mean bias {fig.fmt()} (n={fig.n_items}), limits of agreement "
+        f"{loa.get('loa_low', float('nan')):.2f} to {loa.get('loa_high', float('nan')):.2f}",
     )

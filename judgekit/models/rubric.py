@@ -313,6 +313,8 @@ class Rubric(OmitNewDefaults):
 
     _scope: str | None = PrivateAttr(default=None)
     """Set on a :meth:`view`: the criterion (or ``overall``) it shows."""
+    _numeric: Scale | None = PrivateAttr(default=None)
+    """Set on the ordinal stand-in an analysis codes an interval scale with: that interval scale."""
 
     @field_validator("version", mode="before")
     @classmethod
@@ -398,6 +400,16 @@ class Rubric(OmitNewDefaults):
     def scope(self) -> str | None:
         """The criterion (or ``overall``) this :meth:`view` shows; None for the rubric itself."""
         return self._scope
+
+    @property
+    def interval_scale(self) -> Scale | None:
+        """The interval scale this rubric's scores are on (its own, or the one an ordinal stand-in codes; see
+        :func:`judgekit.agreement.data.coding_rubric`); None for a categorical scale or rated criteria."""
+        if self._numeric is not None:
+            return self._numeric
+        if self.scale_ is not None and self.scale_.is_interval:
+            return self.scale_
+        return None
 
     @property
     def is_rated(self) -> bool:

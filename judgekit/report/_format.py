@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from judgekit.agreement import CriterionResult, TrustAssessment
+from judgekit.agreement.render import unit_lines
 from judgekit.stats import StatResult
 
 OUTCOME_LABEL = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive", "not_applicable": "n/a"}
@@ -68,8 +69,11 @@ def _measured(c: CriterionResult) -> str:
 
 
 def criteria_table(a: TrustAssessment) -> str:
-    """Plain-text table of every criterion (for the terminal, ``judgekit check`` and assertion messages)."""
+    """Plain-text table of every criterion (for the terminal, ``judgekit check`` and assertion messages); a rubric
+    with rated criteria first gets a row per criterion (and the overall rule) with its own verdict."""
     lines = [f"judge run '{a.run}' on rubric {a.rubric}: {a.verdict}"]
+    if a.parts:
+        lines += unit_lines(a)
     width = max((len(c.name) for c in a.criteria), default=10)
     for c in a.criteria:
         thr = fmt_threshold(c)
