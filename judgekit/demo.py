@@ -30,12 +30,19 @@ class DemoProject:
     runs: list[str]
 
 
-def build_demo_project(path: str | os.PathLike[str] | None = None) -> DemoProject:
-    """Create a fresh demo database at ``path`` (default ``./judgekit-demo.db``) from the bundled data.
+DATASETS = ("pandalm", "hanna")
+"""The bundled data sets a demo can be built from: PandaLM (pairwise, 3 annotators, 2 judges; the default) and
+HANNA (six criteria on 1-5 scales, 3 raters, 2 judges; :mod:`judgekit.datasets.hanna`)."""
+
+
+def build_demo_project(path: str | os.PathLike[str] | None = None, dataset: str = "pandalm") -> DemoProject:
+    """Create a fresh demo database at ``path`` (default ``./judgekit-demo.db``) from a bundled data set.
 
     An existing demo database is replaced; any other existing file is refused, so the demo never overwrites a
     real project.
     """
+    if dataset not in DATASETS:
+        raise UserError(f"unknown demo data set {dataset!r}; expected one of {', '.join(DATASETS)}")
     p = Path(path) if path is not None else Path(DEMO_DB)
     if p.exists():
         try:
@@ -50,6 +57,8 @@ def build_demo_project(path: str | os.PathLike[str] | None = None) -> DemoProjec
             )
         for suffix in ("", "-wal", "-shm"):
             Path(str(p) + suffix).unlink(missing_ok=True)
+    if dataset == "hanna":
+        return _build_hanna(p)
     data = load_pandalm()
     with Project(p) as project, project.transaction():
         project.set_meta("kind", "demo")
@@ -84,4 +93,28 @@ def build_demo_project(path: str | os.PathLike[str] | None = None) -> DemoProjec
         set_policy(
             project, data.rubric.id, AssignmentPolicy(annotators_per_item=4, overlap_fraction=0.1, overlap_annotators=5)
         )
+        return DemoProject(p, data.rubric.key, project.item_count(), project.label_count(), list(data.verdicts))
+
+
+def _build_hanna(p: Path) -> DemoProject:
+    """The HANNA demo: six rated criteria on interval scales, three raters, two LLM judges."""
+    from judgekit.datasets.hanna import load_hanna
+    from judgekit.models import JudgeConfig
+
+    data = load_hanna()
+    with Project(p) as project:
+        with project.transaction():
+            project.set_meta("kind", "demo")
+            project.save_rubric(data.rubric)
+            project.add_items(data.items)
+        project.add_labels(data.labels)
+        for run, verdicts in data.verdicts.items():
+            cfg = JudgeConfig(
+                provider="external",
+                model=data.models[run],
+                rubric_id=data.rubric.id,
+                rubric_version=data.rubric.version,
+            )
+            r = project.create_run(run, cfg, source="import", meta={"imported_from": "HANNA (MIT), prompt variant 1"})
+            project.append_verdicts(r.id, verdicts)
         return DemoProject(p, data.rubric.key, project.item_count(), project.label_count(), list(data.verdicts))

@@ -40,12 +40,13 @@ _SHORT = {"TRUSTED": "TRUSTED", "NOT TRUSTED": "NOT TRUSTED", "INSUFFICIENT EVID
 def unit_lines(a: TrustAssessment) -> list[str]:
     """One row per rated criterion (and the overall rule): its scale, the ceiling beside the judge, its verdict
     (80 columns: ``INSUFFICIENT`` stands for INSUFFICIENT EVIDENCE); then each interval scale's numeric figures."""
-    lines = [f"  {'criterion':<13}{'scale':<9}{'':<6}{'people':<19}{'judge':<19}verdict"]
+    lines = [
+        "  people among themselves, the judge against them: ICC (interval), else kappa",
+        f"  {'criterion':<13}{'scale':<9}{'people':<21}{'judge':<21}verdict",
+    ]
     for p in a.parts:
-        what, ceil, judge = unit_figures(p)
-        lines.append(
-            f"  {(p.scope or '')[:12]:<13}{p.scale[:8]:<9}{what:<6}{_f(ceil):<19}{_f(judge):<19}{_SHORT[p.verdict]}"
-        )
+        _, ceil, judge = unit_figures(p)
+        lines.append(f"  {(p.scope or '')[:12]:<13}{p.scale[:8]:<9}{_f(ceil):<21}{_f(judge):<21}{_SHORT[p.verdict]}")
     for p in a.parts:
         if p.numeric is None:
             continue
@@ -82,7 +83,7 @@ def render_text(a: TrustAssessment) -> str:
             f"labelled items {a.n_items_labelled}, {a.n_annotators} annotators, "
             f"{a.annotators_per_item.value:.2f} per item (blind labels)",
             "",
-            "per criterion (people among themselves; the judge against them)",
+            "per criterion",
             *unit_lines(a),
         ]
         return "\n".join([*lines, *_criteria_lines(a)])

@@ -10,6 +10,7 @@ from judgekit.cli.common import echo
 
 
 @click.command("demo")
+@click.argument("dataset", type=click.Choice(["pandalm", "hanna"]), default="pandalm", required=False)
 @click.option(
     "--db",
     "db",
@@ -17,19 +18,20 @@ from judgekit.cli.common import echo
     default=None,
     help="Demo database file (default ./judgekit-demo.db; replaced if it is a demo database).",
 )
-def command(db: Path | None) -> None:
-    """Import the bundled PandaLM data (999 pairwise items, 3 annotators, 2 real LLM judges) and assess both judges.
+def command(dataset: str, db: Path | None) -> None:
+    """Import a bundled data set and assess its two real LLM judges: PandaLM (default; 999 pairwise items, 3
+    annotators) or HANNA (1,056 stories, 6 criteria rated 1-5 by 3 people; a row per criterion).
 
     \b
     Example:
       judgekit demo
-      judgekit demo --db /tmp/demo.db
+      judgekit demo hanna --db /tmp/hanna.db
     """
     from judgekit.agreement import load_criteria, render_text
     from judgekit.demo import build_demo_project
     from judgekit.storage import Project
 
-    demo = build_demo_project(db)
+    demo = build_demo_project(db, dataset)
     echo(
         f"demo project {demo.path}: {demo.n_items} items, {demo.n_labels} human labels, "
         f"judge runs: {', '.join(demo.runs)} (rubric {demo.rubric_key})\n"

@@ -138,9 +138,9 @@ def test_check_prints_a_row_per_criterion_and_junit_has_a_case_per_criterion_and
     p, _ = _project(tmp_path)
     a = assess_run(p, "j", TrustCriteria(min_items=30, n_boot=200))
     table = criteria_table(a).splitlines()
-    rows = [line.split()[0] for line in table[2:6]]
+    rows = [line.split()[0] for line in table[3:7]]
     assert rows == ["helpfulness", "grounded", "safety", "overall"]
-    assert all(len(line) <= 80 for line in table[1:6])
+    assert all(len(line) <= 80 for line in table[1:7])
     cases = ET.fromstring(junit_xml(a)).findall(".//testcase")
     names = {c.get("name") for c in cases}
     assert {"grounded.judge_icc", "safety.judge_kappa", "overall.failure_rate"} <= names

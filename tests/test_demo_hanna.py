@@ -1,0 +1,42 @@
+"""The bundled HANNA data (six criteria rated 1-5 by three people, two LLM judges): imported exactly, and its
+per-criterion figures equal independent computations from the bundled CSV (scipy, numpy)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from judgekit.agreement import TrustCriteria, assess_run
+from judgekit.datasets.hanna import CRITERIA, FOLDER
+from judgekit.demo import build_demo_project
+from judgekit.storage import Project
+
+
+def _csv() -> list[dict[str, str]]:
+    with (FOLDER / "hanna_ratings.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_hanna_demo_has_every_rating_and_a_row_per_criterion(tmp_path: Path) -> None:
+    demo = build_demo_project(tmp_path / "hanna.db", "hanna")
+    assert (demo.n_items, demo.n_labels) == (1056, 3168)
+    rows = _csv()
+    with Project(demo.path) as p:
+        mistral = p.verdicts("mistral-7b")
+        bad = sum(a.status == "parse_error" for v in mistral for a in v.criteria.values())
+        assert bad == sum(not 1 <= float(r[f"Mistral-7B_{c}"]) <= 5 for r in rows for c in CRITERIA.values()) == 253
+        a = assess_run(p, "chatgpt", TrustCriteria(n_boot=100))
+    assert [x.scope for x in a.parts] == list(CRITERIA)
+    assert all(x.scale == "interval" for x in a.parts)
+    coherence = next(x for x in a.parts if x.scope == "coherence").numeric
+    assert coherence is not None and coherence.judge_pearson is not None and coherence.judge_mae is not None
+    people = np.array([[float(r[f"human{h}_CH"]) for h in (1, 2, 3)] for r in rows])
+    judge = np.array([float(r["ChatGPT_CH"]) for r in rows])
+    assert coherence.judge_pearson.n_items == 1056
+    assert coherence.judge_pearson.value == pytest.approx(sps.pearsonr(judge, people.mean(axis=1)).statistic)
+    assert coherence.judge_mae.value == pytest.approx(np.abs(judge - people.mean(axis=1)).mean())
+    assert a.verdict == "NOT TRUSTED"  # ChatGPT scores coherence 1.7 points below people on average
