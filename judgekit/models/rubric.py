@@ -561,7 +561,7 @@ class Rubric(OmitNewDefaults):
                 raise ValueError(f"rubric {self.key} has one scale: give a label, not criteria {sorted(given)}")
             if label is None:
                 raise ValueError(f"rubric {self.key} needs a label")
-            return self.canonical_label(label, on_step=on_step), {}
+            return self.canonical_label(self.normalize_label(label), on_step=on_step), {}
         values = self.check_criteria(given, on_step=on_step)
         record = self.record_label(values)
         if label is not None and label != record:
@@ -580,29 +580,6 @@ class Rubric(OmitNewDefaults):
             if status != "ok":
                 return status, None
         return "ok", self.record_label({n: str(answers[n][1]) for n in self.criterion_names})
-
-
-def _check_pass_at(c: Criterion) -> None:
-    scale = c.scale
-    if c.pass_at is None or scale is None:
-        return
-    if scale.kind in ("binary", "nominal"):
-        raise ValueError(
-            f"criterion {c.name!r}: pass_at is for ordinal and interval scales (a binary criterion passes on its "
-            "positive level)"
-        )
-    from judgekit.models.overall import pass_bar
-
-    try:
-        scale.check_value(pass_bar(c), on_step=False)
-    except ValueError as exc:
-        raise ValueError(f"criterion {c.name!r}: pass_at {exc}") from None
-
-
-def _check_overall(rule: OverallRule, criteria: list[Criterion]) -> None:
-    from judgekit.models.overall import check_rule
-
-    check_rule(rule, criteria)
 
     def normalize_label(self, label: str) -> str:
         """``label`` normalised as level values are (NFC, no surrounding whitespace); unchanged when it cannot be."""
@@ -630,6 +607,29 @@ def _check_overall(rule: OverallRule, criteria: list[Criterion]) -> None:
             level = next((lv.name for lv in scale.levels if lv.value == value), value) if scale else value
             raise ValueError(f"a critique is required for '{level}' ({value}): say briefly why")
         return value, text
+
+
+def _check_pass_at(c: Criterion) -> None:
+    scale = c.scale
+    if c.pass_at is None or scale is None:
+        return
+    if scale.kind in ("binary", "nominal"):
+        raise ValueError(
+            f"criterion {c.name!r}: pass_at is for ordinal and interval scales (a binary criterion passes on its "
+            "positive level)"
+        )
+    from judgekit.models.overall import pass_bar
+
+    try:
+        scale.check_value(pass_bar(c), on_step=False)
+    except ValueError as exc:
+        raise ValueError(f"criterion {c.name!r}: pass_at {exc}") from None
+
+
+def _check_overall(rule: OverallRule, criteria: list[Criterion]) -> None:
+    from judgekit.models.overall import check_rule
+
+    check_rule(rule, criteria)
 
 
 def load_rubric(path: str | Path) -> Rubric:
