@@ -40,3 +40,19 @@ def test_hanna_demo_has_every_rating_and_a_row_per_criterion(tmp_path: Path) -> 
     assert coherence.judge_pearson.value == pytest.approx(sps.pearsonr(judge, people.mean(axis=1)).statistic)
     assert coherence.judge_mae.value == pytest.approx(np.abs(judge - people.mean(axis=1)).mean())
     assert a.verdict == "NOT TRUSTED"  # ChatGPT scores coherence 1.7 points below people on average
+
+
+def test_hanna_report_has_a_row_per_criterion(tmp_path: Path) -> None:
+    from judgekit.report import build_report, write_report
+
+    demo = build_demo_project(tmp_path / "hanna.db", "hanna")
+    with Project(demo.path) as p:
+        report = build_report(p, ["chatgpt"], lambda _rid: TrustCriteria(n_boot=100))
+    paths = write_report(report, tmp_path / "report")
+    md = paths.markdown.read_text()
+    html = paths.html.read_text()
+    for name in CRITERIA:
+        assert f"| `{name}` | interval | ICC |" in md
+        assert f'<strong class="mono">{name}</strong>' in html
+    a = report.runs[0].assessment
+    assert '"parts"' in paths.json.read_text() and len(a.parts) == 6

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.agreement import BothBases, CriterionResult, TrustAssessment
+from judgekit.agreement.render import unit_figures
 from judgekit.io.files import make_folder, write_text_atomic
 from judgekit.report._format import (
     OUTCOME_EMOJI,
@@ -120,6 +121,7 @@ def render_html(report: Report) -> str:
         verdict_class=VERDICT_CLASS,
         outcome_label=OUTCOME_LABEL,
         outcome_counts=_outcome_counts,
+        unit_figures=unit_figures,
         level_pct=_level_pct(report),
     )
 
@@ -134,6 +136,24 @@ def md_escape(text: object) -> str:
     for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'"), ("*", "\\*"), ("_", "\\_")):
         s = s.replace(a, b)
     return " ".join(s.split())
+
+
+def _md_units(a: TrustAssessment) -> list[str]:
+    """A row per rated criterion (and the overall rule) with its own verdict; nothing for a rubric with one scale.
+    The figures are the units' own (:func:`judgekit.agreement.render.unit_figures`)."""
+    if not a.parts:
+        return []
+    lines = [
+        "| criterion | scale | figure | people among themselves | judge against people | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in a.parts:
+        what, ceil, judge = unit_figures(p)
+        lines.append(
+            f"| `{md_escape(p.scope or '')}` | {p.scale} | {what} | {_fig(ceil)} | {_fig(judge)} | "
+            f"{VERDICT_EMOJI[p.verdict]} {p.verdict} |"
+        )
+    return [*lines, ""]
 
 
 def _md_criteria(criteria: list[CriterionResult]) -> list[str]:
@@ -215,7 +235,7 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
             "",
         ]
         lines += [f"- {md_escape(reason)}" for reason in a.reasons]
-        lines += ["", *_md_criteria(a.criteria), ""]
+        lines += ["", *_md_units(a), *_md_criteria(a.criteria), ""]
         if summary_only:
             continue
         lines += [
