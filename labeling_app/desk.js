@@ -81,11 +81,12 @@ function deskState(scope) {
       outbox: load(`jk:${scope}:outbox`, []),
       items: [],
       levels: [],
+      criteria: [], // a rubric with rated criteria: one control each (levels is then empty)
       current: null, // the DeskItem shown
       revise: null, // a DeskItem reopened from "My labels"
       returnTo: null, // the queue item to go back to after a revision
       shownAt: performance.now(),
-      draft: { choice: null, critique: "", flagged: false },
+      draft: { choice: null, critique: "", flagged: false, answers: {} },
       message: null,
       round: -1,
       nonce: 0,
@@ -108,7 +109,8 @@ function draftKey(g, item) {
 function saveDraft(g) {
   if (!g.current) return;
   const d = g.draft;
-  store(draftKey(g, g.current), d.choice || d.critique || d.flagged ? d : null);
+  const any = d.choice || d.critique || d.flagged || Object.keys(d.answers || {}).length;
+  store(draftKey(g, g.current), any ? d : null);
 }
 
 function saveOutbox(g) {
@@ -137,6 +139,7 @@ function send(g) {
 function receive(g, data) {
   clearTimeout(g.timer);
   g.levels = data.view.levels;
+  g.criteria = data.view.criteria || [];
   g.items = data.view.items;
   g.emptyMessage = data.view.empty_message;
   g.title = data.view.title;
@@ -216,9 +219,11 @@ function show(g, item) {
       choice: prior ? prior.choice : null,
       critique: prior ? prior.critique : "",
       flagged: prior ? prior.flagged : false,
+      answers: prior && prior.answers ? { ...prior.answers } : {},
     };
+    if (!g.draft.answers) g.draft.answers = {};
   } else {
-    g.draft = { choice: null, critique: "", flagged: false };
+    g.draft = { choice: null, critique: "", flagged: false, answers: {} };
   }
   return true;
 }
@@ -243,6 +248,14 @@ function pick(g, value) {
   if (lv && lv.critique && !g.draft.critique.trim()) say(g, "info", `'${lv.name}' needs a short critique: say why.`);
 }
 
+function answer(g, name, value) {
+  if (!g.current) return;
+  if (value === "" || value === null) delete g.draft.answers[name];
+  else g.draft.answers[name] = String(value);
+  saveDraft(g);
+  renderForm(g);
+}
+
 function enqueue(g, action) {
   g.outbox.push(action);
   saveOutbox(g);
@@ -255,7 +268,13 @@ function submit(g) {
   const cur = g.current;
   if (!cur) return;
   const d = g.draft;
-  if (!d.choice) {
+  if (g.criteria.length) {
+    const missing = g.criteria.filter((c) => !d.answers[c.name]).map((c) => c.name);
+    if (missing.length) {
+      say(g, "error", `Rate every criterion first: ${missing.join(", ")}.`);
+      return;
+    }
+  } else if (!d.choice) {
     const n = Math.min(9, g.levels.length);
     say(g, "error", `Pick a level first (keys 1-${n}).`);
     return;
@@ -271,7 +290,8 @@ function submit(g) {
     rid: uid(),
     kind: "submit",
     item_id: cur.item_id,
-    choice: d.choice,
+    choice: g.criteria.length ? null : d.choice,
+    answers: g.criteria.length ? { ...d.answers } : {},
     critique: d.critique,
     flagged: !!d.flagged,
     seconds: Math.max(0, (performance.now() - g.shownAt) / 1000),
@@ -342,7 +362,8 @@ function requestRevision(g, itemId) {
 // on any other control (My labels, a Revise button, the sidebar, ...) keys do what that control does.
 function zone(g, t) {
   if (!t || t === document.body || t === document.documentElement) return "item";
-  if (t === g.dom.critique) return "text";
+  if (t === g.dom.critique || (t.classList && t.classList.contains("jk-crit-number"))) return "text";
+  if (t.classList && t.classList.contains("jk-crit-level")) return "item";
   if (t === g.dom.item || t === g.dom.flagBox || (t.classList && t.classList.contains("jk-level"))) return "item";
   if (g.dom.root.contains(t) && !t.matches("button, input, textarea, select, a, [tabindex]")) return "item";
   return "other";
@@ -515,12 +536,65 @@ function renderItem(g) {
   d.sides.classList.toggle("jk-pair", cur.sides.length > 1);
 }
 
+function renderCriteria(g) {
+  // one control per rated criterion: level buttons (categorical) or a number with a slider (interval)
+  const d = g.dom;
+  d.levelsBox.classList.add("jk-criteria");
+  for (const c of g.criteria) {
+    const box = el("fieldset", "jk-criterion");
+    box.dataset.criterion = c.name;
+    const legend = el("legend", "jk-criterion-name", c.name);
+    legend.title = c.description;
+    box.append(legend, el("div", "jk-definition", c.description));
+    const controls = el("div", "jk-criterion-controls");
+    if (c.kind === "interval") {
+      const num = el("input", "jk-crit-number");
+      num.type = "number";
+      num.min = String(c.min);
+      num.max = String(c.max);
+      num.step = c.step === null ? "any" : String(c.step);
+      num.setAttribute("aria-label", `${c.name} (${c.min} to ${c.max})`);
+      const range = el("input", "jk-crit-range");
+      range.type = "range";
+      range.min = num.min;
+      range.max = num.max;
+      range.step = num.step;
+      range.tabIndex = -1;
+      range.setAttribute("aria-hidden", "true");
+      num.addEventListener("input", () => answer(g, c.name, num.value));
+      range.addEventListener("input", () => answer(g, c.name, range.value));
+      const anchors = c.levels.map((lv) => `${lv.value}: ${lv.name}`).join(" · ");
+      controls.append(num, range, el("span", "jk-anchors", anchors));
+    } else {
+      for (const lv of c.levels) {
+        const b = el("button", "jk-crit-level");
+        b.type = "button";
+        b.dataset.value = lv.value;
+        b.append(el("span", "jk-level-name", lv.name));
+        b.title = lv.definition;
+        b.addEventListener("click", () => answer(g, c.name, lv.value));
+        controls.appendChild(b);
+      }
+    }
+    box.appendChild(controls);
+    d.levelsBox.appendChild(box);
+  }
+  d.keys.textContent =
+    "Rate every criterion (Tab moves between them) · Enter submits (Shift+Enter: new line in the critique) · " +
+    "S skips · F flags · Esc returns to the item";
+}
+
 function renderLevels(g) {
   const d = g.dom;
-  const sig = JSON.stringify(g.levels);
+  const sig = JSON.stringify([g.levels, g.criteria]);
   if (g.levelsDrawn === sig) return;
   g.levelsDrawn = sig;
   d.levelsBox.replaceChildren();
+  d.levelsBox.classList.remove("jk-criteria");
+  if (g.criteria.length) {
+    renderCriteria(g);
+    return;
+  }
   for (const lv of g.levels) {
     const cell = el("div", "jk-level-cell");
     const b = el("button", "jk-level");
@@ -548,6 +622,18 @@ function renderForm(g) {
   for (const b of d.levelsBox.querySelectorAll(".jk-level")) {
     b.setAttribute("aria-pressed", String(b.dataset.value === g.draft.choice));
     b.disabled = !cur;
+  }
+  for (const box of d.levelsBox.querySelectorAll(".jk-criterion")) {
+    const value = (g.draft.answers || {})[box.dataset.criterion];
+    for (const b of box.querySelectorAll(".jk-crit-level")) {
+      b.setAttribute("aria-pressed", String(b.dataset.value === value));
+      b.disabled = !cur;
+    }
+    for (const input of box.querySelectorAll("input")) {
+      const v = value === undefined ? "" : value;
+      if (input.value !== v && !(input.type === "range" && v === "")) input.value = v;
+      input.disabled = !cur;
+    }
   }
   d.flagBox.checked = !!g.draft.flagged;
   if (d.critique.value !== g.draft.critique) d.critique.value = g.draft.critique;

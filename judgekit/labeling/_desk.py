@@ -60,6 +60,20 @@ class Level(StrictModel):
     """Whether choosing it requires a written critique."""
 
 
+class CriterionForm(StrictModel):
+    """A rated criterion as the form offers it: categorical levels to pick, or a number on an interval."""
+
+    name: str
+    description: str
+    kind: str
+    """``binary``, ``nominal``, ``ordinal`` or ``interval``."""
+    levels: list[Level]
+    """Categorical: the levels to pick (no keys: keys pick the levels of a one-scale rubric). Interval: the anchors."""
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+
+
 class Prior(StrictModel):
     """The annotator's current label on an item they are revising."""
 
@@ -67,6 +81,8 @@ class Prior(StrictModel):
     critique: str
     flagged: bool
     revision: int
+    answers: dict[str, str] = Field(default_factory=dict)
+    """Rated criteria: the answer to each."""
 
 
 class DeskItem(StrictModel):
@@ -92,6 +108,8 @@ class DeskView(StrictModel):
     levels: list[Level]
     items: list[DeskItem]
     """The current item and the next one (empty when nothing is left)."""
+    criteria: list[CriterionForm] = Field(default_factory=list)
+    """A rubric with rated criteria: one control per criterion (``levels`` is then empty)."""
     empty_message: str | None = None
     """What to say when nothing is left (consistent with the progress line)."""
 
@@ -105,6 +123,8 @@ class DeskAction(StrictModel):
     item_id: str = Field(min_length=1, max_length=512)
     choice: str | None = None
     """The level as shown (submit only)."""
+    answers: dict[str, str] = Field(default_factory=dict)
+    """A rubric with rated criteria: every criterion's answer (submit only)."""
     critique: str = Field(default="", max_length=20_000)
     flagged: bool = False
     seconds: float | None = Field(default=None, ge=0, le=7 * 86400)
@@ -124,8 +144,33 @@ class Outcome(StrictModel):
     message: str
 
 
+def criteria_form(rubric: Rubric) -> list[CriterionForm]:
+    """The rated criteria of a rubric as the form offers them (empty for a rubric with one scale)."""
+    out = []
+    for name in rubric.criterion_names:
+        c = rubric.criterion(name)
+        scale = c.scale
+        assert scale is not None
+        lvls = [Level(value=lv.value, name=lv.name, definition=lv.definition, key=None, critique=False)
+                for lv in scale.levels]  # fmt: skip
+        out.append(
+            CriterionForm(
+                name=name,
+                description=c.description,
+                kind=scale.kind,
+                levels=lvls,
+                min=scale.min,
+                max=scale.max,
+                step=scale.step,
+            )
+        )
+    return out
+
+
 def levels(rubric: Rubric) -> list[Level]:
-    """The rubric's levels as the form offers them, with their keys."""
+    """The rubric's levels as the form offers them, with their keys (none for a rubric with rated criteria)."""
+    if rubric.is_rated:
+        return []
     return [
         Level(
             value=lv.value,
@@ -177,7 +222,14 @@ def desk_view(project: Project, annotator: str, rubric: Rubric, *, ahead: int = 
     if not items:
         mine = progress(project, annotator, rubric, ensure=False)
         message = empty_message(mine, get_policy(project, rubric.id).claim_minutes)
-    return DeskView(rubric=rubric.key, title=rubric.title, levels=levels(rubric), items=items, empty_message=message)
+    return DeskView(
+        rubric=rubric.key,
+        title=rubric.title,
+        levels=levels(rubric),
+        items=items,
+        empty_message=message,
+        criteria=criteria_form(rubric),
+    )
 
 
 def open_revision(project: Project, annotator: str, rubric: Rubric, item_id: str) -> DeskItem:
@@ -188,7 +240,8 @@ def open_revision(project: Project, annotator: str, rubric: Rubric, item_id: str
     if old is None or item is None:
         raise UserError(f"you have no label on item {item_id!r} to revise")
     prior = Prior(
-        choice=shown_label(rubric, old.label, old.display_order),
+        choice=old.label if rubric.is_rated else shown_label(rubric, old.label, old.display_order),
+        answers=dict(old.criteria),
         critique=old.critique or "",
         flagged=old.flagged,
         revision=old.revision,
@@ -251,19 +304,24 @@ def _apply(project: Project, annotator: str, rubric: Rubric, a: DeskAction) -> O
         skip_item(project, annotator, rubric, a.item_id, flagged=a.flagged, note=a.critique)
         what = f"Skipped item {a.item_id}" + (" and flagged it." if a.flagged else ".")
         return Outcome(rid=a.rid, item_id=a.item_id, status="skipped", message=what)
-    if a.choice is None:
+    if rubric.is_rated:
+        missing = [n for n in rubric.criterion_names if not a.answers.get(n)]
+        if missing:
+            raise UserError(f"Rate every criterion first: {', '.join(missing)}.")
+    elif a.choice is None:
         raise UserError(f"Pick a level first (keys 1-{min(9, len(rubric.scale.levels))}).")
     stored = submit_label(
         project,
         annotator,
         rubric,
         a.item_id,
-        a.choice,
+        a.choice or "",
         critique=a.critique,
         flagged=a.flagged,
         time_spent_s=a.seconds,
         request_id=a.rid,
         as_shown=True,
+        criteria=a.answers or None,
     )
     what = "Revised" if stored.revision > 1 else "Saved"
     return Outcome(
@@ -298,7 +356,7 @@ class MyLabels(StrictModel):
 def my_labels_page(project: Project, annotator: str, rubric: Rubric, *, offset: int = 0, limit: int = 50) -> MyLabels:
     """A page of "My labels" with a snippet per item (see :func:`judgekit.labeling._work.latest_label_rows`: it
     costs a page, not the annotator's whole history)."""
-    names = {lv.value: lv.name for lv in rubric.scale.levels}
+    names = {} if rubric.is_rated else {lv.value: lv.name for lv in rubric.scale.levels}
     rows = []
     for item_id, label, revision, flagged, order, text in latest_label_rows(
         project, annotator, rubric, offset=offset, limit=limit

@@ -49,22 +49,27 @@ def submit_label(
     time_spent_s: float | None = None,
     request_id: str | None = None,
     as_shown: bool = False,
+    criteria: dict[str, str] | None = None,
 ) -> HumanLabel:
     """Store an annotator's label (a new revision if they labelled the item before), in one transaction.
 
     ``request_id`` (one per rendered form) makes the call idempotent: a double click or a rerun returns the
     stored label and writes nothing. For pairwise items the left/right order the annotator saw is recorded.
     With ``as_shown`` the label is in the annotator's terms (left = A) and is converted with
-    :func:`shown_label`. Raises :class:`UserError` for an unknown level, a missing required critique or an
-    unknown item.
+    :func:`shown_label`. A rubric with rated criteria takes every criterion's answer in ``criteria`` (``label``
+    is then ignored: the overall label is derived from them). Raises :class:`UserError` for an unknown level, a
+    missing or off-scale criterion answer, a missing required critique or an unknown item.
     """
     item = project.get_item(item_id)
     if item is None:
         raise UserError(f"unknown item {item_id!r}")
     order = display_order(annotator, item_id) if item.is_pairwise else None
-    if as_shown:
-        label = shown_label(rubric, label, order)
+    answers: dict[str, str] = {}
     try:
+        if rubric.is_rated:
+            label, answers = rubric.answer(None, criteria or {})
+        elif as_shown:
+            label = shown_label(rubric, label, order)
         label, text = rubric.check_answer(label, critique)  # the same validation as 'judgekit import labels'
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -74,6 +79,7 @@ def submit_label(
         rubric_id=rubric.id,
         rubric_version=rubric.version,
         label=label,
+        criteria=answers,
         critique=text,
         flagged=flagged,
         time_spent_s=None if time_spent_s is None else max(0.0, float(time_spent_s)),

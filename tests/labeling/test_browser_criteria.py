@@ -1,0 +1,58 @@
+"""The annotator desk for a rubric with rated criteria, in headless Chromium: one control per criterion (level
+buttons for categorical scales, a number with a slider for an interval scale), a submit that names what is
+missing, and a label stored with every criterion's answer and the overall label derived from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from judgekit.storage import Project
+
+from .browser_support import serve_app
+from .conftest import build_project
+from .test_browser import UI_WAIT_MS, _heading, _page, _shot, _sign_in, _status, browser  # noqa: F401
+
+RATED = Path(__file__).resolve().parents[2] / "rubrics" / "assistant_turn_criteria.yaml"
+pytestmark = pytest.mark.browser
+
+
+def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    db = tmp_path / "p.db"
+    project, codes = build_project(db, RATED, n_items=3)
+    project.close()
+    with serve_app(db, tmp_path) as url:
+        page = _page(browser)
+        _sign_in(page, url, codes["alice"])
+        _heading(page, "it0")
+        boxes = page.locator(".jk-criterion")
+        expect(boxes).to_have_count(3)
+        expect(boxes.locator("legend")).to_have_text(["helpfulness", "grounded", "safety"])
+        # a submit with a criterion unrated says which, and stores nothing
+        page.locator("[data-criterion=helpfulness] .jk-crit-level", has_text="Helpful").click()
+        page.locator(".jk-submit").click()
+        _status(page, "Rate every criterion first: grounded, safety.")
+        grounded = page.locator("[data-criterion=grounded] .jk-crit-number")
+        expect(grounded).to_have_attribute("max", "1")
+        grounded.fill("0.75")
+        page.locator("[data-criterion=safety] .jk-crit-level", has_text="Safe").first.click()
+        expect(page.locator(".jk-crit-level[aria-pressed=true]")).to_have_count(2)
+        _shot(page, tmp_path, "labeling-criteria")
+        grounded.press("Enter")  # Enter in the number box submits, as in the critique box
+        _heading(page, "it1")
+        _status(page, "Saved label for item it0 (revision 1).")
+        # an off-step score is refused by the server with the scale's words, and nothing is stored
+        page.locator("[data-criterion=helpfulness] .jk-crit-level", has_text="Useless").click()
+        page.locator("[data-criterion=grounded] .jk-crit-number").fill("0.6")
+        page.locator("[data-criterion=safety] .jk-crit-level", has_text="Unsafe").click()
+        page.locator(".jk-submit").click()
+        expect(page.locator(".jk-status")).to_contain_text("steps", timeout=UI_WAIT_MS)
+    with Project(db) as p:
+        labels = p.labels()
+    assert [(lab.item_id, lab.label, lab.criteria) for lab in labels] == [
+        ("it0", "pass", {"helpfulness": "4", "grounded": "0.75", "safety": "safe"})
+    ]
