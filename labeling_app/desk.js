@@ -631,7 +631,12 @@ function renderForm(g) {
     }
     for (const input of box.querySelectorAll("input")) {
       const v = value === undefined ? "" : value;
-      if (input.value !== v && !(input.type === "range" && v === "")) input.value = v;
+      if (input.type === "range") {
+        // an unrated criterion's slider rests at the bottom, dimmed: it is not an answer
+        input.classList.toggle("jk-unset", v === "");
+        if (v === "") input.value = input.min;
+        else if (input.value !== v) input.value = v;
+      } else if (input.value !== v) input.value = v;
       input.disabled = !cur;
     }
   }

@@ -21,9 +21,9 @@ Single newlines are kept as line breaks (``breaks=True``), as a chat or a plain-
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
-import json
 import re
 
 import nh3
@@ -32,17 +32,19 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from judgekit.models import Item, Message, StrictModel
+from judgekit.models import Item, StrictModel, Turn
 
 ALLOWED_TAGS = frozenset(
     {
         "p", "br", "hr", "em", "strong", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li",
         "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "div", "span",
+        "details", "summary",
     }
 )  # fmt: skip
 """Every tag the rendered HTML may contain (no ``a``, ``img``, ``iframe``, ``style``, ``script``, ``svg`` ...)."""
 ALLOWED_CLASSES = {
-    "div": {"jk-code", "jk-turn"},
+    "div": {"jk-code", "jk-turn", "jk-judged"},
+    "details": {"jk-tool-call"},
     "span": {"jk-link", "jk-url", "jk-image", "jk-lang", "jk-role"},
 }
 """The only attributes kept: these fixed class names (for styling), nothing the text chooses."""
@@ -138,22 +140,34 @@ def pane(key: str, title: str, text: str) -> Pane:
     return Pane(key=key, title=title, html=render_markdown(text), text=text)
 
 
-def conversation_pane(key: str, title: str, messages: list[Message]) -> Pane:
-    """A conversation as one pane: each turn under its role (and name), its text rendered like any item text, tool
-    calls as JSON code blocks. Each turn is rendered on its own, so a turn's markdown (an unclosed code fence, say)
-    cannot spill into the next one."""
+ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool result"}
+"""How each role is named on screen."""
+
+
+def conversation_pane(key: str, title: str, turns: list[Turn]) -> Pane:
+    """A conversation as one pane, the one conversation display of the app: each turn numbered under its role
+    (and name), its text rendered like any item text (safe HTML, :func:`render_markdown`), tool calls folded
+    (``<details>``), a tool result naming the call it answers, and the turns under judgement highlighted. What is
+    shown and judged is decided by :meth:`judgekit.models.Item.turns`. Each turn is rendered on its own, so a
+    turn's markdown (an unclosed code fence, say) cannot spill into the next one."""
     parts: list[str] = []
     raw: list[str] = []
-    for m in messages:
-        who = m.role + (f" ({m.name})" if m.name else "") + (f" ← {m.tool_call_id}" if m.tool_call_id else "")
-        body = m.text()
-        for call in m.tool_calls:
-            args = json.dumps(call.arguments, ensure_ascii=False, indent=2)
-            body += f"\n\n```json\n// tool call {call.name} (id {call.id})\n{args}\n```"
-        parts.append(
-            f'<div class="jk-turn"><span class="jk-role">{html.escape(who)}</span>{render_markdown(body)}</div>'
+    for t in turns:
+        who = f"{t.number}. {ROLE_NAMES.get(t.role, t.role)}" + (f" ({t.name})" if t.name else "")
+        who += f" ← {t.answers}" if t.answers else ""
+        mark = " · under judgement" if t.judged else ""
+        calls = "".join(
+            f'<details class="jk-tool-call"><summary>tool call {html.escape(name)} (id {html.escape(call_id)})'
+            f"</summary><pre><code>{html.escape(arguments)}</code></pre></details>"
+            for name, call_id, arguments in t.tool_calls
         )
-        raw.append(f"[{who}]\n{body}")
+        cls = "jk-turn jk-judged" if t.judged else "jk-turn"
+        parts.append(
+            f'<div class="{cls}"><span class="jk-role">{html.escape(who + mark)}</span>'
+            f"{render_markdown(t.text)}{calls}</div>"
+        )
+        body = t.text + "".join(f"\n[tool call {n} (id {i})] {args}" for n, i, args in t.tool_calls)
+        raw.append(f"[{who}{mark}]\n{body}")
     return Pane(key=key, title=title, html="\n".join(parts), text="\n\n".join(raw))
 
 
@@ -168,13 +182,16 @@ def item_panes(item: Item, order: str | None) -> tuple[list[Pane], list[Pane]]:
     pair_of_turns = item.messages_a is not None and item.messages_b is not None
     rated_conversation = item.messages is not None and item.output is None and not item.is_pairwise
     if item.messages and not rated_conversation:
-        frame.append(conversation_pane("conversation", "Conversation so far", list(item.messages)))
+        # the history before the judged output: context, none of it under judgement
+        history = [dataclasses.replace(t, judged=False) for t in item.turns()]
+        frame.append(conversation_pane("conversation", "Conversation so far", history))
     if item.context:
         frame.append(pane("context", "Context", item.context))
     if item.reference:
         frame.append(pane("reference", "Reference answer", item.reference))
     if pair_of_turns:
-        a, b = list(item.messages_a or []), list(item.messages_b or [])
+        a = [t for t in item.turns("a") if not t.shared]
+        b = [t for t in item.turns("b") if not t.shared]
         left, right = (a, b) if order != "ba" else (b, a)
         return frame, [conversation_pane("left", "Response A", left), conversation_pane("right", "Response B", right)]
     if item.is_pairwise:
@@ -182,7 +199,7 @@ def item_panes(item: Item, order: str | None) -> tuple[list[Pane], list[Pane]]:
         lt, rt = (a_text, b_text) if order != "ba" else (b_text, a_text)
         return frame, [pane("left", "Response A", lt), pane("right", "Response B", rt)]
     if rated_conversation:
-        return frame, [conversation_pane("conversation", "Conversation", list(item.messages or []))]
+        return frame, [conversation_pane("conversation", "Conversation", item.turns())]
     return frame, [pane("output", "Response", item.output or "")]
 
 

@@ -146,7 +146,13 @@ def test_revise_from_my_labels_keeps_history(db_url: str, monkeypatch: pytest.Mo
     ]
     data = send(at, open=item)
     assert data["revise"]["item_id"] == item
-    assert data["revise"]["revise"] == {"choice": "pass", "critique": "", "flagged": False, "revision": 1}
+    assert data["revise"]["revise"] == {
+        "choice": "pass",
+        "critique": "",
+        "flagged": False,
+        "revision": 1,
+        "answers": {},
+    }
     data = send(at, [submit(item, "fail", "rid-app00006", critique="on reflection, wrong")])
     assert data["outcomes"][0]["message"] == f"Revised label for item {item} (revision 2)."
     assert [(lab.label, lab.revision) for lab in project.labels(history=True)] == [("pass", 1), ("fail", 2)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from judgekit.models import Item, Message, ToolCall
 from judgekit.storage import Project
 
 from .browser_support import serve_app
@@ -23,7 +24,14 @@ def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, brows
     from playwright.sync_api import expect
 
     db = tmp_path / "p.db"
-    project, codes = build_project(db, RATED, n_items=3)
+    project, codes = build_project(db, RATED, n_items=1)
+    trace = [
+        Message(role="user", content="Book me a flight to <b>Paris</b>"),
+        Message(role="assistant", tool_calls=[ToolCall(id="c1", name="search", arguments={"to": "CDG"})]),
+        Message(role="tool", tool_call_id="c1", content="AF123 at 08:00"),
+        Message(role="assistant", content="Booked **AF123**."),
+    ]
+    project.add_items([Item(id="conv", messages=trace)])
     project.close()
     with serve_app(db, tmp_path) as url:
         page = _page(browser)
@@ -43,8 +51,22 @@ def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, brows
         expect(page.locator(".jk-crit-level[aria-pressed=true]")).to_have_count(2)
         _shot(page, tmp_path, "labeling-criteria")
         grounded.press("Enter")  # Enter in the number box submits, as in the critique box
-        _heading(page, "it1")
+        _heading(page, "conv")
         _status(page, "Saved label for item it0 (revision 1).")
+        # the conversation as turns: numbered by role, the tool call folded, the judged turn marked, text as text
+        turns = page.locator(".jk-turn")
+        expect(turns).to_have_count(4)
+        expect(turns.locator(".jk-role")).to_have_text(
+            ["1. User", "2. Assistant", "3. Tool result ← c1", "4. Assistant · under judgement"]
+        )
+        expect(turns.nth(0)).to_contain_text("<b>Paris</b>")
+        expect(page.locator(".jk-turn.jk-judged")).to_have_count(1)
+        call = page.locator(".jk-tool-call")
+        expect(call.locator("summary")).to_have_text("tool call search (id c1)")
+        expect(call.locator("pre")).not_to_be_visible()  # folded until opened
+        call.locator("summary").click()
+        expect(call.locator("pre")).to_contain_text('"to": "CDG"')
+        _shot(page, tmp_path, "labeling-conversation")
         # an off-step score is refused by the server with the scale's words, and nothing is stored
         page.locator("[data-criterion=helpfulness] .jk-crit-level", has_text="Useless").click()
         page.locator("[data-criterion=grounded] .jk-crit-number").fill("0.6")

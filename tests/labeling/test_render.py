@@ -99,6 +99,14 @@ def test_conversation_items_show_each_turn_inert() -> None:
     frame, sides = item_panes(item, None)
     (conv,) = frame
     assert conv.title == "Conversation so far" and [p.text for p in sides] == ["Final answer."]
-    assert conv.html.count('<div class="jk-turn">') == 4  # the unclosed fence stays inside its own turn
+    assert conv.html.count('<div class="jk-turn"') == 4  # the unclosed fence stays inside its own turn
     assert "tool call search (id t1)" in conv.html and "&lt;img src=x&gt;" in conv.html
+    assert "<details" in conv.html  # tool calls folded
+    assert "4. Tool result ← t1" in conv.html and "jk-judged" not in conv.html  # the output is what is judged
     _assert_inert(conv.html)
+    # a conversation rated as a whole turn: numbered turns by role, the judged (last) turn highlighted
+    rated = Item(id="c2", messages=[Message(role="user", content="Hi"), Message(role="assistant", content="Hello")])
+    _, (whole,) = item_panes(rated, None)
+    assert whole.title == "Conversation" and "1. User" in whole.html and "2. Assistant · under judgement" in whole.html
+    _assert_inert(whole.html)
+    assert whole.html.count("jk-judged") == 1 and '<div class="jk-turn jk-judged">' in whole.html
