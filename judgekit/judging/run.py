@@ -256,6 +256,11 @@ async def arun_judge(
             "with judgekit.judging.providers.register_provider(name, adapter, capabilities=...)"
         )
     _check_config(config, provider)
+    if rubric.judge_calls == "per_criterion":  # refused, never silently run as one structured reply
+        raise ConfigError(
+            f"rubric {rubric.key} asks for judge_calls: per_criterion, which the engine does not run yet; use "
+            "judge_calls: one (one structured reply with a field per criterion)"
+        )
     if prices is not None or opts.price is None:
         price = (prices or PriceTable.load()).price(config.model)
         opts = opts.model_copy(

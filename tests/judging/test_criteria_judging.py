@@ -109,3 +109,14 @@ def test_a_refusal_fails_every_criterion(chats: Project, openai_env: FakeLLMServ
     s = _run(chats, limit=1)
     v = chats.verdicts(s.run.name)[0]
     assert v.status == "refused" and {a.status for a in v.criteria.values()} == {"refused"}
+
+
+def test_one_call_per_criterion_is_refused_not_run_as_one_reply(chats: Project, openai_env: FakeLLMServer) -> None:
+    from judgekit.errors import ConfigError
+
+    per = RATED.model_copy(update={"judge_calls": "per_criterion", "version": 2})
+    chats.save_rubric(per)
+    cfg = build_config("openai", "gpt-4.1-mini", per, confidence="verbalized")
+    with pytest.raises(ConfigError, match="per_criterion"):
+        run_judge(chats, cfg, rubric=per, progress=False)
+    assert openai_env.count == 0 and not chats.runs()
