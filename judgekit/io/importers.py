@@ -184,7 +184,8 @@ def item_from_row(row: Row) -> Item:
     conversation = bool(fields) and any(fields.get(k) is not None for k in ("messages", "messages_a", "messages_b"))
     for key in plan.text:
         fields[key] = text_field(row, key, required=key == "id" or (key == "input" and not conversation))
-    _empty_outputs_of_the_other_kind(fields)
+    if fields.get("output") == "" or fields.get("output_a") == "" or fields.get("output_b") == "":
+        _empty_outputs_of_the_other_kind(fields)
     fields = {k: v for k, v in fields.items() if v is not None}
     if meta:
         fields["metadata"] = meta  # validated with the item: one pass (errors still name the metadata field)

@@ -413,7 +413,11 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: str, delimiter: str | None
                     )
             empty_text = _quoted_empty(raw.rstrip("\r\n"), reader.dialect.delimiter) if '""' in raw else set()
             cells = {
-                header[i]: unescape_formula(values[i]) if values[i] != "" else "" if i in empty_text else None
+                header[i]: (unescape_formula(values[i]) if values[i][0] == "'" else values[i])
+                if values[i] != ""
+                else ""
+                if i in empty_text
+                else None
                 for i in named
             }
             yield Row(cells, path, lineno)
@@ -461,6 +465,10 @@ def text_field(row: Row, name: str, *, required: bool = False) -> str | None:
 
     Lone surrogates and NUL characters are refused (they cannot be stored as UTF-8 text or in PostgreSQL)."""
     value = row.data.get(name)
+    if type(value) is str and value.isascii():  # the common case, checked first (imports call this per cell)
+        if "\x00" in value:
+            raise row.error("holds a NUL character, which cannot be stored as text", field=name)
+        return value
     if value is None:
         if required:
             raise row.error("missing (required)", field=name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 from pydantic import Field, JsonValue, TypeAdapter, model_validator
@@ -167,27 +168,39 @@ class Item(StrictModel):
 
         The conversation fields enter the hash only when set, so an item without them hashes as it always did.
         """
-        return hashlib.sha256(canonical_json(self._hash_document()).encode()).hexdigest()
+        return hashlib.sha256(self._hash_text().encode()).hexdigest()
 
-    def _hash_document(self) -> dict[str, Any]:
-        """``model_dump(mode="json")`` without the unset conversation fields: what :meth:`content_hash` hashes.
+    def _hash_text(self) -> str:
+        """``canonical_json`` of ``model_dump(mode="json")`` without the unset conversation fields: what
+        :meth:`content_hash` hashes.
 
-        A plain item (text fields, flat extras, no conversation) is written out directly: an import hashes every
-        item, and the general dump was a third of the hash's cost. ``tests/models/test_item_hash.py`` holds both
-        ways to the same document, for generated items, and fails when a field is added without updating this.
+        A plain item (text fields, flat extras, no conversation) is written out directly, keys in sorted order: an
+        import hashes every item, and the general dump and encoding were most of the import's hashing time.
+        ``tests/models/test_item_hash.py`` holds both ways to the same text, for generated items, and fails when a
+        field is added without updating this.
         """
         m = self.metadata
         if self.judged is None and not self.is_conversation and all(type(v) in _FLAT for v in m.extra.values()):
+            e = encode_basestring  # input and id are text here; the other fields may be None (null)
             created = None if m.created_at is None else _DATETIME.dump_python(m.created_at, mode="json")
-            doc: dict[str, Any] = {key: getattr(self, key) for key in _TEXT_FIELDS}
-            doc["metadata"] = {
-                "segment": m.segment,
-                "source": m.source,
-                "created_at": created,
-                "risk": m.risk,
-                "extra": dict(m.extra),
-            }
-            return doc
+            extra = canonical_json(m.extra) if m.extra else "{}"
+            n = "null"
+            return (
+                f'{{"context":{n if self.context is None else e(self.context)},"id":{e(self.id)},'
+                f'"input":{e(self.input or "")},"metadata":{{"created_at":{n if created is None else e(created)},'
+                f'"extra":{extra},"risk":{n if m.risk is None else e(m.risk)},'
+                f'"segment":{n if m.segment is None else e(m.segment)},'
+                f'"source":{n if m.source is None else e(m.source)}}},'
+                f'"output":{n if self.output is None else e(self.output)},'
+                f'"output_a":{n if self.output_a is None else e(self.output_a)},'
+                f'"output_b":{n if self.output_b is None else e(self.output_b)},'
+                f'"reference":{n if self.reference is None else e(self.reference)},'
+                f'"schema_version":{self.schema_version}}}'
+            )
+        return canonical_json(self._hash_document())
+
+    def _hash_document(self) -> dict[str, Any]:
+        """``model_dump(mode="json")`` without the unset conversation fields (the general form of the hash)."""
         d = self.model_dump(mode="json")
         for key in CONVERSATION_FIELDS:
             if d[key] is None:
@@ -196,7 +209,7 @@ class Item(StrictModel):
 
 
 _TEXT_FIELDS = ("schema_version", "id", "input", "output", "output_a", "output_b", "reference", "context")
-"""The fields of an :class:`Item` that dump as they are (text, or the schema version)."""
+"""The fields of an :class:`Item` that :meth:`Item._hash_text` writes as they are (text, or the schema version)."""
 _FLAT = (str, int, bool, type(None))
 """Extra values that dump as they are."""
 _DATETIME = TypeAdapter(datetime)

@@ -1,8 +1,8 @@
-"""Item.content_hash: the direct document of a plain item is exactly the general model dump.
+"""Item.content_hash: the text written directly for a plain item is exactly the general model dump's.
 
 Why: stored items keep their hash; a re-import compares against it, so a hash that changed would turn every
 re-import of an unchanged item into "already exists with different content". The import writes plain items'
-documents directly (speed); these tests hold that shortcut to ``model_dump(mode="json")``.
+hash texts directly (speed); these tests hold that shortcut to ``canonical_json(model_dump(mode="json"))``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def _general_document(item: Item) -> dict[str, Any]:
     return {k: v for k, v in d.items() if not (k in CONVERSATION_FIELDS and v is None)}
 
 
-def test_the_direct_document_names_every_field_of_the_models() -> None:
-    """Adding a field to Item or ItemMetadata fails here until the direct document writes it too."""
+def test_the_direct_text_names_every_field_of_the_models() -> None:
+    """Adding a field to Item or ItemMetadata fails here until the direct text writes it too."""
     assert set(Item.model_fields) == {*_TEXT_FIELDS, "metadata", *CONVERSATION_FIELDS}
     assert set(ItemMetadata.model_fields) == {"segment", "source", "created_at", "risk", "extra"}
 
@@ -82,16 +82,16 @@ def test_plain_items_hash_as_their_model_dump(
         {"id": id_, "input": input_, "reference": reference, "context": context, "metadata": meta, **kind},
         strict=False,
     )
-    general = _general_document(item)
-    assert item._hash_document() == general
-    assert item.content_hash() == hashlib.sha256(canonical_json(general).encode()).hexdigest()
+    general = canonical_json(_general_document(item))
+    assert item._hash_text() == general
+    assert item.content_hash() == hashlib.sha256(general.encode()).hexdigest()
 
 
 def test_conversation_items_hash_as_their_model_dump() -> None:
     item = Item.model_validate(
         {"id": "c", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
     )
-    assert item._hash_document() == _general_document(item)
+    assert item._hash_text() == canonical_json(_general_document(item))
 
 
 def test_a_known_item_keeps_its_stored_hash() -> None:
