@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import queue
 import statistics
 import sys
 import tempfile
@@ -79,7 +80,12 @@ def annotate(url: str, who: str, code: str, n: int, start: mp.synchronize.Event,
     retries = 0
     with Project(url, create=False, lock_timeout=5) as p:
         rubric = p.rubric(RUBRIC.id, RUBRIC.version)
-        signed = sign_in(p, code)
+        while True:  # 50 people signing in at once: a busy answer means "try again", as a person would
+            try:
+                signed = sign_in(p, code)
+                break
+            except DatabaseBusyError:
+                retries += 1
         assert signed.annotator is not None and signed.annotator.name == who, signed.message
         token = open_session(p, signed.annotator)
         start.wait()
@@ -124,7 +130,16 @@ def run(engine: str, url: str, n_annotators: int, per: int, n_items: int) -> Non
     time.sleep(2.0)  # every process connected and waiting
     t0 = time.perf_counter()
     start.set()
-    results = [out.get(timeout=600) for _ in procs]
+    results = []
+    while len(results) < len(procs):  # slow under load; an annotator process that died stops the run
+        try:
+            results.append(out.get(timeout=5))
+        except queue.Empty:
+            dead = [pr for pr in procs if pr.exitcode not in (None, 0)]
+            if dead:
+                for pr in procs:
+                    pr.kill()
+                raise SystemExit(f"{len(dead)} annotator process(es) failed (see above)") from None
     wall = time.perf_counter() - t0
     for pr in procs:
         pr.join(timeout=60)
