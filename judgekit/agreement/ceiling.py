@@ -35,11 +35,32 @@ from judgekit.models import Rubric
 from judgekit.stats import Coded, StatResult, UndefinedStatisticWarning, krippendorff_alpha, pair_kappas
 from judgekit.stats._bootstrap import interval_from_samples
 
-__all__ = ["HumanCeiling", "PairAgreement", "human_ceiling", "overlap_mean", "point", "scale_weights"]
+__all__ = [
+    "HumanCeiling",
+    "PairAgreement",
+    "alpha_level",
+    "alpha_levels",
+    "human_ceiling",
+    "overlap_mean",
+    "point",
+    "scale_weights",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
+
+
+def alpha_level(rubric: Rubric) -> str:
+    """Krippendorff's alpha metric of the rubric's scale: ``interval`` on an interval scale (also when coded on its
+    grid as an ordinal stand-in), else the scale's own level (binary counts as nominal)."""
+    return "interval" if rubric.interval_scale is not None else rubric.scale.stats_level
+
+
+def alpha_levels(rubric: Rubric, levels: list[str]) -> list[str] | list[float]:
+    """The levels alpha is computed over: the scores as numbers on an interval scale (its interval metric needs
+    them), else the levels as they are."""
+    return [float(v) for v in levels] if rubric.interval_scale is not None else levels
 
 
 def scale_weights(rubric: Rubric) -> str | None:
@@ -127,8 +148,8 @@ def human_ceiling(codes: IntArray, annotators: list[str], rubric: Rubric, c: Tru
             ]
         if m >= 2 and multi >= 2:
             alpha_res = krippendorff_alpha(
-                Coded.from_codes(codes, levels),
-                level=rubric.scale.stats_level,
+                Coded.from_codes(codes, alpha_levels(rubric, levels)),
+                level=alpha_level(rubric),
                 ci=True,
                 n_boot=c.n_boot,
                 seed=c.seed,

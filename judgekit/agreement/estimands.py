@@ -56,7 +56,8 @@ _ALL = (
     Estimand(
         "human_alpha",
         "human ceiling, Krippendorff's alpha among annotators",
-        "Krippendorff's alpha (2011) over every annotator's blind label, missing labels allowed",
+        "Krippendorff's alpha (2011) over every annotator's blind label, missing labels allowed (the interval "
+        "metric on interval scales)",
         "judgekit.agreement.ceiling",
     ),
     Estimand(
@@ -194,16 +195,31 @@ _ALL = (
         "human_icc",
         "human ceiling on a numeric scale, ICC among annotators",
         "intraclass correlation of the annotators' blind scores (Shrout & Fleiss 1979; McGraw & Wong 1996), in the "
-        "form the design calls for: ICC(A,1) when the same annotators scored every item, else one-way ICC(1) over "
-        "the first m scores of the items with at least m (m = the fewest scores any item with two or more has); "
-        "exact F interval",
+        "form the design calls for: ICC(A,1) when every item scored twice or more holds the most common set of "
+        "annotators, else one-way ICC(1) over the first k scores of the items with at least k (k = the most common "
+        "number of scores per item); exact F interval; the form and why are printed with it",
         "judgekit.agreement.numeric",
     ),
     Estimand(
         "human_mae",
-        "human ceiling on a numeric scale, mean absolute difference between two annotators",
-        "mean over items of |first score - second score| of two annotators (the first two by name) on the items "
-        "both scored, in score units; bootstrap interval",
+        "human ceiling on a numeric scale, mean absolute difference between annotators (pairs weighted by shared "
+        "items)",
+        "sum over annotator pairs of n_ab * MAE_ab / sum of n_ab, MAE_ab the mean |score_a - score_b| on the n_ab "
+        "items both scored, in score units; pairs sharing fewer than min_pair_overlap items are reported but not "
+        "counted; percentile bootstrap over items",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "pair_mae",
+        "mean absolute difference of one annotator pair",
+        "mean |score_a - score_b| on the items both annotators scored",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "reference_score",
+        "reference score (interval scales)",
+        "per item, the score the judge is compared with on an interval scale: the mean of the annotators' blind "
+        "scores (every item with at least one), or the adjudicated score when reference = adjudicated",
         "judgekit.agreement.numeric",
     ),
     Estimand(
@@ -223,13 +239,15 @@ _ALL = (
     Estimand(
         "judge_spearman",
         "judge vs mean human score, Spearman's rho",
-        "Spearman's rank correlation of the judge's score and the mean human score (bootstrap interval)",
+        "Spearman's rank correlation of the judge's score and the mean human score (Fisher z interval, Bonett & "
+        "Wright 2000 variance (1 + r^2/2) / (n - 3))",
         "judgekit.agreement.numeric",
     ),
     Estimand(
         "judge_kendall",
         "judge vs mean human score, Kendall's tau-b",
-        "Kendall's tau-b of the judge's score and the mean human score (bootstrap interval)",
+        "Kendall's tau-b of the judge's score and the mean human score (Fisher z interval, Fieller et al. 1957 "
+        "variance 0.437 / (n - 4))",
         "judgekit.agreement.numeric",
     ),
     Estimand(
@@ -242,14 +260,34 @@ _ALL = (
     Estimand(
         "judge_mae",
         "judge vs mean human score, mean absolute error",
-        "mean |judge score - mean human score| over items with both, in score units (bootstrap interval)",
+        "mean |judge score - mean human score| over items with both, in score units (t interval, sd(|d|) / sqrt(n))",
         "judgekit.agreement.numeric",
     ),
     Estimand(
         "judge_bias",
         "judge vs mean human score, mean bias (Bland-Altman)",
         "mean of judge score - mean human score (t interval), with Bland & Altman (1986) 95% limits of agreement "
-        "mean +- 1.96 sd",
+        "mean +- 1.96 sd (their intervals as in Bland & Altman 1999)",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "judge_mean_mae",
+        "judge vs each annotator, mean absolute error (annotators weighted by shared items)",
+        "sum over annotators a of n_a * MAE(judge, a) / sum of n_a, with the weights and minimum overlap of "
+        "human_mae, so the two are comparable; percentile bootstrap",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "annotator_mae",
+        "judge vs one annotator, mean absolute error",
+        "mean |judge - annotator| on the items that annotator scored",
+        "judgekit.agreement.numeric",
+    ),
+    Estimand(
+        "mae_gap_to_ceiling",
+        "judge's MAE vs each annotator minus the annotators' pairwise MAE",
+        "judge_mean_mae minus human_mae, with a paired bootstrap interval (one resample for both): how much further "
+        "the judge is from a person than people are from each other",
         "judgekit.agreement.numeric",
     ),
 )

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 from scipy import stats as sps
 
-from judgekit.agreement.ceiling import HumanCeiling, interval_figure, overlap_mean, point
+from judgekit.agreement.ceiling import HumanCeiling, alpha_level, alpha_levels, interval_figure, overlap_mean, point
 from judgekit.agreement.criteria import TrustCriteria
 from judgekit.agreement.data import NO_VERDICT, AlignedRatings, strict_weights
 from judgekit.agreement.estimands import Basis, figure_name
@@ -248,10 +248,16 @@ def _mean_and_gap(
 def _alpha_with_judge(data: AlignedRatings, ceiling: HumanCeiling) -> AlphaWithJudge | None:
     if len(data.annotators) < 2 or ceiling.alpha.n_items < 2:
         return None
-    cols = np.column_stack([data.human_codes, data.judge_strict_codes])
+    level = alpha_level(data.rubric)
+    if level == "interval":  # a failed verdict has no number: the judge's ok scores only (on the grid)
+        coded = Coded.from_codes(
+            np.column_stack([data.human_codes, data.judge_codes]), alpha_levels(data.rubric, data.levels)
+        )
+    else:
+        coded = Coded.from_codes(np.column_stack([data.human_codes, data.judge_strict_codes]), data.strict_levels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedStatisticWarning)
-        res = krippendorff_alpha(Coded.from_codes(cols, data.strict_levels), level=data.rubric.scale.stats_level)
+        res = krippendorff_alpha(coded, level=level)
     return AlphaWithJudge(
         alpha=point(figure_name("alpha_with_judge"), res.value, data.n_items),
         alpha_humans=ceiling.alpha.value,

@@ -3,12 +3,23 @@ name and its n, both bases side by side."""
 
 from __future__ import annotations
 
+import textwrap
+
 from judgekit.agreement.assess import AgreementOverview, TrustAssessment
 from judgekit.agreement.judge_judge import JudgePair
 from judgekit.agreement.judge_people import BothBases
+from judgekit.agreement.numeric import NumericFigures
 from judgekit.stats import StatResult
 
-__all__ = ["figure_cell", "render_overview", "render_pair", "render_text", "unit_figures", "unit_lines"]
+__all__ = [
+    "figure_cell",
+    "numeric_lines",
+    "render_overview",
+    "render_pair",
+    "render_text",
+    "unit_figures",
+    "unit_lines",
+]
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "????", "not_applicable": " n/a"}
 _LABEL = 25
@@ -48,26 +59,47 @@ def unit_lines(a: TrustAssessment) -> list[str]:
         _, ceil, judge = unit_figures(p)
         lines.append(f"  {(p.scope or '')[:12]:<13}{p.scale[:8]:<9}{_f(ceil):<21}{_f(judge):<21}{_SHORT[p.verdict]}")
     for p in a.parts:
-        if p.numeric is None:
-            continue
-        n = p.numeric
-        bias = n.judge_bias
-        loa = "" if bias is None else _limits(bias)
-        lines += [
-            f"  {p.scope}, {n.scale}",
-            f"    people: {n.icc_design}",
-            f"      MAE between two people {_f(n.human_mae)}",
-            f"    judge vs the {n.reference}:",
-            f"      Pearson {_f(n.judge_pearson)}, Spearman {_f(n.judge_spearman)}",
-            f"      Kendall {_f(n.judge_kendall)}, Lin's CCC {_f(n.judge_ccc)}",
-            f"      MAE {_f(n.judge_mae)}, mean bias {_f(bias)}{loa}",
-        ]
+        if p.numeric is not None:
+            lines += numeric_lines(p.numeric, p.scope)
     return lines
+
+
+def numeric_lines(n: NumericFigures, scope: str | None = None) -> list[str]:
+    """The numeric figures of one interval scale (80 columns): the ceiling among people (ICC in its design's form,
+    pairwise MAE with every pair's n), the judge against the mean score and against each annotator."""
+    bias = n.judge_bias
+    loa = "" if bias is None else _limits(bias)
+    lines = [
+        f"  {scope + ', ' if scope else ''}{n.scale}",
+        f"    people: ICC {_f(n.human_icc)}" + ("" if n.human_icc is None else f" n={n.human_icc.n_items}"),
+        *[f"      {part}" for part in _wrap(n.icc_design, 72)],
+        f"      MAE between people {_f(n.human_mae)}"
+        + ("" if n.human_mae is None else f" n={n.human_mae.n_items}, pairs by overlap"),
+    ]
+    for q in n.pairs:
+        note = "" if q.counted else f" (not counted: < {n.min_pair_overlap} shared)"
+        lines.append(f"        {q.a[:15]} vs {q.b[:15]}: {q.mae.fmt(2)} n={q.mae.n_items}{note}")
+    n_ref = n.judge_mae.n_items if n.judge_mae is not None else 0
+    lines += [
+        f"    judge vs the {n.reference} (n={n_ref}):",
+        f"      ICC(A,1) {_f(n.judge_icc)}, Lin's CCC {_f(n.judge_ccc)}",
+        f"      Pearson {_f(n.judge_pearson)}, Spearman {_f(n.judge_spearman)}",
+        f"      Kendall {_f(n.judge_kendall)}",
+        f"      MAE {_f(n.judge_mae)}, mean bias {_f(bias)}",
+        f"      Bland-Altman limits of agreement{loa or ': n/a'}",
+        f"    judge vs each annotator: MAE {_f(n.judge_mean_mae)}",
+        f"      minus the MAE between people {_f(n.mae_gap)}",
+    ]
+    return lines
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width) or [""]
 
 
 def _limits(bias: StatResult) -> str:
     low, high = bias.details.get("loa_low"), bias.details.get("loa_high")
-    return "" if low is None or high is None else f", limits {low:.2f} to {high:.2f}"
+    return "" if low is None or high is None else f" {low:.2f} to {high:.2f}"
 
 
 def _f(fig: StatResult | None) -> str:
@@ -133,6 +165,8 @@ def render_text(a: TrustAssessment) -> str:
             f"{c.judge_accuracy_corrected.fmt()} vs {c.judge_accuracy_blind.fmt()} with blind labels, "
             f"shift {c.shift.fmt()}"
         )
+    if a.numeric is not None:
+        lines += ["", "numeric scores (interval scale)", *numeric_lines(a.numeric)]
     weakest = [s for s in a.per_segment if s.n_items >= 10][:3]
     if weakest:
         lines.append("  weakest segments (kappa vs reference, failures as wrong):")

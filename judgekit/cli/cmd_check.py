@@ -18,6 +18,9 @@ _THRESHOLDS: list[tuple[str, str, type, str]] = [
     ("--max-ece", "max_ece", float, "Largest expected calibration error (with confidence)."),
     ("--min-items", "min_items", int, "Labelled, judged items needed for a verdict."),
     ("--min-human-agreement", "min_human_agreement", float, "Lower bound of alpha among annotators."),
+    ("--min-icc", "min_icc", float, "Interval scales: lower bound of the judge's ICC(A,1) vs the mean score."),
+    ("--max-mae", "max_mae", float, "Interval scales: largest MAE vs the mean score (scale units)."),
+    ("--max-abs-bias", "max_abs_bias", float, "Interval scales: largest mean bias either way (scale units)."),
 ]
 
 
