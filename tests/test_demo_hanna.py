@@ -30,6 +30,15 @@ def test_hanna_demo_has_every_rating_and_a_row_per_criterion(tmp_path: Path) -> 
         bad = sum(a.status == "parse_error" for v in mistral for a in v.criteria.values())
         assert bad == sum(not 1 <= float(r[f"Mistral-7B_{c}"]) <= 5 for r in rows for c in CRITERIA.values()) == 253
         a = assess_run(p, "chatgpt", TrustCriteria(n_boot=100))
+        m = assess_run(p, "mistral-7b", TrustCriteria(n_boot=100))
+    # README: the people's MAE is the mean over the three annotator pairs (all share every story); Mistral-7B is
+    # closer to each person than people are to each other on every criterion (the gap's whole interval below 0)
+    for part, code in zip(m.parts, CRITERIA.values(), strict=True):
+        people_c = np.array([[float(r[f"human{h}_{code}"]) for h in (1, 2, 3)] for r in rows])
+        pairs = [np.abs(people_c[:, i] - people_c[:, j]).mean() for i, j in ((0, 1), (0, 2), (1, 2))]
+        n = part.numeric
+        assert n is not None and n.human_mae is not None and n.human_mae.value == pytest.approx(np.mean(pairs))
+        assert n.mae_gap is not None and n.mae_gap.high is not None and n.mae_gap.high < 0
     assert [x.scope for x in a.parts] == list(CRITERIA)
     assert all(x.scale == "interval" for x in a.parts)
     coherence = next(x for x in a.parts if x.scope == "coherence").numeric
