@@ -206,7 +206,7 @@ _ALL = (
         "items)",
         "sum over annotator pairs of n_ab * MAE_ab / sum of n_ab, MAE_ab the mean |score_a - score_b| on the n_ab "
         "items both scored, in score units; pairs sharing fewer than min_pair_overlap items are reported but not "
-        "counted; percentile bootstrap over items",
+        "counted; delta-method interval (a ratio estimator, items as clusters)",
         "judgekit.agreement.numeric",
     ),
     Estimand(
@@ -274,7 +274,7 @@ _ALL = (
         "judge_mean_mae",
         "judge vs each annotator, mean absolute error (annotators weighted by shared items)",
         "sum over annotators a of n_a * MAE(judge, a) / sum of n_a, with the weights and minimum overlap of "
-        "human_mae, so the two are comparable; percentile bootstrap",
+        "human_mae, so the two are comparable; delta-method interval (a ratio estimator, items as clusters)",
         "judgekit.agreement.numeric",
     ),
     Estimand(
@@ -286,8 +286,8 @@ _ALL = (
     Estimand(
         "mae_gap_to_ceiling",
         "judge's MAE vs each annotator minus the annotators' pairwise MAE",
-        "judge_mean_mae minus human_mae, with a paired bootstrap interval (one resample for both): how much further "
-        "the judge is from a person than people are from each other",
+        "judge_mean_mae minus human_mae, with a paired delta-method interval (the same items in both): how much "
+        "further the judge is from a person than people are from each other",
         "judgekit.agreement.numeric",
     ),
 )

@@ -18,7 +18,8 @@ function of :mod:`judgekit.stats`.
 * ``human_mae``: the mean absolute difference of every annotator pair on the items both scored, averaged with
   weights ``n_ab`` (the pair's shared items) over the pairs sharing at least ``min_pair_overlap`` items, exactly
   as the categorical ceiling (:mod:`judgekit.agreement.ceiling`): ``sum n_ab MAE_ab / sum n_ab``; every pair is
-  reported with its n (``pair_mae``). Percentile bootstrap over items (a multinomial over distinct score rows).
+  reported with its n (``pair_mae``). The weighted mean is a ratio estimator (all absolute differences over all
+  scored pairs), so its interval is the delta method's with items as clusters (Cochran 1977).
 * Krippendorff's alpha among annotators (``human_alpha``, the ceiling's alpha) uses the interval metric here.
 
 **Judge vs people** (ok verdicts only: a failed verdict has no number; failures are the ``failure_rate``):
@@ -31,10 +32,10 @@ function of :mod:`judgekit.stats`.
   95% limits of agreement (their intervals as in Bland & Altman 1999);
 * against each annotator: ``judge_mean_mae``, the judge's MAE against each annotator averaged with the ceiling's
   weights (shared items, the same minimum overlap), so that ``mae_gap_to_ceiling = judge_mean_mae - human_mae``
-  compares like with like (how much further the judge is from a person than people are from each other), with
-  one paired bootstrap.
+  compares like with like (how much further the judge is from a person than people are from each other), the
+  gap's interval from both ratios' item influences together (paired: the same items in both).
 
-Intervals (none needs a bootstrap of raw items, so 100,000 items cost little): ICC exact F; Lin z-transform;
+Intervals (none needs a bootstrap, so 100,000 items cost little): ICC exact F; Lin z-transform;
 Pearson Fisher z; Spearman Fisher z with the Bonett & Wright (2000) variance ``(1 + r²/2) / (n - 3)``; Kendall
 Fisher z with Fieller, Hartley & Pearson's (1957) ``0.437 / (n - 4)``; MAE ``t`` with ``sd(|d|)/sqrt(n)``; bias
 ``t`` with ``s/sqrt(n)``. Conventions (those of :mod:`judgekit.stats`): x = judge, y = people. The verdict judges
@@ -52,7 +53,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 from scipy import stats as sps
 
-from judgekit.agreement.ceiling import interval_figure, overlap_mean, point
+from judgekit.agreement.ceiling import point
 from judgekit.agreement.criteria import TrustCriteria
 from judgekit.agreement.data import AlignedRatings
 from judgekit.agreement.estimands import figure_name
@@ -68,8 +69,6 @@ from judgekit.stats import (
     pearson,
     spearman,
 )
-from judgekit.stats._bootstrap import weighted_bootstrap
-from judgekit.stats._patterns import Patterns
 
 __all__ = [
     "REFERENCE_ADJUDICATED",
@@ -138,21 +137,11 @@ class NumericFigures(BaseModel):
     """The judge's MAE against each annotator, annotators weighted by shared items (comparable to ``human_mae``)."""
     per_annotator: list[AnnotatorError] = []
     mae_gap: StatResult | None = None
-    """``judge_mean_mae - human_mae`` with a paired bootstrap interval."""
+    """``judge_mean_mae - human_mae``, its interval paired (the delta method on both ratios' item influences)."""
 
 
 def _named(key: str, r: StatResult | None) -> StatResult | None:
     return None if r is None else r.model_copy(update={"name": figure_name(key)})
-
-
-def _float_patterns(x: FloatArray) -> tuple[FloatArray, Patterns]:
-    """Distinct rows of a float matrix (``nan`` kept) and their frequencies, for a pattern bootstrap."""
-    if x.shape[0] == 0:
-        return x, Patterns(np.zeros((0, 1), np.int64), np.zeros(0), None)
-    filled = np.where(np.isnan(x), -np.inf, x)
-    rows, cnt = np.unique(filled, axis=0, return_counts=True)
-    rows = np.where(np.isinf(rows) & (rows < 0), np.nan, rows)
-    return rows, Patterns(np.arange(rows.shape[0], dtype=np.int64)[:, None], cnt.astype(np.float64), None)
 
 
 def _pair_parts(rows: FloatArray, pairs: list[tuple[int, int]]) -> tuple[FloatArray, FloatArray]:
@@ -165,11 +154,31 @@ def _pair_parts(rows: FloatArray, pairs: list[tuple[int, int]]) -> tuple[FloatAr
     return np.where(both, np.abs(a - b), 0.0), both.astype(np.float64)
 
 
-def _pair_maes(w: FloatArray, diff: FloatArray, mask: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per-pair MAE and n under pattern weights ``w`` (B, R): ``(B, P)`` each."""
-    n = w @ mask
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (w @ diff) / n, n
+def _ratio(diff: FloatArray, mask: FloatArray, counted: NDArray[np.bool_]) -> tuple[float, FloatArray, int]:
+    """The overlap-weighted mean of the ``counted`` pairs' MAEs, ``sum_ab n_ab MAE_ab / sum_ab n_ab``, which is
+    the ratio ``sum_i u_i / sum_i v_i`` of per-item sums (``u_i`` absolute differences, ``v_i`` pairs scored), and
+    each item's linearised influence ``(u_i - R v_i) / sum v`` on it (the delta method, items as clusters), and
+    how many items enter it."""
+    u = diff[:, counted].sum(axis=1)
+    v = mask[:, counted].sum(axis=1)
+    total = float(v.sum())
+    if total == 0:
+        return float("nan"), np.zeros(diff.shape[0]), 0
+    r = float(u.sum()) / total
+    return r, (u - r * v) / total, int((v > 0).sum())
+
+
+def _ratio_figure(name: str, value: float, influence: FloatArray, m: int, n: int, level: float) -> StatResult:
+    """``value`` with the normal interval of its delta-method standard error ``sqrt(m/(m-1) sum e_i²)`` over the
+    ``m`` items that enter it (Cochran 1977, ratio estimator; items as clusters, as an item bootstrap)."""
+    if not math.isfinite(value) or m < 2:
+        return point(name, value, n)
+    se = math.sqrt(m / (m - 1) * float((influence**2).sum()))
+    h = float(sps.norm.ppf(0.5 + level / 2)) * se
+    iv = Interval(low=value - h, high=value + h, level=level, method="asymptotic")
+    return StatResult(
+        name=name, value=value, n_items=n, interval=iv, se=se, details={"se_method": "delta method, ratio estimator"}
+    )
 
 
 def _fisher(res: StatResult, var_n: tuple[float, int], level: float) -> StatResult:
@@ -236,20 +245,12 @@ def human_numeric_ceiling(
         icc_fig, design = _ceiling_icc(scores, c)
         if not pairs_idx or not n:
             return icc_fig, design, None, []
-        rows, pat = _float_patterns(scores)
-        diff, mask = _pair_parts(rows, pairs_idx)
-        values, counts = (v[0] for v in _pair_maes(pat.freq[None, :], diff, mask))
+        diff, mask = _pair_parts(scores, pairs_idx)
+        counts = mask.sum(axis=0)
+        values = np.where(counts > 0, diff.sum(axis=0) / np.maximum(counts, 1), np.nan)
         counted = (counts >= c.min_pair_overlap) & np.isfinite(values)
-
-        def stat(w: FloatArray) -> FloatArray:
-            v, nn = _pair_maes(w, diff, mask)
-            return overlap_mean(v, nn, counted)
-
-        value = float(overlap_mean(values, counts, counted))
-        boot = None
-        if counted.any():
-            _, boot = weighted_bootstrap(stat, pat, value, n_boot=c.n_boot, seed=c.seed, level=c.confidence_level)
-    mae = interval_figure(figure_name("human_mae"), value, multi, boot, c)
+        value, influence, m_items = _ratio(diff, mask, counted)
+    mae = _ratio_figure(figure_name("human_mae"), value, influence, m_items, multi, c.confidence_level)
     pairs = [
         PairError(
             a=annotators[i],
@@ -306,43 +307,34 @@ def _versus_annotators(
     human: FloatArray, judge: FloatArray, annotators: list[str], human_mae: StatResult | None, c: TrustCriteria
 ) -> tuple[StatResult | None, StatResult | None, list[AnnotatorError]]:
     """The judge's overlap-weighted MAE against each annotator and its gap to the ceiling's pairwise MAE, from one
-    paired bootstrap of every human pair and every (annotator, judge) pair."""
+    pass over every human pair and every (annotator, judge) pair."""
     m = len(annotators)
     n_ok = int((~np.isnan(judge)).sum())
     if m == 0 or n_ok == 0:
         return None, None, []
     human_pairs = list(combinations(range(m), 2))
-    rows, pat = _float_patterns(np.column_stack([human, judge]))
-    diff, mask = _pair_parts(rows, human_pairs + [(a, m) for a in range(m)])
-    h = slice(0, len(human_pairs))
-    j = slice(len(human_pairs), len(human_pairs) + m)
-    values, counts = (v[0] for v in _pair_maes(pat.freq[None, :], diff, mask))
-    h_counted = (counts[h] >= c.min_pair_overlap) & np.isfinite(values[h])
-    j_counted = (counts[j] >= c.min_pair_overlap) & np.isfinite(values[j])
-    value = float(overlap_mean(values[j], counts[j], j_counted))
-
-    def judge_stat(w: FloatArray) -> FloatArray:
-        v, nn = _pair_maes(w, diff, mask)
-        return overlap_mean(v[:, j], nn[:, j], j_counted)
-
-    def gap_stat(w: FloatArray) -> FloatArray:
-        v, nn = _pair_maes(w, diff, mask)
-        return overlap_mean(v[:, j], nn[:, j], j_counted) - overlap_mean(v[:, h], nn[:, h], h_counted)
-
+    diff, mask = _pair_parts(np.column_stack([human, judge]), human_pairs + [(a, m) for a in range(m)])
+    counts = mask.sum(axis=0)
+    values = np.where(counts > 0, diff.sum(axis=0) / np.maximum(counts, 1), np.nan)
+    n_h = len(human_pairs)
+    is_judge = np.arange(counts.size) >= n_h
+    ok = (counts >= c.min_pair_overlap) & np.isfinite(values)
+    h_counted, j_counted = ok & ~is_judge, ok & is_judge
     mean = gap = None
     level = c.confidence_level
     if j_counted.any():
-        _, boot = weighted_bootstrap(judge_stat, pat, value, n_boot=c.n_boot, seed=c.seed, level=level)
-        mean = interval_figure(figure_name("judge_mean_mae"), value, n_ok, boot, c)
+        value, e_j, m_j = _ratio(diff, mask, j_counted)
+        mean = _ratio_figure(figure_name("judge_mean_mae"), value, e_j, m_j, n_ok, level)
         if h_counted.any() and human_mae is not None:
-            g = value - human_mae.value
-            _, gboot = weighted_bootstrap(gap_stat, pat, g, n_boot=c.n_boot, seed=c.seed, level=level)
-            gap = interval_figure(figure_name("mae_gap_to_ceiling"), g, min(n_ok, human_mae.n_items), gboot, c)
+            ceil, e_h, m_h = _ratio(diff, mask, h_counted)  # human_mae itself, with each item's influence
+            n_gap = min(n_ok, human_mae.n_items)
+            gap = _ratio_figure(figure_name("mae_gap_to_ceiling"), value - ceil, e_j - e_h, max(m_j, m_h), n_gap, level)
+    j = slice(n_h, n_h + m)
     per = [
         AnnotatorError(
             annotator=name,
             mae=point(figure_name("annotator_mae"), float(values[j][a]), int(counts[j][a])),
-            counted=bool(j_counted[a]),
+            counted=bool(j_counted[j][a]),
         )
         for a, name in enumerate(annotators)
     ]
