@@ -155,6 +155,11 @@ def test_against_independent_formulas(tmp_path: Path) -> None:
     pair_mae = [np.abs(people[:, i] - people[:, j]).mean() for i, j in combinations(range(3), 2)]
     assert n.human_mae is not None and n.human_mae.value == pytest.approx(np.mean(pair_mae))
     assert n.human_mae.low is not None and n.human_mae.low < n.human_mae.value < n.human_mae.high  # type: ignore[operator]
+    # the delta-method standard error of the weighted pairwise MAE matches an item bootstrap written out here
+    rng_b = np.random.default_rng(0)
+    per_item = np.mean([np.abs(people[:, i] - people[:, j]) for i, j in combinations(range(3), 2)], axis=0)
+    boot = [per_item[rng_b.integers(0, 80, 80)].mean() for _ in range(4000)]
+    assert n.human_mae.se == pytest.approx(float(np.std(boot)), rel=0.1)
     judge_mae = [np.abs(judge - people[:, a]).mean() for a in range(3)]
     assert n.judge_mean_mae is not None and n.judge_mean_mae.value == pytest.approx(np.mean(judge_mae))
     # Krippendorff's alpha among annotators uses the interval metric on an interval scale (krippendorff package)
