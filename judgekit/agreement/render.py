@@ -14,6 +14,7 @@ from judgekit.stats import StatResult
 __all__ = [
     "figure_cell",
     "numeric_lines",
+    "numeric_rows",
     "render_overview",
     "render_pair",
     "render_text",
@@ -64,6 +65,35 @@ def unit_lines(a: TrustAssessment) -> list[str]:
     return lines
 
 
+def numeric_rows(a: TrustAssessment) -> list[tuple[str, str, StatResult | None]]:
+    """``(criterion, figure, value)`` for every numeric figure of the assessment's interval scales (its units', or
+    its own on a rubric with one scale): what the report's numeric table shows, in this order."""
+    units = [(p.scope or "", p.numeric) for p in a.parts] if a.parts else [(a.scope or "", a.numeric)]
+    rows: list[tuple[str, str, StatResult | None]] = []
+    for scope, n in units:
+        if n is None:
+            continue
+        loa = "" if n.judge_bias is None else _limits(n.judge_bias)
+        rows += [
+            (scope, f"people: {n.icc_design.split(':')[0]} among annotators", n.human_icc),
+            (scope, "people: MAE between annotators, pairs by shared items", n.human_mae),
+            (scope, f"judge vs the {n.reference}: ICC(A,1)", n.judge_icc),
+            (scope, "judge: Lin's concordance", n.judge_ccc),
+            (scope, "judge: Pearson's r", n.judge_pearson),
+            (scope, "judge: Spearman's rho", n.judge_spearman),
+            (scope, "judge: Kendall's tau-b", n.judge_kendall),
+            (scope, "judge: MAE", n.judge_mae),
+            (
+                scope,
+                "judge: mean bias (judge - people)" + (f"; {loa}" if loa else ""),
+                n.judge_bias,
+            ),
+            (scope, "judge vs each annotator: MAE", n.judge_mean_mae),
+            (scope, "judge vs each annotator minus MAE between people", n.mae_gap),
+        ]
+    return rows
+
+
 def numeric_lines(n: NumericFigures, scope: str | None = None) -> list[str]:
     """The numeric figures of one interval scale (80 columns): the ceiling among people (ICC in its design's form,
     pairwise MAE with every pair's n), the judge against the mean score and against each annotator."""
@@ -86,7 +116,7 @@ def numeric_lines(n: NumericFigures, scope: str | None = None) -> list[str]:
         f"      Pearson {_f(n.judge_pearson)}, Spearman {_f(n.judge_spearman)}",
         f"      Kendall {_f(n.judge_kendall)}",
         f"      MAE {_f(n.judge_mae)}, mean bias {_f(bias)}",
-        f"      Bland-Altman limits of agreement{loa or ': n/a'}",
+        f"      Bland-Altman {loa or 'limits of agreement: n/a'}",
         f"    judge vs each annotator: MAE {_f(n.judge_mean_mae)}",
         f"      minus the MAE between people {_f(n.mae_gap)}",
     ]
@@ -99,7 +129,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _limits(bias: StatResult) -> str:
     low, high = bias.details.get("loa_low"), bias.details.get("loa_high")
-    return "" if low is None or high is None else f" {low:.2f} to {high:.2f}"
+    return "" if low is None or high is None else f"limits of agreement {low:.2f} to {high:.2f}"
 
 
 def _f(fig: StatResult | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from judgekit.agreement import CriterionResult, TrustAssessment
-from judgekit.agreement.render import unit_lines
+from judgekit.agreement.render import numeric_lines, unit_lines
 from judgekit.stats import StatResult
 
 OUTCOME_LABEL = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive", "not_applicable": "n/a"}
@@ -74,6 +74,8 @@ def criteria_table(a: TrustAssessment) -> str:
     lines = [f"judge run '{a.run}' on rubric {a.rubric}: {a.verdict}"]
     if a.parts:
         lines += unit_lines(a)
+    elif a.numeric is not None:
+        lines += numeric_lines(a.numeric)
     width = max((len(c.name) for c in a.criteria), default=10)
     for c in a.criteria:
         thr = fmt_threshold(c)

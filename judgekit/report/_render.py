@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.agreement import BothBases, CriterionResult, TrustAssessment
-from judgekit.agreement.render import unit_figures
+from judgekit.agreement.render import numeric_rows, unit_figures
 from judgekit.io.files import make_folder, write_text_atomic
 from judgekit.report._format import (
     OUTCOME_EMOJI,
@@ -122,6 +122,7 @@ def render_html(report: Report) -> str:
         outcome_label=OUTCOME_LABEL,
         outcome_counts=_outcome_counts,
         unit_figures=unit_figures,
+        numeric_rows=numeric_rows,
         level_pct=_level_pct(report),
     )
 
@@ -153,6 +154,16 @@ def _md_units(a: TrustAssessment) -> list[str]:
             f"| `{md_escape(p.scope or '')}` | {p.scale} | {what} | {_fig(ceil)} | {_fig(judge)} | "
             f"{VERDICT_EMOJI[p.verdict]} {p.verdict} |"
         )
+    return [*lines, ""]
+
+
+def _md_numeric(a: TrustAssessment) -> list[str]:
+    """The numeric figures of interval scales (:func:`judgekit.agreement.render.numeric_rows`); nothing otherwise."""
+    rows = numeric_rows(a)
+    if not rows:
+        return []
+    lines = ["| criterion | numeric figure | value [95% CI] (n) |", "|---|---|---|"]
+    lines += [f"| `{md_escape(scope)}` | {md_escape(what)} | {_fig(fig)} |" for scope, what, fig in rows]
     return [*lines, ""]
 
 
@@ -235,7 +246,7 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
             "",
         ]
         lines += [f"- {md_escape(reason)}" for reason in a.reasons]
-        lines += ["", *_md_units(a), *_md_criteria(a.criteria), ""]
+        lines += ["", *_md_units(a), *_md_numeric(a), *_md_criteria(a.criteria), ""]
         if summary_only:
             continue
         lines += [

@@ -239,3 +239,20 @@ def test_check_and_agree_on_numeric_thresholds(tmp_path: Path, capsys: pytest.Ca
     assert "ICC(A,1)" in text and "Bland-Altman limits of agreement" in text
     assert a.numeric is not None and all(line in text for line in numeric_lines(a.numeric))
     assert max(len(line) for line in numeric_lines(a.numeric)) <= 80
+
+
+def test_report_and_check_show_the_numeric_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from judgekit.report import build_report, write_report
+
+    db = tmp_path / "p.db"
+    with _project(db, PEOPLE, JUDGE) as p:
+        report = build_report(p, ["j"], lambda _rid: TrustCriteria(min_pair_overlap=2, min_items=1, n_boot=200))
+    paths = write_report(report, tmp_path / "report")
+    md, html = paths.markdown.read_text(), paths.html.read_text()
+    n = report.runs[0].assessment.numeric
+    assert n is not None and n.judge_mae is not None and n.human_mae is not None
+    assert "judge: MAE" in md and f"{n.judge_mae.value:.3f}" in md and f"{n.human_mae.value:.3f}" in md
+    assert "Numeric scores" in html and "limits of agreement" in html and "ICC(A,1)" in html
+    assert main(["check", "--db", str(db), "--min-items", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "people: ICC" in out and "judge vs each annotator: MAE" in out
