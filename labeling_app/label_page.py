@@ -81,8 +81,12 @@ def _outcomes(project: Project, session: Session, rubric: Rubric, raw: Any) -> l
             done[o.rid] = o
     while len(done) > _KEEP_DONE:
         done.pop(next(iter(done)))
-    again = [done[a.rid] for a in actions if a.rid in done and a not in fresh]
-    return answered + again + malformed
+    # In the order the page queued them, so the page's status line ends on the latest action. (A run that Streamlit
+    # interrupted may have applied an action without its answer reaching the page: the page sends it again beside
+    # newer ones, and listing the repeat last would show "Saved item 1" while item 2 is the one just saved.)
+    now = {o.rid: o for o in answered}
+    ordered = [now.get(a.rid) or done[a.rid] for a in actions if a.rid in now or a.rid in done]
+    return ordered + malformed
 
 
 @st.fragment

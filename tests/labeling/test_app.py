@@ -109,6 +109,11 @@ def test_submit_from_outbox_critique_rule_and_next_item(db_url: str, monkeypatch
     send(at, [action])
     at.run()
     assert project.label_count() == 1
+    # a repeat queued before a newer action is answered in the page's order, so its status ends on the newer one
+    data = send(at, [action, submit(following, "pass", "rid-app00005")])
+    assert [o["item_id"] for o in data["outcomes"]] == [current, following]
+    assert data["outcomes"][-1]["message"] == f"Saved label for item {following} (revision 1)."
+    assert project.label_count() == 2
 
 
 def test_ordinal_levels_keys_skip_and_flag(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
