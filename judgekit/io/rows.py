@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from judgekit.errors import InputError, UserError
 from judgekit.io.spreadsheet import unescape_formula
+from judgekit.models.text import text_problem
 
 Format = Literal["jsonl", "csv", "tsv"]
 M = TypeVar("M", bound=BaseModel)
@@ -482,13 +483,9 @@ def text_field(row: Row, name: str, *, required: bool = False) -> str | None:
             value = int(value)
     if not isinstance(value, str):
         return str(value)
-    if "\x00" in value:
-        raise row.error("holds a NUL character, which cannot be stored as text", field=name)
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise row.error("holds a lone surrogate: not valid Unicode text", field=name) from None
+    problem = text_problem(value)  # the models' rule (judgekit.models.text), said here with the line and field
+    if problem is not None:
+        raise row.error(problem, field=name)
     return value
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from judgekit.errors import UserError
 from judgekit.labeling._queue import display_order, ensure_queue, open_item_count, release_claim
 from judgekit.models import HumanLabel, Rubric
+from judgekit.models.text import text_problem
 from judgekit.storage import Project, now_iso
 
 
@@ -100,6 +101,9 @@ def skip_item(
     """
     if project.get_item(item_id) is None:
         raise UserError(f"unknown item {item_id!r}")
+    problem = text_problem(note) if note else None  # the models' rule for stored text (judgekit.models.text)
+    if problem is not None:
+        raise UserError(f"the note {problem}")
     with project.transaction() as c:
         c.execute(
             "INSERT INTO skips (item_id, annotator, rubric_id, rubric_version, created_at, flagged, note)"

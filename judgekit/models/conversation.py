@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from judgekit.models._base import StrictModel
+from judgekit.models.text import Text
 
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[Role, ...] = ("system", "user", "assistant", "tool")
@@ -30,7 +31,7 @@ class TextPart(StrictModel):
 
     type: Literal["text"]
     """Always ``"text"``."""
-    text: str
+    text: Text
     """The text."""
 
 
@@ -71,7 +72,7 @@ class Message(StrictModel):
 
     role: Role
     """``system``, ``user``, ``assistant`` or ``tool`` (a tool's result)."""
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
     """The text, or a list of typed parts; ``None`` for an assistant turn that only calls tools."""
     name: str | None = None
     """The speaker's or the tool's name, when the platform records one."""

@@ -13,6 +13,7 @@ from pydantic import Field, JsonValue, TypeAdapter, model_validator
 from judgekit.models._base import SCHEMA_VERSION, StrictModel
 from judgekit.models.conversation import Judged, Message, Turn, find_tool_call, last_assistant_turn, turns
 from judgekit.models.ids import Identifier
+from judgekit.models.text import Text
 
 RiskTier = Literal["low", "medium", "high"]
 RISK_TIERS: tuple[RiskTier, ...] = ("low", "medium", "high")
@@ -21,9 +22,9 @@ RISK_TIERS: tuple[RiskTier, ...] = ("low", "medium", "high")
 class ItemMetadata(StrictModel):
     """What is known about an item besides its text; drives per-segment and per-risk breakdowns."""
 
-    segment: str | None = None
+    segment: Text | None = None
     """Use case or slice the item belongs to (e.g. ``"summarisation"``); agreement is reported per segment."""
-    source: str | None = None
+    source: Text | None = None
     """Where the item came from (data set, product, log); splits by source keep near-copies out of test."""
     created_at: datetime | None = None
     """When the item was produced; allows time-based splits."""
@@ -52,17 +53,17 @@ class Item(StrictModel):
     """Version of this record's serialised form."""
     id: Identifier = Field(min_length=1, max_length=512)
     """Stable identifier, unique in the project; labels and verdicts refer to it."""
-    input: str | None = None
+    input: Text | None = None
     """The instruction or prompt the output answers (required unless the item carries a conversation)."""
-    output: str | None = None
+    output: Text | None = None
     """The output being graded (single-output rubrics)."""
-    output_a: str | None = None
+    output_a: Text | None = None
     """First output of a pair (pairwise rubrics); shown left or right at random to annotators."""
-    output_b: str | None = None
+    output_b: Text | None = None
     """Second output of a pair."""
-    reference: str | None = None
+    reference: Text | None = None
     """A reference answer, if the rubric uses one."""
-    context: str | None = None
+    context: Text | None = None
     """Retrieved documents or conversation history the output should respect."""
     metadata: ItemMetadata = Field(default_factory=ItemMetadata)
     """Segment, source, creation time, risk tier and free-form extras."""

@@ -12,6 +12,7 @@ from judgekit.models._base import SCHEMA_VERSION, OmitNewDefaults, StrictModel
 from judgekit.models.ids import Identifier
 from judgekit.models.item import canonical_json
 from judgekit.models.rubric import Rubric
+from judgekit.models.text import ReplyText
 
 VerdictStatus = Literal["ok", "parse_error", "refused", "api_error"]
 VERDICT_STATUSES: tuple[VerdictStatus, ...] = ("ok", "parse_error", "refused", "api_error")
@@ -102,10 +103,12 @@ class JudgeVerdict(OmitNewDefaults):
     """Probability the judge puts on its label (0-1), or ``None`` when not obtained."""
     confidence_source: ConfidenceSource = "none"
     """How ``confidence`` was obtained."""
-    rationale: str | None = None
-    """The judge's explanation."""
-    raw_reply: str | None = None
-    """The reply exactly as received, kept for parse errors and audits."""
+    rationale: ReplyText | None = None
+    """The judge's explanation (a NUL character or lone surrogate in it is stored as U+FFFD:
+    :data:`judgekit.models.text.ReplyText`)."""
+    raw_reply: ReplyText | None = None
+    """The reply exactly as received, kept for parse errors and audits (but for NUL characters and lone
+    surrogates, stored as U+FFFD: no database keeps them as text)."""
     input_tokens: int | None = Field(default=None, ge=0)
     """Prompt tokens billed."""
     output_tokens: int | None = Field(default=None, ge=0)

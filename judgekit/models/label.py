@@ -9,6 +9,7 @@ from pydantic import Field
 
 from judgekit.models._base import SCHEMA_VERSION, OmitNewDefaults
 from judgekit.models.ids import Identifier
+from judgekit.models.text import Text
 
 Provenance = Literal["blind", "corrected", "adjudicated"]
 """How a human label came about (see :attr:`HumanLabel.provenance`)."""
@@ -38,12 +39,12 @@ class HumanLabel(OmitNewDefaults):
     """Rubric the label answers."""
     rubric_version: int = Field(ge=1)
     """Version of that rubric."""
-    label: str = Field(min_length=1)
+    label: Text = Field(min_length=1)
     """A level value of the rubric's scale (a number on an interval scale); with rated criteria, the overall label
     derived from ``criteria``."""
     criteria: dict[str, str] = Field(default_factory=dict)
     """Rubrics with rated criteria: the answer for each criterion by name (a level value, or a number)."""
-    critique: str | None = None
+    critique: Text | None = None
     """Free-text reasoning, required by some rubrics for failing labels."""
     time_spent_s: float | None = Field(default=None, ge=0)
     """Seconds the annotator spent on the item."""

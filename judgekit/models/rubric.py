@@ -33,6 +33,7 @@ from pydantic import (
 from judgekit.errors import ConfigError
 from judgekit.models._base import OmitNewDefaults, StrictModel
 from judgekit.models.ids import LevelValue, normalize_id
+from judgekit.models.text import text_problem
 
 MAX_VERSION = 2**31 - 1
 """Largest rubric version (a version is a whole number, written as one: ``version: 2``, not ``"2"`` or ``true``)."""
@@ -603,6 +604,9 @@ class Rubric(OmitNewDefaults):
             value = self.canonical_label(self.normalize_label(label))
             scale = self.scale
         text = (critique or "").strip() or None
+        problem = None if text is None else text_problem(text)
+        if problem is not None:
+            raise ValueError(f"the critique {problem}")
         if text is None and value in self.critique_required_for:
             level = next((lv.name for lv in scale.levels if lv.value == value), value) if scale else value
             raise ValueError(f"a critique is required for '{level}' ({value}): say briefly why")
