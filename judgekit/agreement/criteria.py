@@ -86,8 +86,9 @@ class TrustCriteria(BaseModel):
     per_criterion: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Overrides per rated criterion (or ``overall``), from ``[tool.judgekit.rubrics."ID".criteria."NAME"]``; see
     :meth:`for_unit`."""
-    n_boot: int = Field(default=1000, ge=100)
-    """Bootstrap resamples."""
+    n_boot: int = Field(default=1000, ge=100, le=1_000_000)
+    """Bootstrap resamples (at most a million: beyond that the interval's Monte Carlo error is far below its
+    width, and the resamples would not fit in memory)."""
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     """Seed of the bootstrap, so a verdict is reproducible (a whole number >= 0)."""
 

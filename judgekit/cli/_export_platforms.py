@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from judgekit.cli.common import config_option, db_option, echo, open_project
+from judgekit.io.files import write_text_atomic
 
 _out = click.option(
     "-o",
@@ -21,7 +22,7 @@ def _emit(text: str, output: Path | None, what: str) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8", newline="")
+    write_text_atomic(output, text, what)  # a missing folder is a clear error, a failed write leaves no half file
     echo(f"wrote {what} to {output}", err=True)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import SEED, db_option, echo, open_project
 
 
 @click.command("estimate")
@@ -20,7 +20,7 @@ from judgekit.cli.common import db_option, echo, open_project
     default=None,
     help="Use only N randomly drawn human labels (the rest treated as unlabelled): what would N labels give?",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --label-budget.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for --label-budget.")
 @click.option("--json", "as_json", is_flag=True, help="Print the estimates as JSON.")
 def command(
     run: str,

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from judgekit.cli.common import db_option, echo, few_shot_options, open_project, server_url
+from judgekit.cli.common import SEED, FiniteFloatRange, db_option, echo, few_shot_options, open_project, server_url
 from judgekit.judging import PriceTable, run_judge
 from judgekit.judging.cli_support import batch_options, config_from_options, split_exclusion
 from judgekit.judging.options import DEFAULT_CONCURRENCY, RunOptions
@@ -71,7 +71,7 @@ _RUN_OPTIONS = ("concurrency", "workers", "rpm", "tpm", "max_cost", "timeout", "
 @click.option("--tpm", type=float, default=None, help="Tokens per minute allowed.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Judge only the first N items.")
 @click.option("--sample", type=click.IntRange(1), default=None, help="Judge a random sample of N items.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample (not of the model).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of --sample (not of the model).")
 @click.option(
     "--model-seed",
     type=int,
@@ -98,7 +98,12 @@ _RUN_OPTIONS = ("concurrency", "workers", "rpm", "tpm", "max_cost", "timeout", "
     help="How confidence is obtained (default: the rubric's).",
 )
 @click.option("--samples", type=click.IntRange(2, 50), default=None, help="Samples per item for sampling.")
-@click.option("--temperature", type=float, default=None, help="Sampling temperature (default 0; 1 for sampling).")
+@click.option(
+    "--temperature",
+    type=FiniteFloatRange(0, 2),
+    default=None,
+    help="Sampling temperature, 0-2 (default 0; 1 for sampling).",
+)
 @click.option("--max-tokens", type=click.IntRange(16), default=None, help="Reply token cap (default 300).")
 @few_shot_options
 @click.option("--text-output", is_flag=True, help="No structured output: ask for JSON in text (old servers).")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, few_shot_options, open_project, server_url
+from judgekit.cli.common import SEED, db_option, echo, few_shot_options, open_project, server_url
 from judgekit.judging import PriceTable
 from judgekit.judging.cli_support import config_from_options, split_exclusion
 from judgekit.judging.probes import PROBES, run_probe
@@ -22,7 +22,7 @@ from judgekit.judging.probes import PROBES, run_probe
 @click.option("--tpm", type=float, default=None, help="Tokens per minute allowed.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Probe only the first N items.")
 @click.option("--sample", type=click.IntRange(1), default=None, help="Probe a random sample of N items.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--max-cost", type=float, default=None, help="Budget per run of the probe, USD.")
 @click.option(
     "--confidence", type=click.Choice(["logprobs", "verbalized", "sampling", "none"]), default="none", show_default=True

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, new_name, open_project
+from judgekit.cli.common import SEED, db_option, echo, new_name, open_project
 from judgekit.errors import UserError
 from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project
@@ -44,7 +44,7 @@ def _rubric(project: Project, spec: str | None) -> Rubric:
     show_default=True,
     help="stratified: by label x segment x risk; time: newest to test; source: whole sources to test.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option("--rubric", "rubric_spec", default=None, help="Rubric id or id@version (default: the labelled one).")
 @click.pass_context
 def command(
@@ -187,7 +187,7 @@ def ids(ctx: click.Context, name: str, part: str, db: Path | None) -> None:
 @click.option("--on", "part", type=click.Choice(["dev", "test"]), default="test", show_default=True)
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON.")
-@click.option("--seed", type=int, default=None, help="Bootstrap seed.")
+@click.option("--seed", type=SEED, default=None, help="Bootstrap seed.")
 @click.option("--n-boot", type=int, default=None, help="Bootstrap resamples.")
 @click.pass_context
 def assess_cmd(

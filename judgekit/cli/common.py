@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -80,10 +81,27 @@ def few_shot_options(f: F) -> F:
     )(f)
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses NaN and infinities (click's range lets NaN through: every
+    comparison with NaN is false)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        out = super().convert(value, param, ctx)
+        if not math.isfinite(out):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return out
+
+
+SEED = click.IntRange(0, 2**63 - 1)
+"""Type of every ``--seed``: a whole number a random generator takes and the database stores (64-bit)."""
+
+
 def bootstrap_options(f: F) -> F:
     """``--seed`` and ``--n-boot``: reproducibility and precision of every bootstrap interval."""
     f = click.option("--n-boot", "n_boot", type=int, default=None, help="Bootstrap resamples (default 1000).")(f)
-    return click.option("--seed", type=int, default=None, help="Bootstrap seed (default from the configuration, 0).")(f)
+    return click.option("--seed", type=SEED, default=None, help="Bootstrap seed (default from the configuration, 0).")(
+        f
+    )
 
 
 def reference_option(f: F) -> F:

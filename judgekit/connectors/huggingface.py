@@ -76,9 +76,16 @@ def _rows(path: Path, split: str | None) -> Iterator[dict[str, Any]]:
         import tempfile
 
         with tempfile.TemporaryDirectory() as cache:
-            ds = datasets.load_dataset(
-                builder, data_files=str(path), split=split or "train", cache_dir=cache, keep_in_memory=True
-            )
+            try:
+                ds = datasets.load_dataset(
+                    builder, data_files=str(path), split=split or "train", cache_dir=cache, keep_in_memory=True
+                )
+            except ValueError as exc:  # datasets' own check of the split name
+                if split is None or split == "train":
+                    raise
+                raise UserError(
+                    f"{path}: --split {split!r}: {exc} (a data file has one split, 'train': leave --split out)"
+                ) from None
     yield from ds
 
 

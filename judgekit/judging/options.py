@@ -33,7 +33,7 @@ second core pays off (benchmarks/bench_judge.py)."""
 class PriceModel(BaseModel):
     """USD per 1M input and output tokens (the stored form of :class:`~judgekit.judging.pricing.Price`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # NaN/inf: no setting
     input: float = Field(ge=0)
     output: float = Field(ge=0)
     batch_input: float | None = Field(default=None, ge=0)
@@ -47,7 +47,7 @@ class PriceModel(BaseModel):
 class BatchOptions(BaseModel):
     """How a run uses the provider's batch API (``judgekit judge --batch``; :mod:`judgekit.judging.batch`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # NaN/inf: no setting
 
     wait: bool = Field(default=True, exclude=True)
     """Wait for the batches to end and turn their results into verdicts; ``False``: submit them and return (collect
@@ -70,7 +70,7 @@ class BatchOptions(BaseModel):
 class RunOptions(BaseModel):
     """The settings of one judge run (not of the judge: see :class:`~judgekit.models.JudgeConfig`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # NaN/inf: no setting
 
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096)
     """Calls in flight at most, over all worker processes (lowered while the provider answers 429)."""
