@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from judgekit.cli.common import bootstrap_options, config_option, db_option, echo, open_project, reference_option
+from judgekit.errors import UserError
 
 
 @click.command("report")
@@ -16,8 +17,8 @@ from judgekit.cli.common import bootstrap_options, config_option, db_option, ech
     "-o",
     "--output",
     "output",
-    type=click.Path(path_type=Path),
-    default=Path("judgekit-report"),
+    type=click.Path(),  # text, so that an empty value is seen (as a Path it would be '.', the current folder)
+    default="judgekit-report",
     show_default=True,
     help="Folder for report.html/.md/.json, or a NAME.html path (NAME.md and NAME.json go beside it).",
 )
@@ -28,7 +29,7 @@ from judgekit.cli.common import bootstrap_options, config_option, db_option, ech
 def command(
     runs: tuple[str, ...],
     db: Path | None,
-    output: Path,
+    output: str,
     config: Path | None,
     reference: str | None,
     seed: int | None,
@@ -48,6 +49,12 @@ def command(
     """
     from judgekit.agreement import load_criteria
     from judgekit.report import build_report, write_report
+
+    if not output.strip():
+        raise UserError(
+            "-o/--output: an empty path was given (an unset environment variable?): expected a folder or "
+            "a NAME.html file"
+        )
 
     overrides = {"seed": seed, "n_boot": n_boot, "reference": reference}
     with open_project(db) as project:

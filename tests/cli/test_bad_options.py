@@ -176,7 +176,10 @@ def test_every_command_has_a_base() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(set(BASE) - PARSE_ONLY))
-def test_the_base_arguments_are_valid(name: str, project: Path, tmp_path: Path) -> None:
+def test_the_base_arguments_are_valid(
+    name: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     db = tmp_path / "p.db"
     shutil.copy(project, db)
     assert main(_argv(name, [], db, tmp_path)) in OK.get(name, (0, 1))
@@ -195,6 +198,7 @@ def test_bad_option_value(
 ) -> None:
     db = tmp_path / "p.db"
     shutil.copy(project, db)
+    monkeypatch.chdir(tmp_path)  # an output that defaults to the current folder lands here, not in the checkout
     value = value.replace("{tmp}", str(tmp_path))
     argv = _argv(name, [option, value], db, tmp_path)
     if name in PARSE_ONLY:
@@ -219,3 +223,21 @@ def test_bad_option_value(
     assert rc in (0, 1, 2), (rc, err)
     if refused:
         assert rc == 2, err
+
+
+OUTPUTS = sorted(n for n, c in COMMANDS.items() if any(p.name == "output" for p in c.params) and n not in PARSE_ONLY)
+
+
+@pytest.mark.parametrize("name", OUTPUTS)
+def test_an_empty_output_path_is_refused(
+    name: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-o "$OUT"`` with OUT unset: exit 2, nothing written in the current folder (report wrote it there)."""
+    db = tmp_path / "p.db"
+    shutil.copy(project, db)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(_argv(name, ["-o", ""], db, tmp_path)) == 2
+    assert "empty path" in capsys.readouterr().err
+    assert list(work.iterdir()) == []
