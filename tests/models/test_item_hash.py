@@ -30,7 +30,7 @@ def test_the_direct_text_names_every_field_of_the_models() -> None:
     assert set(ItemMetadata.model_fields) == {"segment", "source", "created_at", "risk", "extra"}
 
 
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)  # storable text
 optional_text = st.none() | text
 flat_extra = st.dictionaries(text, st.none() | st.booleans() | st.integers() | text, max_size=3)
 deep_extra = st.dictionaries(
