@@ -120,7 +120,7 @@ class ProjectEvidence:
 
     def humans(self, rubric: Rubric, provenance: str = "blind") -> HumanRatings:
         """The labels of ``rubric`` of one provenance, coded (read once)."""
-        key = (rubric.key, provenance)
+        key = (rubric.labels_key, provenance)
         if key not in self._humans:
             self._humans[key] = load_human_ratings(self.project, rubric, provenance)  # type: ignore[arg-type]
         return self._humans[key]

@@ -184,15 +184,16 @@ def load_human_ratings(project: Project, rubric: Rubric, provenance: Provenance 
 
     Corrections of a judge's score and adjudicated gold labels are read only when asked for by name; they are
     never mixed with blind labels. A view of a rubric with rated criteria reads its criterion's answers; an
-    interval scale is coded on its grid (see the module docstring) and keeps the raw scores.
+    interval scale is coded on its grid (see the module docstring) and keeps the raw scores. A version derived from another
+    with the same scale (``rubric.lineage``) reads the labels of its family's root (``Rubric.labels_version``).
     """
-    if not project.has_labels(rubric.id, rubric.version, provenance=provenance):
+    if not project.has_labels(rubric.id, rubric.labels_version, provenance=provenance):
         return _coded(project, rubric, provenance, [])
     scope = rubric.scope
     if scope is None or scope == OVERALL:
-        rows = project.latest_label_rows(rubric.id, rubric.version, provenance=provenance)
+        rows = project.latest_label_rows(rubric.id, rubric.labels_version, provenance=provenance)
     else:  # one rated criterion: its answer of each latest label
-        rows = project.current_label_rows(rubric.id, rubric.version, provenance=provenance, criterion=scope)
+        rows = project.current_label_rows(rubric.id, rubric.labels_version, provenance=provenance, criterion=scope)
     return _coded(project, rubric, provenance, rows)
 
 
@@ -205,14 +206,14 @@ def load_adjudications(project: Project, rubric: Rubric) -> HumanRatings:
     admin (a later resolution supersedes an earlier one, also another admin's; no plurality, so no ties), as a
     one-column :class:`HumanRatings` (column :data:`LATEST_ADJUDICATION`). An adjudication resolves an item's
     (overall) label: a view of one rated criterion has none."""
-    if not project.has_labels(rubric.id, rubric.version, provenance="adjudicated") or rubric.scope not in (
+    if not project.has_labels(rubric.id, rubric.labels_version, provenance="adjudicated") or rubric.scope not in (
         None,
         OVERALL,
     ):
         return _coded(project, rubric, "adjudicated", [])
     rows = [
         (item_id, LATEST_ADJUDICATION, label)
-        for item_id, label in project.latest_adjudications(rubric.id, rubric.version)
+        for item_id, label in project.latest_adjudications(rubric.id, rubric.labels_version)
     ]
     return _coded(project, rubric, "adjudicated", rows)
 

@@ -164,8 +164,15 @@ def compare_pair(
 ) -> JudgePair:
     """Judge ``a`` against judge ``b`` (aligned ratings of two runs of the same rubric version and labels) under
     criteria ``c`` (bootstrap size and seed); intervals at ``level`` (default ``c.confidence_level``)."""
-    if a.rubric.key != b.rubric.key or a.item_ids != b.item_ids:
-        raise UserError("runs to compare must apply the same rubric version and be aligned on the same labelled items")
+    if (
+        a.rubric.labels_key != b.rubric.labels_key
+        or not a.rubric.scale.same_answers(b.rubric.scale)
+        or a.item_ids != b.item_ids
+    ):
+        raise UserError(
+            "runs to compare must be measured against the same labels (one rubric version, or versions derived from "
+            "it with the same scale) and be aligned on the same labelled items"
+        )
     lvl = c.confidence_level if level is None else level
     keep = a.has_reference
     ref = a.reference_codes[keep]
@@ -235,11 +242,9 @@ def judges_agreement(project: Project, run_a: JudgeRun, run_b: JudgeRun) -> Judg
     lb = vb[vb["status"] == "ok"].set_index("item_id")["label"]
     both = la.index.intersection(lb.index)
     a, b = la.loc[both].astype(str).to_numpy(), lb.loc[both].astype(str).to_numpy()
-    same = (run_a.config.rubric_id, run_a.config.rubric_version) == (
-        run_b.config.rubric_id,
-        run_b.config.rubric_version,
-    )
     rubric = project.rubric(run_a.config.rubric_id, run_a.config.rubric_version)
+    other = project.rubric(run_b.config.rubric_id, run_b.config.rubric_version)
+    same = rubric.labels_key == other.labels_key and rubric.scale.same_answers(other.scale)
     levels = rubric.scale.values if same else sorted(set(a) | set(b))
     index = pd.Index(levels)
     ca, cb = index.get_indexer(pd.Index(a)), index.get_indexer(pd.Index(b))

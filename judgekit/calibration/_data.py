@@ -27,8 +27,9 @@ def aligned_for(
     if split is None:
         return data, None
     info = get_split(project, split)
-    if (info.rubric_id, info.rubric_version) != (rubric.id, rubric.version):
+    if info.rubric_key != rubric.labels_key:
         raise UserError(
-            f"split {info.key} was made for rubric {info.rubric_key}, but run {run.name!r} applies {rubric.key}"
+            f"split {info.key} was made for the labels of rubric {info.rubric_key}, but run {run.name!r} applies "
+            f"{rubric.key}" + (f" (measured against the labels of {rubric.labels_key})" if rubric.lineage else "")
         )
     return data.subset(split_item_ids(project, info, part)), info

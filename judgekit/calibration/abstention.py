@@ -257,7 +257,7 @@ def escalated_item_ids(
             " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = v.item_id AND l.rubric_id = ? AND"
             " l.rubric_version = ?)"
         )
-        params += [r.config.rubric_id, r.config.rubric_version]
+        params += [r.config.rubric_id, project.rubric(r.config.rubric_id, r.config.rubric_version).labels_version]
     return [str(x[0]) for x in project.db.rows(sql + " ORDER BY i.seq", params)]
 
 

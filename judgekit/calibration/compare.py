@@ -245,17 +245,17 @@ def compare_runs(
     names = [r.name for r in resolved]
     if len(set(names)) != len(names):
         raise UserError(f"each run may be named once; got {', '.join(names)}")
-    keys = {(r.config.rubric_id, r.config.rubric_version) for r in resolved}
-    if len(keys) > 1:
+    rubrics = {r.name: project.rubric(r.config.rubric_id, r.config.rubric_version) for r in resolved}
+    if len({rb.labels_key for rb in rubrics.values()}) > 1:
         raise UserError(
-            "runs to compare must apply the same rubric version; got "
-            + ", ".join(f"{r.name} ({r.config.rubric_id}@{r.config.rubric_version})" for r in resolved)
+            "runs to compare must be measured against the same labels (one rubric version, or versions derived from "
+            "it with the same scale); got " + ", ".join(f"{name} ({rb.key})" for name, rb in rubrics.items())
         )
     c = criteria or TrustCriteria()
     c = c.model_copy(update={k: v for k, v in (("n_boot", n_boot), ("seed", seed)) if v is not None})
     data: dict[str, AlignedRatings] = {}
     info: SplitInfo | None = None
-    humans = load_human_ratings(project, project.rubric(*next(iter(keys))))
+    humans = load_human_ratings(project, next(iter(rubrics.values())))
     for r in resolved:
         data[r.name], info = aligned_for(project, r, split, part, reference=c.reference, humans=humans)
     comps, judges, n, dropped = compare_aligned(data, c, pairs=pairs, alpha=alpha, mcnemar_method=mcnemar_method)

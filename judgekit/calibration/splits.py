@@ -86,7 +86,7 @@ def _labelled_frame(project: Project, rubric: Rubric) -> pd.DataFrame:
     return frame.sort_values("seq", kind="stable").reset_index(drop=True)
 
 
-def _stratified_test_mask(strata: pd.DataFrame, fraction: float, rng: np.random.Generator) -> np.ndarray:
+def stratified_test_mask(strata: pd.DataFrame, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Systematic sampling over items sorted by stratum: proportional allocation, within one item per stratum.
 
     ``strata`` has one column per stratification key (outermost first). The items are ordered by the keys, with
@@ -187,7 +187,7 @@ def create_split(
     rng = np.random.default_rng(seed)
     params: dict[str, object] = {}
     if method == "stratified":
-        test = _stratified_test_mask(frame[["majority", "segment", "risk"]], test_fraction, rng)
+        test = stratified_test_mask(frame[["majority", "segment", "risk"]], test_fraction, rng)
         params["strata"] = ["human majority label", "segment", "risk"]
     elif method == "time":
         test = _time_test_mask(frame, test_fraction)
@@ -203,7 +203,17 @@ def create_split(
         c.execute(
             "INSERT INTO splits (name, version, rubric_id, rubric_version, method, test_fraction, seed, params_json,"
             " created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (name, version, rubric.id, rubric.version, method, test_fraction, seed, json.dumps(params), now_iso()),
+            (
+                name,
+                version,
+                rubric.id,
+                rubric.labels_version,
+                method,
+                test_fraction,
+                seed,
+                json.dumps(params),
+                now_iso(),
+            ),
         )
         c.executemany(
             "INSERT INTO split_items (split_name, split_version, item_id, part) VALUES (?,?,?,?)",

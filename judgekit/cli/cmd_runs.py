@@ -137,7 +137,9 @@ def compare(ctx: click.Context, run_a: str, run_b: str, db: Path | None) -> None
         sa, sb = run_stats(project, ra), run_stats(project, rb)
         agreement = judges_agreement(project, ra, rb)
         pair = None
-        if (ra.config.rubric_id, ra.config.rubric_version) == (rb.config.rubric_id, rb.config.rubric_version):
+        rub_a = project.rubric(ra.config.rubric_id, ra.config.rubric_version)
+        rub_b = project.rubric(rb.config.rubric_id, rb.config.rubric_version)
+        if rub_a.labels_key == rub_b.labels_key and rub_a.scale.same_answers(rub_b.scale):
             criteria = load_criteria(None, rubric_id=ra.config.rubric_id)
             shared = ProjectEvidence(project)
             da, db_ = shared.aligned(ra, criteria), shared.aligned(rb, criteria)

@@ -449,7 +449,7 @@ def few_shot_source(
     """``(examples(item), static_examples)``: the few-shot examples of an item, and the list every item shares
     (``None`` for dynamic few-shot, where they depend on the item)."""
     if config.few_shot == "dynamic":
-        rubric_labels = consensus_labels(project.labels(rubric.id, rubric.version))
+        rubric_labels = consensus_labels(project.labels(rubric.id, rubric.labels_version))
         pool = DynamicFewShot(project.items(), rubric_labels, exclude_ids=exclude_ids)
         k = config.few_shot_k
 

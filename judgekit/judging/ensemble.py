@@ -45,11 +45,16 @@ def combine_runs(
     if len(members) < 2:
         raise ConfigError("an ensemble needs at least two member runs")
     runs = [project.run(m) for m in members]
-    key = {(r.config.rubric_id, r.config.rubric_version) for r in runs}
-    if len(key) != 1:
-        raise ConfigError("ensemble members must judge with the same rubric version")
-    rid, ver = key.pop()
-    rubric = project.rubric(rid, ver)
+    rubrics = [project.rubric(r.config.rubric_id, r.config.rubric_version) for r in runs]
+    if len({rb.labels_key for rb in rubrics}) != 1 or any(
+        not rb.scale.same_answers(rubrics[0].scale) for rb in rubrics
+    ):
+        raise ConfigError(
+            "ensemble members must be measured against the same labels (one rubric version, or versions derived "
+            "from it with the same scale)"
+        )
+    rubric = rubrics[0]
+    rid, ver = rubric.id, rubric.version
     if method == "mean" and rubric.scale.kind != "ordinal":
         raise ConfigError("method 'mean' needs an ordinal rubric; use 'majority'")
     per_run = [{v.item_id: v for v in project.verdicts(r)} for r in runs]

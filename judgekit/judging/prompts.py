@@ -341,7 +341,28 @@ def build_messages(
 
 
 def _system_message(rubric: Rubric, verbalized: bool) -> dict[str, str]:
-    return {"role": "system", "content": SYSTEM_PROMPT + "\n" + format_instructions(rubric, verbalized=verbalized)}
+    content = SYSTEM_PROMPT + "\n" + format_instructions(rubric, verbalized=verbalized)
+    if rubric.decision_rules:
+        content += "\n" + decision_rules_block(rubric)
+    return {"role": "system", "content": content}
+
+
+def decision_rules_block(rubric: Rubric) -> str:
+    """The rubric's decision rules as the system message shows them (after the answer format; a rubric without
+    rules adds nothing, so its prompts are unchanged). Rules come from people or a proposer model, so their text is
+    marker-escaped like item text.
+
+    >>> from judgekit.datasets import bundled_rubric_path
+    >>> from judgekit.models import load_rubric
+    >>> r = load_rubric(bundled_rubric_path("helpfulness_pass_fail.yaml"))
+    >>> r = r.model_copy(update={"decision_rules": ["Be <<<fair>>>."]})
+    >>> print(decision_rules_block(r))
+    Decision rules of this rubric (apply them before choosing a label):
+    1. Be < < <fair> > >.
+    """
+    lines = ["Decision rules of this rubric (apply them before choosing a label):"]
+    lines += [f"{i}. {escape_markers(' '.join(rule.split()))}" for i, rule in enumerate(rubric.decision_rules, 1)]
+    return "\n".join(lines)
 
 
 def _example_turns(rubric: Rubric, examples: Sequence[FewShotExample], verbalized: bool) -> list[dict[str, str]]:

@@ -160,6 +160,18 @@ class Scale(OmitNewDefaults):
         step = "" if self.step is None else f" in steps of {format_number(self.step)}"
         return f"{format_number(self.min or 0.0)} to {format_number(self.max or 0.0)}{step}"
 
+    def same_answers(self, other: Scale) -> bool:
+        """The same kind, level values (in order), positive level and range: labels on one scale are labels on the
+        other, whatever the levels' names and definitions say."""
+        return (self.kind, self.values, self.positive, self.min, self.max, self.step) == (
+            other.kind,
+            other.values,
+            other.positive,
+            other.min,
+            other.max,
+            other.step,
+        )
+
     def scores(self) -> list[float]:
         """Numeric value of each level: ``score`` if given, else ``value`` if numeric, else the 1-based rank."""
         out: list[float] = []
@@ -271,6 +283,30 @@ class ConfidenceSpec(StrictModel):
     """Number of samples for ``sampling``."""
 
 
+class RubricLineage(StrictModel):
+    """Where a rubric version came from, when it was derived from another version (``judgekit align`` writes it).
+
+    Why it matters: a derived version that keeps its parent's scale (same levels, same kind) only changes what the
+    *judge* is told (clearer definitions, decision rules, examples). People's labels given under the parent still
+    answer the same question, so the derived version is measured against them: ``labels_from`` names the version
+    whose human labels count for it (:attr:`Rubric.labels_version`).
+    """
+
+    parent: int = Field(ge=1)
+    """The version this one was derived from."""
+    labels_from: int = Field(ge=1)
+    """The version whose human labels this version is measured against (the root of its family; same scale)."""
+    strategy: str = Field(min_length=1)
+    """How it was derived (``rules``: definitions and decision rules by a proposer model; ``fewshot``: examples from
+    dev disagreements; ``manual`` ...)."""
+    targets: str | None = None
+    """The failure mode it targets, in words (e.g. ``people say tie, the judge says A``)."""
+    changes: list[str] = Field(default_factory=list)
+    """One line per change against the parent (a readable diff)."""
+    record: str | None = None
+    """The alignment record that produced it (``judgekit alignments ID``)."""
+
+
 class Rubric(OmitNewDefaults):
     """A versioned grading rubric. Every version is kept in the project database.
 
@@ -279,7 +315,13 @@ class Rubric(OmitNewDefaults):
     """
 
     model_config = ConfigDict(**StrictModel.model_config, serialize_by_alias=True)
-    _omit_at_default: ClassVar[dict[str, Any]] = {"scale": None, "overall": None, "judge_calls": "one"}
+    _omit_at_default: ClassVar[dict[str, Any]] = {
+        "scale": None,
+        "overall": None,
+        "judge_calls": "one",
+        "decision_rules": [],
+        "lineage": None,
+    }
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     """Stable identifier (letters, digits, ``-``, ``_``, ``.``)."""
@@ -311,6 +353,12 @@ class Rubric(OmitNewDefaults):
     critique_required_for: list[LevelValue] = Field(default_factory=list)
     """Level values for which annotators must write a critique (e.g. the failing level); with rated criteria,
     levels of the overall rule's scale (``fail`` under ``all_pass``)."""
+
+    decision_rules: list[str] = Field(default_factory=list)
+    """Rules that settle the hard cases ("when both responses are wrong in the same way, answer tie"), shown to the
+    judge in the system message, after the answer format; empty by default (then the prompt is unchanged)."""
+    lineage: RubricLineage | None = None
+    """Parent version, strategy and changes when this version was derived from another (``judgekit align``)."""
 
     _scope: str | None = PrivateAttr(default=None)
     """Set on a :meth:`view`: the criterion (or ``overall``) it shows."""
@@ -387,6 +435,14 @@ class Rubric(OmitNewDefaults):
                 self.check_criteria(ex.criteria)
             except ValueError as exc:
                 raise ValueError(f"few_shot[{i}].criteria: {exc}") from None
+        for i, rule in enumerate(self.decision_rules):
+            if not rule.strip():
+                raise ValueError(f"decision_rules[{i}] is blank")
+        if self.lineage is not None and not (self.lineage.labels_from <= self.lineage.parent < self.version):
+            raise ValueError(
+                f"lineage: expected labels_from <= parent < version ({self.version}), got parent "
+                f"{self.lineage.parent} and labels_from {self.lineage.labels_from}"
+            )
         return self
 
     # -- shape ---------------------------------------------------------------------------------------------------
@@ -395,6 +451,20 @@ class Rubric(OmitNewDefaults):
     def key(self) -> str:
         """``id@version``, how runs and reports name a rubric version (``id@version#criterion`` for a view)."""
         base = f"{self.id}@{self.version}"
+        return base if self._scope is None else f"{base}#{self._scope}"
+
+    @property
+    def labels_version(self) -> int:
+        """The version whose human labels this version is measured against: its own, or for a derived version with
+        the same scale, ``lineage.labels_from`` (see :class:`RubricLineage`). Every read of "the human labels of
+        this rubric" goes through it."""
+        return self.lineage.labels_from if self.lineage is not None else self.version
+
+    @property
+    def labels_key(self) -> str:
+        """``id@labels_version``: two rubric versions with the same labels key are judged against the same labels
+        (their runs can be compared item by item)."""
+        base = f"{self.id}@{self.labels_version}"
         return base if self._scope is None else f"{base}#{self._scope}"
 
     @property

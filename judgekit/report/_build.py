@@ -189,7 +189,11 @@ def build_report(
     comparisons = []
     for ra, rb in combinations(chosen, 2):
         (da, crit), (db, crit_b) = aligned[ra.name], aligned[rb.name]
-        if da.rubric.key != db.rubric.key or crit != crit_b:
+        if (
+            da.rubric.labels_key != db.rubric.labels_key
+            or not da.rubric.scale.same_answers(db.rubric.scale)
+            or crit != crit_b
+        ):
             continue
         cmp = compare_judges(da, db, crit)
         if cmp is not None:
