@@ -291,7 +291,17 @@ _ALL = (
         "judgekit.agreement.numeric",
     ),
 )
-ESTIMANDS: dict[str, Estimand] = {e.key: e for e in _ALL}
+_ALIGN = (
+    Estimand(
+        "gap_share",
+        "share of the gap to the ceiling",
+        "(gap_to_ceiling - gap_to_ceiling if the judge agreed with the reference label on a failure mode's items) / "
+        "gap_to_ceiling, failures counted as wrong: how much of the gap those items explain (modes overlap; a share "
+        "above 1 means fixing them alone would put the judge above a typical annotator)",
+        "judgekit.align.explain",
+    ),
+)
+ESTIMANDS: dict[str, Estimand] = {e.key: e for e in (*_ALL, *_ALIGN)}
 """Every estimand by key."""
 
 

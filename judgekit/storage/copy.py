@@ -40,6 +40,7 @@ COPY_ORDER: tuple[str, ...] = (
     "split_items",
     "split_looks",
     "escalations",
+    "alignments",
 )
 """Tables in the order they are copied: referenced tables first; ``labels`` before ``label_queue``, whose counts
 the label trigger would otherwise add to a second time."""

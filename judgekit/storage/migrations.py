@@ -535,6 +535,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             EXECUTE FUNCTION judgekit_refuse_change('labels are append-only and never deleted');
     """,
     ),
+    Migration(
+        14,
+        "alignments",
+        """
+        -- judgekit align (judgekit.align.store): one row per alignment record, the record itself as JSON; found by
+        -- its start run, split and settings identity (a repeated align resumes the record it finds).
+        CREATE TABLE alignments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            start_run TEXT NOT NULL,
+            split_key TEXT NOT NULL,
+            settings_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            record_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX alignments_by_start ON alignments(start_run, split_key, settings_key);
+    """,
+    ),
 )
 
 

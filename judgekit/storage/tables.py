@@ -33,6 +33,7 @@ TABLE_OWNERS: dict[str, str] = {
     "split_items": "judgekit.calibration.splits",
     "split_looks": "judgekit.calibration.looks",
     "escalations": "judgekit.calibration.abstention",
+    "alignments": "judgekit.align.store",
 }
 """Table name -> the module that owns its SQL (add new tables here with their migration)."""
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from judgekit.align import store as align_store
+from judgekit.align.record import AlignmentRecord, AlignSettings
 from judgekit.calibration.abstention import escalate
 from judgekit.calibration.looks import record_look
 from judgekit.calibration.splits import create_split
@@ -55,6 +57,19 @@ def _rich_project(path: str) -> None:
     split = create_split(project, rubric, test_fraction=0.4)
     record_look(project, split, "test", run, purpose="assess", n_items=split.n_test)
     escalate(project, run, ["it10", "it11"], 0.6)
+    align_store.save(
+        project,
+        AlignmentRecord(
+            settings=AlignSettings(run="judge", split=split.key),
+            rubric=rubric.key,
+            start_fingerprint=run.fingerprint,
+            n_dev=split.n_dev,
+            n_test=split.n_test,
+            fit_ids=["it0"],
+            select_ids=["it1"],
+            selection_rule="the largest lower bound",
+        ),
+    )
     cache = ResponseCache(project)
     cache.put("k1", "openai", "gpt", ProviderReply(text='{"label": "pass"}', input_tokens=3, output_tokens=2), 0.001)
     cache.flush()
