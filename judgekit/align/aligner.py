@@ -49,7 +49,7 @@ from judgekit.align.record import (
     TestLook,
 )
 from judgekit.align.rubric_files import check_target, default_rubric_path, write_rubric
-from judgekit.align.strategies import STRATEGIES, AlignContext, Plan
+from judgekit.align.strategies import BUDGET_SKIP, STRATEGIES, AlignContext, Plan
 from judgekit.calibration import compare_aligned, get_split, look_summary, record_look, split_item_ids
 from judgekit.calibration.splits import stratified_test_mask
 from judgekit.errors import ConfigError, UserError
@@ -267,7 +267,7 @@ class _Aligner:
             strat = STRATEGIES.get(name)
             if strat is None or strat.phase != phase:
                 continue
-            if only is None and any(c.strategy == name for c in rec.candidates):
+            if only is None and any(c.strategy == name and not _budget_skipped(c) for c in rec.candidates):
                 continue
             if only is not None and not any(c.strategy == name and c.name == only for c in rec.candidates):
                 continue
@@ -625,8 +625,9 @@ class _Aligner:
         assert rec is not None
         if rec.status == "stopped_budget":
             outcome = (
-                f"stopped: the budget (${self.settings.max_cost:g}) is spent (${rec.cost.total:.4f}); run the same "
-                "command with a larger --max-cost to continue (nothing is paid twice)"
+                f"stopped by --max-cost ${self.settings.max_cost:g}: ${rec.cost.total:.4f} spent, too little left "
+                "for the next step and the test look's reserve; run the same command with a larger --max-cost to "
+                "continue (nothing is paid twice)"
             )
             return self.save(outcome=outcome)
         if rec.chosen is None:
@@ -639,6 +640,11 @@ class _Aligner:
         else:
             outcome = "chosen, not yet evaluated on test"
         return self.save(status="complete", outcome=outcome)
+
+
+def _budget_skipped(cand: CandidateRecord) -> bool:
+    """A candidate not made because the budget ran out: made again when the alignment resumes."""
+    return cand.status == "skipped" and (cand.reason or "").startswith(BUDGET_SKIP)
 
 
 def _run_cost(run: JudgeRun) -> float:
@@ -688,6 +694,9 @@ async def aalign(
     try:
         a.explain_fit()
         a.plan("build", plans)
+        if a.record is not None and any(_budget_skipped(c) for c in a.record.candidates):
+            a.save(status="stopped_budget", stop_reason="max_cost")
+            return a.finish()
         if not (a.record and a.record.selection_rule):
             cur = a.record
             assert cur is not None

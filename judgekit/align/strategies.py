@@ -99,6 +99,10 @@ def strategy(
     return register
 
 
+BUDGET_SKIP = "the budget left"
+"""How the reason of a candidate skipped for want of budget begins (such a candidate is made again on resume)."""
+
+
 def _skipped(ctx: AlignContext, name: str, strat: str, reason: str, **extra: object) -> Plan:
     rec = CandidateRecord(
         name=name,
@@ -265,7 +269,7 @@ def _rules(ctx: AlignContext) -> list[Plan]:
         if est > left:
             return [
                 _skipped(
-                    ctx, "rules", "rules", f"the budget left (${left:.4f}) does not cover the proposer (~${est:.4f})"
+                    ctx, "rules", "rules", f"{BUDGET_SKIP} (${left:.4f}) does not cover the proposer (~${est:.4f})"
                 )
             ]
     call = call_proposer(ctx.project, s.proposer, request, ctx.rubric, base_url=s.base_url, prices=ctx.prices)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -133,4 +132,4 @@ def command(
     else:
         echo(render_record(record))
     if record.status == "stopped_budget":
-        sys.exit(4)
+        raise click.exceptions.Exit(4)

@@ -51,7 +51,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from judgekit.align.proposer import PROPOSAL_SCHEMA_NAME
+from judgekit.align.proposer import MAX_RULES, PROPOSAL_SCHEMA_NAME
 
 __all__ = [
     "PROPOSAL_SCHEMA_NAME",
@@ -276,7 +276,7 @@ def pairwise_classes(levels: list[str]) -> tuple[list[FailureClass], Callable[[A
         ("tie", "similar quality", "equally good"),
         "When neither response is clearly better (both correct, or both flawed in similar ways), answer "
         + (middle[0] if middle else "the middle level")
-        + ": do not pick one for its length, style or position.",
+        + ": do not pick one for its style, position or how much it says.",
         (middle[0], "Neither response is clearly better: both are similarly good or similarly bad (a tie).")
         if middle
         else None,
@@ -667,7 +667,7 @@ class ScriptedLLMServer:
                 f'When the instruction begins "{e.memo}", answer {e.label}.'
                 for _, e in shown
                 if e is not None and e.memo
-            ][:12]
+            ][:MAX_RULES]
             return {
                 "rationale": "One rule for each disagreement shown, so that each of them is decided as people did.",
                 "level_definitions": [],
