@@ -13,8 +13,10 @@ How the test stands in for the reader's world, and nothing more:
   runs as typed without reinstalling. ``PATH`` holds no virtualenv: ``judgekit`` is found only after the README's
   own ``source .venv/bin/activate``.
 - **Skipped**: ``make test`` (it is what runs this test: it would recurse). Nothing else.
-- **Providers**: a scripted LLM server (``tests/judging/fake_llm_server.py``) on 127.0.0.1; the shell's
-  ``OPENAI_BASE_URL`` / ``ANTHROPIC_BASE_URL`` point at it, and ``export OPENAI_API_KEY=sk-...`` is run as typed.
+- **Providers**: a scripted LLM server (``tests/judging/batch_server.py``, with the batch endpoints) on 127.0.0.1;
+  the shell's ``OPENAI_BASE_URL`` / ``ANTHROPIC_BASE_URL`` point at it, and ``export OPENAI_API_KEY=sk-...`` is run
+  as typed. The README starts the packaged scripted judge and proposer itself (``judgekit dev-server``, for
+  ``judgekit align``); the test only moves it from port 8787 to a free one.
   A local OpenAI-compatible server named in the README (``http://localhost:11434/v1``, Ollama's address) is
   replaced by the scripted server's address (:data:`STAND_INS`).
 - **Long-running commands** (:data:`SERVERS`, ``judgekit label``) start in the background with stdin closed; the
@@ -70,7 +72,11 @@ from batch_server import BatchServer  # noqa: E402
 from fake_llm_server import FakeLLMServer  # noqa: E402
 
 SKIP = {"make test": "runs this test itself (it would recurse)"}
-STAND_INS = {"http://localhost:11434/v1": "{openai_url}"}
+STAND_INS = {
+    "http://localhost:11434/v1": "{openai_url}",
+    "--port 8787": "--port {dev_port}",  # judgekit dev-server: a free port, several suites run at once
+    "127.0.0.1:8787": "127.0.0.1:{dev_port}",
+}
 SERVERS = ("judgekit label",)
 EXPECTED_EXIT = {"judgekit check gpt-3.5-turbo --db judgekit-demo.db": 1}
 
@@ -178,12 +184,12 @@ readme_serve() {  # start a long-running README command, wait for its URL and he
 """
 
 
-def shell_script(commands: list[Command], server: FakeLLMServer) -> str:
+def shell_script(commands: list[Command], server: FakeLLMServer, dev_port: int = 8787) -> str:
     parts = ["exec 2>&1", SERVE]
     for n, cmd in enumerate(commands):
         text = cmd.text
         for needle, stand_in in STAND_INS.items():
-            text = text.replace(needle, stand_in.format(openai_url=server.openai_url))
+            text = text.replace(needle, stand_in.format(openai_url=server.openai_url, dev_port=dev_port))
         if cmd.code in SKIP:
             parts.append(f"echo '@@readme {n} skipped'")
             continue
@@ -236,7 +242,7 @@ def test_readme_commands_run_in_order_on_a_fresh_copy(tmp_path: Path) -> None:
             if var in os.environ:
                 env[var] = os.environ[var]
         script = tmp_path / "readme.sh"
-        script.write_text(shell_script(commands, server))
+        script.write_text(shell_script(commands, server, free_port()))
         proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc", str(script)],
             cwd=project,

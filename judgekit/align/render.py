@@ -171,10 +171,11 @@ def render_record(rec: AlignmentRecord, *, diffs: bool = True) -> str:
     budget = "no budget" if money.budget is None else f"budget ${money.budget:g}"
     lines += [
         "",
-        _one_line(
+        *textwrap.wrap(
             f"Cost: proposer ${money.proposer:.4f} + candidates on dev ${money.candidates:.4f} + test look "
             f"${money.test_look:.4f} = ${money.total:.4f} ({budget})",
             WIDTH,
+            subsequent_indent="  ",
         ),
     ]
     lines += ["", *textwrap.wrap(rec.outcome or rec.status, WIDTH)]

@@ -65,6 +65,7 @@ __all__ = [
     "pairwise_classes",
     "single_classes",
     "text_key",
+    "wait_until_serving",
 ]
 
 DEFAULT_PORT = 8787
@@ -745,6 +746,28 @@ def serve(
         pass
     finally:
         server.stop()
+
+
+def wait_until_serving(port: int, *, host: str = "127.0.0.1", timeout: float = 60.0) -> None:
+    """Return once a server answers ``GET /health`` on ``host:port``; :class:`~judgekit.errors.UserError` after
+    ``timeout`` seconds (a condition waited on, not a sleep: the README starts the server in the background)."""
+    import urllib.error
+    import urllib.request
+
+    from judgekit.errors import UserError
+
+    deadline = time.monotonic() + timeout
+    url = f"http://{host}:{port}/health"
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise UserError(f"no scripted LLM server answered on {url} within {timeout:g} s (is it started?)")
+        time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the CLI is tested through judgekit dev-server
