@@ -184,8 +184,9 @@ def load_human_ratings(project: Project, rubric: Rubric, provenance: Provenance 
 
     Corrections of a judge's score and adjudicated gold labels are read only when asked for by name; they are
     never mixed with blind labels. A view of a rubric with rated criteria reads its criterion's answers; an
-    interval scale is coded on its grid (see the module docstring) and keeps the raw scores. A version derived from another
-    with the same scale (``rubric.lineage``) reads the labels of its family's root (``Rubric.labels_version``).
+    interval scale is coded on its grid (see the module docstring) and keeps the raw scores. A version derived
+    from another with the same scale (``rubric.lineage``) reads the labels of its family's root
+    (``Rubric.labels_version``).
     """
     if not project.has_labels(rubric.id, rubric.labels_version, provenance=provenance):
         return _coded(project, rubric, provenance, [])

@@ -160,18 +160,6 @@ class Scale(OmitNewDefaults):
         step = "" if self.step is None else f" in steps of {format_number(self.step)}"
         return f"{format_number(self.min or 0.0)} to {format_number(self.max or 0.0)}{step}"
 
-    def same_answers(self, other: Scale) -> bool:
-        """The same kind, level values (in order), positive level and range: labels on one scale are labels on the
-        other, whatever the levels' names and definitions say."""
-        return (self.kind, self.values, self.positive, self.min, self.max, self.step) == (
-            other.kind,
-            other.values,
-            other.positive,
-            other.min,
-            other.max,
-            other.step,
-        )
-
     def scores(self) -> list[float]:
         """Numeric value of each level: ``score`` if given, else ``value`` if numeric, else the 1-based rank."""
         out: list[float] = []
