@@ -4,11 +4,13 @@ traceback, and no resume hint was shown)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +42,11 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(
     with Project(db) as p:
         p.add_items(Item(id=f"i{i}", input=f"interrupt question {i}", output=f"answer {i}") for i in range(160))
     server.latency = 0.1
+    # Replies after the 40th wait until Ctrl-C has been sent: on a loaded machine the run could otherwise finish all
+    # 160 items before the signal lands (seen in CI at load 15: exit 0, "judged 160/160").
+    interrupted = threading.Event()
+    answered = itertools.count()
+    server.hold = lambda rec: None if next(answered) < 40 else interrupted.is_set
     env = {**os.environ, "OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": server.openai_url}
     args = [str(JUDGEKIT), "judge", "--rubric", str(ROOT / "rubrics" / "helpfulness_pass_fail.yaml"),
             "--model", "openai:gpt-4.1-mini", "--confidence", "none", "--concurrency", "8", "--workers", workers,
@@ -48,14 +55,16 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # catches a hang only
         while not (server.count >= 1 if when == "first_request" else db.exists() and _verdicts(db) >= 16):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the run never got going"
             time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: every process of the group
-        out, err = proc.communicate(timeout=60)
+        interrupted.set()
+        out, err = proc.communicate(timeout=120)
     finally:
+        interrupted.set()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
