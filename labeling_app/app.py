@@ -55,9 +55,10 @@ def _args() -> argparse.Namespace:
     return known
 
 
+# How long a submit waits for another writer: after that the label stays in the page's outbox and is retried, so an
+# annotator is told within seconds instead of waiting out a long import. (A comment, not a docstring: Streamlit's
+# "magic" would print a bare string of the main script on the page.)
 LOCK_TIMEOUT_S = 5.0
-"""How long a submit waits for another writer: after that the label stays in the page's outbox and is retried,
-so an annotator is told within seconds instead of waiting out a long import."""
 
 
 def _project() -> Project:
@@ -217,15 +218,16 @@ def main() -> None:
     st.sidebar.write(f"Signed in as **{who.name}**" + (" (admin)" if who.is_admin else ""))
     st.sidebar.text(rubric.key)
     page = LABEL_PAGE
+    asked_admin = st.query_params.get("page") == "admin"  # a bookmark of the admin page
     if who.is_admin:
-        page = str(st.sidebar.radio("Page", [LABEL_PAGE, ADMIN_PAGE], key="page"))
-    elif st.query_params.get("page") == "admin":
+        page = str(st.sidebar.radio("Page", [LABEL_PAGE, ADMIN_PAGE], index=1 if asked_admin else 0, key="page"))
+    elif asked_admin:
         page = ADMIN_PAGE  # shown as "Admins only" by the admin page
     st.sidebar.button("Sign out", key="sign_out", on_click=_sign_out)
     if page == ADMIN_PAGE:
         import admin_page  # statistics and pandas: loaded when an admin first needs them, not for every annotator
 
-        admin_page.render(project, rubric, who)
+        admin_page.render(project, rubric, who, session.token)
     else:
         label_page.desk(project, rubric, session.token)
 

@@ -33,12 +33,15 @@ from judgekit.labeling._desk import (
     my_labels_page,
     open_revision,
     parse_actions,
+    parse_outbox,
     progress_line,
 )
 from judgekit.labeling._queue import (
     CONFIDENTLY_WRONG,
     AssignmentPolicy,
+    Completion,
     QueueEntry,
+    completion,
     display_order,
     ensure_queue,
     get_policy,
@@ -47,6 +50,7 @@ from judgekit.labeling._queue import (
     next_items,
     open_item_count,
     queue_entries,
+    queue_stamp,
     raise_abstained,
     rebuild_queue,
     release_claim,
@@ -89,68 +93,147 @@ from judgekit.labeling._work import (
 
 # The admin figures need judgekit.stats (numpy, scipy, pandas: seconds to import). The annotator's page never uses
 # them, so they load on first use (PEP 562), and a freshly started app signs its first annotator in without them.
-_ADMIN_NAMES = frozenset(
+_LAZY: dict[str, str] = (
     {
-        "AgreementSummary",
-        "Disagreement",
-        "Flag",
-        "JudgeAgreement",
-        "LabelMatrix",
-        "agreement_summary",
-        "current_labels",
-        "disagreements",
-        "flags",
-        "label_matrix",
-        "progress_all",
+        name: "_admin"
+        for name in (
+            "SORTS",
+            "AgreementSummary",
+            "DisagreementPage",
+            "DisagreementRow",
+            "DisagreementTable",
+            "FigureRow",
+            "Flag",
+            "JudgeCell",
+            "LabelMatrix",
+            "LevelCount",
+            "agreement_summary",
+            "browse",
+            "ceiling_rows",
+            "current_labels",
+            "disagreement_page",
+            "disagreement_table",
+            "flags",
+            "judge_rows",
+            "judge_runs",
+            "label_matrix",
+            "progress_all",
+        )
+    }
+    | {
+        name: "_adjudicate"
+        for name in (
+            "Adjudication",
+            "AdminAction",
+            "ItemDetail",
+            "JudgeVerdictView",
+            "PersonLabel",
+            "adjudicate",
+            "adjudications",
+            "apply_admin_actions",
+            "gold_label",
+            "item_detail",
+            "parse_admin_actions",
+        )
+    }
+    | {
+        name: "_browser"
+        for name in ("PAGE_SIZE", "BrowserQuery", "disagreement_page", "disagreements", "item_snippet", "parse_query")
+    }
+    | {
+        name: "_snapshot"
+        for name in (
+            "AdminSnapshot",
+            "DataStamp",
+            "RunFigures",
+            "SnapshotState",
+            "compute_snapshot",
+            "data_stamp",
+            "load_snapshot",
+            "request_refresh",
+            "resolved_since",
+            "save_snapshot",
+            "snapshot_state",
+            "wait_for_refresh",
+        )
     }
 )
 
 
 def __getattr__(name: str) -> object:
-    if name in _ADMIN_NAMES:
-        from judgekit.labeling import _admin
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
 
-        return getattr(_admin, name)
+        return getattr(importlib.import_module(f"judgekit.labeling.{module}"), name)
     raise AttributeError(f"module 'judgekit.labeling' has no attribute {name!r}")
 
 
 __all__ = [
     "AHEAD",
     "CONFIDENTLY_WRONG",
+    "PAGE_SIZE",
     "SESSION_HOURS",
+    "SORTS",
+    "Adjudication",
+    "AdminAction",
+    "AdminSnapshot",
     "AgreementSummary",
     "Annotator",
     "AssignmentPolicy",
+    "BrowserQuery",
+    "Completion",
+    "DataStamp",
     "DeskAction",
     "DeskItem",
     "DeskView",
-    "Disagreement",
+    "DisagreementPage",
+    "DisagreementRow",
+    "DisagreementTable",
+    "FigureRow",
     "Flag",
+    "ItemDetail",
+    "JudgeCell",
+    "JudgeVerdictView",
     "LabelMatrix",
     "Level",
+    "LevelCount",
     "Lockout",
     "MyLabel",
     "MyLabels",
     "Outcome",
     "Pane",
+    "PersonLabel",
     "Prior",
     "Progress",
     "QueueEntry",
+    "RunFigures",
     "Session",
     "SessionEnded",
     "SignIn",
+    "SnapshotState",
     "add_annotator",
+    "adjudicate",
+    "adjudications",
     "agreement_summary",
     "apply_actions",
+    "apply_admin_actions",
     "authenticate",
+    "browse",
+    "ceiling_rows",
     "check_session",
     "clear_lockout",
     "client_address",
+    "completion",
+    "compute_snapshot",
     "cookie_name",
     "critique_required",
     "current_labels",
+    "data_stamp",
     "desk_item",
     "desk_view",
+    "disagreement_page",
+    "disagreement_table",
     "disagreements",
     "display_order",
     "empty_message",
@@ -160,13 +243,19 @@ __all__ = [
     "flags",
     "get_annotator",
     "get_policy",
+    "gold_label",
     "in_overlap",
     "is_busy",
+    "item_detail",
     "item_panes",
+    "item_snippet",
+    "judge_rows",
+    "judge_runs",
     "label_history",
     "label_matrix",
     "levels",
     "list_annotators",
+    "load_snapshot",
     "lockouts",
     "my_labels",
     "my_labels_page",
@@ -176,20 +265,29 @@ __all__ = [
     "open_revision",
     "open_session",
     "parse_actions",
+    "parse_admin_actions",
+    "parse_outbox",
+    "parse_query",
     "progress",
     "progress_all",
     "progress_line",
     "queue_entries",
+    "queue_stamp",
     "raise_abstained",
     "rebuild_queue",
     "release_claim",
     "render_markdown",
+    "request_refresh",
     "reset_code",
+    "resolved_since",
+    "save_snapshot",
     "set_active",
     "set_policy",
     "shown_label",
     "sign_in",
     "skip_item",
+    "snapshot_state",
     "snippet",
     "submit_label",
+    "wait_for_refresh",
 ]

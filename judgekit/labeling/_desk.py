@@ -23,7 +23,7 @@ whose code was reset can neither load items nor submit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
 
@@ -42,6 +42,8 @@ from judgekit.labeling._work import (
 )
 from judgekit.models import Item, Rubric, StrictModel
 from judgekit.storage import Project
+
+_A = TypeVar("_A", bound=StrictModel)
 
 AHEAD = 2
 """Items the page holds: the current one and the next."""
@@ -250,13 +252,19 @@ def open_revision(project: Project, annotator: str, rubric: Rubric, item_id: str
 
 
 def parse_actions(raw: Any) -> tuple[list[DeskAction], list[Outcome]]:
-    """Validate the outbox the page sent: the well-formed actions, and a ``rejected`` outcome for each malformed
-    one that carries a request id (so the page drops it instead of resending it forever)."""
-    good: list[DeskAction] = []
+    """Validate the outbox the desk sent (see :func:`parse_outbox`)."""
+    return parse_outbox(raw, DeskAction)
+
+
+def parse_outbox(raw: Any, model: type[_A]) -> tuple[list[_A], list[Outcome]]:
+    """Validate an outbox a page sent (the desk's, the admin page's): the well-formed actions as ``model``, and a
+    ``rejected`` outcome for each malformed one that carries a request id (so the page drops it instead of
+    resending it forever)."""
+    good: list[_A] = []
     bad: list[Outcome] = []
     for entry in raw if isinstance(raw, list) else []:
         try:
-            good.append(DeskAction.model_validate(entry, strict=False))
+            good.append(model.model_validate(entry, strict=False))
         except ValidationError as exc:
             if isinstance(entry, dict) and isinstance(entry.get("rid"), str):
                 item = entry.get("item_id")

@@ -143,6 +143,12 @@ def _stamp_key(rubric: Rubric) -> str:
     return f"labeling.queue:{rubric.key}"
 
 
+def queue_stamp(project: Project, rubric: Rubric) -> str | None:
+    """What the queue of a rubric version was last built from (items, verdicts, escalations, policy), or ``None``
+    before its first build: whatever depends on the queue's targets can be keyed by it."""
+    return project.get_meta(_stamp_key(rubric))
+
+
 def _stamped_fraction(raw: str | None) -> float | None:
     """The overlap fraction the queue was last built with (from its stamp), or ``None`` if unknown."""
     try:
@@ -560,9 +566,13 @@ def release_claim(project: Project, annotator: str, rubric: Rubric, item_id: str
         )
 
 
-def queue_entries(project: Project, rubric: Rubric, *, limit: int = 50, open_only: bool = True) -> list[QueueEntry]:
-    """The top of the queue with the reasons for each position (admin view)."""
-    ensure_queue(project, rubric)
+def queue_entries(
+    project: Project, rubric: Rubric, *, limit: int = 50, open_only: bool = True, ensure: bool = True
+) -> list[QueueEntry]:
+    """The top of the queue with the reasons for each position (admin view). ``ensure=False`` reads the queue as
+    it stands (the admin page does not rebuild it: an annotator's next request does)."""
+    if ensure:
+        ensure_queue(project, rubric)
     cond = "AND n_labelled < target" if open_only else ""
     rows = project.db.rows(
         f"SELECT item_id, priority, target, n_labelled, overlap, reasons FROM label_queue WHERE rubric_id = ? "
@@ -570,3 +580,45 @@ def queue_entries(project: Project, rubric: Rubric, *, limit: int = 50, open_onl
         (rubric.id, rubric.version, limit),
     )
     return [QueueEntry(r[0], float(r[1]), int(r[2]), int(r[3]), bool(r[4]), str(r[5])) for r in rows]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How far the labelling of a rubric version has come, from the queue (one row per item, its target number of
+    annotators and how many gave it a blind label)."""
+
+    n_items: int
+    """Items in the queue (every item of the project once the queue is built)."""
+    items_done: int
+    """Items with all the labels their target asks for."""
+    labels_wanted: int
+    """Sum of the items' targets: the blind labels the assignment policy asks for."""
+    labels_given: int
+    """Blind labels given towards those targets (labels beyond an item's target are not counted)."""
+
+    @property
+    def fraction(self) -> float:
+        """Share of the wanted labels given (0 when nothing is wanted)."""
+        return 0.0 if self.labels_wanted == 0 else self.labels_given / self.labels_wanted
+
+    def line(self) -> str:
+        """``63.2% of the wanted labels given (758,301 of 1,200,000); 12,345 of 100,000 items complete``."""
+        if self.n_items == 0:
+            return "No labelling queue yet: it is built when the first annotator signs in."
+        return (
+            f"{self.fraction:.1%} of the wanted labels given ({self.labels_given:,} of {self.labels_wanted:,}); "
+            f"{self.items_done:,} of {self.n_items:,} items complete"
+        )
+
+
+def completion(project: Project, rubric: Rubric) -> Completion:
+    """The overall completion of a rubric version's labelling (see :class:`Completion`), read from the queue as it
+    stands (one pass over its rows; the queue is brought up to date by annotators' requests)."""
+    row = project.db.one(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN n_labelled >= target THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(target), 0), COALESCE(SUM(CASE WHEN n_labelled < target THEN n_labelled ELSE target END), 0) "
+        "FROM label_queue WHERE rubric_id = ? AND rubric_version = ?",
+        (rubric.id, rubric.version),
+    )
+    assert row is not None
+    return Completion(int(row[0]), int(row[1]), int(row[2]), int(row[3]))

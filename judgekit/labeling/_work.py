@@ -114,16 +114,17 @@ def skip_item(
 
 
 def my_labels(project: Project, annotator: str, rubric: Rubric) -> list[HumanLabel]:
-    """An annotator's current labels (latest revision per item), most recent first: what they may revise."""
-    labels = project.labels(rubric.id, rubric.version, annotator=annotator)
+    """An annotator's current blind labels (latest revision per item), most recent first: what they may revise.
+    Labels of another provenance (an admin's adjudications) are not theirs to revise as blind labels."""
+    labels = project.labels(rubric.id, rubric.version, annotator=annotator, provenance="blind")
     return sorted(labels, key=lambda lab: (lab.created_at is not None, lab.created_at), reverse=True)
 
 
 def label_history(project: Project, annotator: str, rubric: Rubric, item_id: str) -> list[HumanLabel]:
-    """Every revision an annotator made on an item, oldest first."""
+    """Every revision of an annotator's blind label on an item, oldest first."""
     return [
         lab
-        for lab in project.labels(rubric.id, rubric.version, history=True, annotator=annotator)
+        for lab in project.labels(rubric.id, rubric.version, history=True, annotator=annotator, provenance="blind")
         if lab.item_id == item_id
     ]
 
@@ -134,13 +135,13 @@ class Progress:
 
     annotator: str
     labelled: int
-    """Items they labelled."""
+    """Items they labelled (blind labels: their own judgement, as the labeling app records it)."""
     skipped: int
     """Items they skipped."""
     flagged: int
     """Items they flagged (on a label or a skip)."""
     revisions: int
-    """Label rows beyond the first per item (how often they revised)."""
+    """Blind label rows beyond the first per item (how often they revised)."""
     remaining: int
     """Open items they could still be given (ignoring other people's reservations)."""
 
@@ -152,11 +153,16 @@ class Progress:
 
 
 # One ordered pass over the annotator's slice of the covering index labels_by_annotator_item, grouped by item
-# (no temporary B-trees), with a primary-key probe of the item's queue row: labelled items, label rows, items
-# flagged on any revision, and how many of their labelled items are still open.
+# (no temporary B-trees), with a primary-key probe of the item's queue row: items with a blind label, blind label
+# rows, items flagged on any blind revision, and how many of the items they labelled in any way are still open.
+# Only blind labels are the annotator's labels: an admin's adjudication (or an imported correction) on an item is
+# not, though the item is no longer offered to them (the queue never offers an item someone labelled in any way).
 _MY_LABELS_SQL = """
-SELECT COUNT(*), COALESCE(SUM(n_rows), 0), COALESCE(SUM(flagged), 0), COALESCE(SUM(still_open), 0) FROM (
-  SELECT l.item_id, COUNT(*) AS n_rows, MAX(l.flagged) AS flagged,
+SELECT COALESCE(SUM(blind), 0), COALESCE(SUM(n_rows), 0), COALESCE(SUM(flagged), 0), COALESCE(SUM(still_open), 0)
+FROM (
+  SELECT l.item_id, MAX(CASE WHEN l.provenance = 'blind' THEN 1 ELSE 0 END) AS blind,
+    SUM(CASE WHEN l.provenance = 'blind' THEN 1 ELSE 0 END) AS n_rows,
+    MAX(CASE WHEN l.provenance = 'blind' THEN l.flagged ELSE 0 END) AS flagged,
     (SELECT CASE WHEN q.n_labelled < q.target THEN 1 ELSE 0 END FROM label_queue q
      WHERE q.rubric_id = :rid AND q.rubric_version = :ver AND q.item_id = l.item_id) AS still_open
   FROM labels l WHERE l.annotator = :who AND l.rubric_id = :rid AND l.rubric_version = :ver
@@ -214,7 +220,8 @@ def progress(
 # Newest first by id, read from the covering index labels_by_annotator_item (it holds item_id and the row id), so
 # the sort is over small keys; the page's few rows are then read by id.
 _LATEST_IDS_SQL = """
-SELECT id, item_id FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? ORDER BY id DESC
+SELECT id, item_id FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? AND provenance = 'blind'
+ORDER BY id DESC
 """
 _LABEL_ROW_SQL = """
 SELECT l.item_id, l.label, l.revision, l.flagged, l.display_order, substr(i.input, 1, 400)
@@ -248,10 +255,11 @@ def latest_label_rows(
 
 
 def labelled_count(project: Project, annotator: str, rubric: Rubric) -> int:
-    """How many items an annotator labelled (an index-only count)."""
+    """How many items an annotator labelled blind (an index-only count)."""
     return int(
         project.db.scalar(
-            "SELECT COUNT(DISTINCT item_id) FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ?",
+            "SELECT COUNT(DISTINCT item_id) FROM labels WHERE annotator = ? AND rubric_id = ? AND rubric_version = ? "
+            "AND provenance = 'blind'",
             (annotator, rubric.id, rubric.version),
         )
     )

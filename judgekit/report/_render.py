@@ -58,22 +58,7 @@ def _figures(report: Report) -> tuple[list[dict[str, str]], list[str]]:
     """Every figure as inline SVG text (matplotlib imported here, only when a report is rendered)."""
     from judgekit.report import figures as F
 
-    per_run = []
-    for r in report.runs:
-        a = r.assessment
-        figs = {
-            "confusion": F.confusion_figure(a.confusion),
-            "forest": F.forest_figure(
-                a.per_segment,
-                ceiling=a.ceiling.kappa,
-                overall=a.judge.kappa.failures_as_wrong,
-                threshold=a.criteria_config.min_kappa,
-            ),
-        }
-        if a.calibration.available:
-            figs["reliability"] = F.reliability_figure(a.calibration)
-            figs["risk_coverage"] = F.risk_coverage_figure(a.calibration)
-        per_run.append({k: F.svg_text(v) for k, v in figs.items()})
+    per_run = [{k: F.svg_text(v) for k, v in F.assessment_figures(r.assessment).items()} for r in report.runs]
     comparison = []
     if report.comparisons:
         by_rubric: dict[str, list[TrustAssessment]] = {}

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLORS",
+    "assessment_figures",
     "comparison_figure",
     "confusion_figure",
     "forest_figure",
@@ -377,3 +378,22 @@ def comparison_figure(
         ax.set_title(title)
         ax.grid(axis="x", color=COLORS["grid"], lw=0.5)
     return fig
+
+
+def assessment_figures(a: TrustAssessment) -> dict[str, MplFigure]:
+    """The figures of one judge run as the report draws them, by name: ``confusion``, ``forest`` (kappa per
+    segment beside the ceiling and the threshold) and, when the verdicts carry confidence, ``reliability`` and
+    ``risk_coverage``. One place, so the report and the labeling app's admin page draw the same plots."""
+    figs = {
+        "confusion": confusion_figure(a.confusion),
+        "forest": forest_figure(
+            a.per_segment,
+            ceiling=a.ceiling.kappa,
+            overall=a.judge.kappa.failures_as_wrong,
+            threshold=a.criteria_config.min_kappa,
+        ),
+    }
+    if a.calibration.available:
+        figs["reliability"] = reliability_figure(a.calibration)
+        figs["risk_coverage"] = risk_coverage_figure(a.calibration)
+    return figs

@@ -36,6 +36,7 @@ COPY_ORDER: tuple[str, ...] = (
     "label_queue",
     "label_claims",
     "label_tally",
+    "admin_snapshots",
     "splits",
     "split_items",
     "split_looks",

@@ -555,6 +555,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX alignments_by_start ON alignments(start_run, split_key, settings_key);
     """,
     ),
+    Migration(
+        15,
+        "admin_snapshots_and_blind_progress",
+        """
+        -- The labeling app's admin page (judgekit.labeling._snapshot): per rubric version, the figures that do not
+        -- change per click (assessments, plots, progress, flags, the disagreement table) computed once for a data
+        -- stamp (what they were computed from: JSON), and the refresh that is recomputing them (started, by whom)
+        -- or the error that stopped the last one (and when). payload is the snapshot as JSON (NULL until the first).
+        CREATE TABLE admin_snapshots (
+            rubric_id TEXT NOT NULL,
+            rubric_version INTEGER NOT NULL,
+            stamp TEXT,
+            computed_at REAL,
+            seconds REAL,
+            payload TEXT,
+            refresh_started REAL,
+            refresh_owner TEXT,
+            error TEXT,
+            error_at REAL,
+            PRIMARY KEY (rubric_id, rubric_version)
+        );
+        -- An annotator's progress and "My labels" count their blind labels only (an admin's adjudications are not
+        -- their labels): the covering index of those reads gains the provenance.
+        DROP INDEX labels_by_annotator_item;
+        CREATE INDEX labels_by_annotator_item
+            ON labels(annotator, rubric_id, rubric_version, item_id, flagged, provenance);
+    """,
+    ),
 )
 
 

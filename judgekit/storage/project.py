@@ -464,14 +464,29 @@ class Project:
         history: bool = False,
         annotator: str | None = None,
         provenance: ProvenanceFilter = None,
+        item_ids: Sequence[str] | None = None,
+        flagged: bool | None = None,
     ) -> list[HumanLabel]:
         """Labels ordered by item, annotator, revision: the latest revision of each, or every revision.
 
         ``provenance`` (one value or several; default every provenance) keeps only labels that came about that
         way; "latest" is then the latest among those, so an annotator's blind label stays their blind label when
-        they later adjudicate the same item.
+        they later adjudicate the same item. ``item_ids`` reads only the labels of those items (what one screen
+        shows); ``flagged`` keeps only labels whose kept revision is (or is not) flagged for review.
         """
         where, params = _label_filter(rubric_id, rubric_version, annotator)
+        extra: list[str] = []
+        if item_ids is not None:
+            wanted = list(dict.fromkeys(item_ids))
+            if not wanted:
+                return []
+            extra.append(f"l.item_id IN ({', '.join('?' * len(wanted))})")
+            params += wanted
+        if flagged is not None:
+            extra.append("l.flagged = ?")
+            params.append(int(flagged))
+        if extra:
+            where = (where + " AND " if where else "WHERE ") + " AND ".join(extra)
         prov_l, prov_params = _provenance_clause(provenance, "l.provenance")
         if prov_l:
             where = (where + " " + prov_l) if where else "WHERE " + prov_l.removeprefix("AND ")

@@ -29,6 +29,7 @@ TABLE_OWNERS: dict[str, str] = {
     "label_claims": "judgekit.labeling._queue",
     "label_tally": "judgekit.labeling._queue",
     "sign_in_attempts": "judgekit.labeling._signin",
+    "admin_snapshots": "judgekit.labeling._snapshot",
     "splits": "judgekit.calibration.splits",
     "split_items": "judgekit.calibration.splits",
     "split_looks": "judgekit.calibration.looks",

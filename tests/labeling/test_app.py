@@ -239,28 +239,6 @@ def test_sign_in_throttle_holds_across_browser_sessions(db_url: str, monkeypatch
     assert "token" not in at.session_state
 
 
-def test_admin_page_shows_progress_agreement_disagreements(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    project, codes = build_project(db_url, BINARY)
-    rubric = project.rubrics()[0]
-    from judgekit.labeling import submit_label
-
-    for who in ("alice", "bob"):
-        for i in range(6):
-            value = "fail" if (i == 2 or (who == "bob" and i == 3)) else "pass"
-            submit_label(project, who, rubric, f"it{i}", value, critique="why" if value == "fail" else None)
-    add_judge(project, "judge-x", {f"it{i}": ("pass", 0.9) for i in range(6)})
-    at = _start(monkeypatch, db_url, codes["root"])
-    at.radio(key="page").set_value("Admin").run()
-    assert not at.exception
-    text = _all_text(at)
-    assert "human ceiling (people vs people)" in text and "judge judge-x vs people" in text
-    assert "kappa vs reference" in text and "n=6" in text
-    assert "[" in text  # an interval is shown
-    assert any("judge judge-x said pass" in e.label for e in at.expander)
-    assert at.get("download_button")
-    assert "Nobody is locked out." in text
-
-
 def test_db_from_command_line_argument(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _project, codes = build_project(db_url, BINARY)
     monkeypatch.delenv("JUDGEKIT_DB", raising=False)

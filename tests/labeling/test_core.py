@@ -10,6 +10,7 @@ from judgekit.agreement import TrustCriteria
 from judgekit.errors import UserError
 from judgekit.labeling import (
     AssignmentPolicy,
+    LevelCount,
     add_annotator,
     agreement_summary,
     authenticate,
@@ -17,6 +18,7 @@ from judgekit.labeling import (
     display_order,
     flags,
     in_overlap,
+    item_detail,
     label_history,
     label_matrix,
     list_annotators,
@@ -175,11 +177,19 @@ def test_admin_agreement_disagreements_and_progress(db_url: str, tmp_path: Path)
     assert 0.3 < summary.ceiling.kappa.value < 1 and summary.ceiling.kappa.n_items == 12
     (j,) = summary.judges
     assert j.judge.mean_kappa.failures_as_wrong.value < summary.ceiling.kappa.value
+    # one entry per item where the judge says something else than both people, most confident judge first
     found = disagreements(project, rubric)
-    assert found and all(d.judge_label not in d.majority for d in found)
+    assert [d.item_id for d in found] == ["it9", "it6", "it3", "it0"]
+    assert all(d.majority == "fail" and d.kind == "judge" for d in found)
+    assert all([(j.run, j.label, j.against) for j in d.judges] == [("judge", "pass", True)] for d in found)
     confs = [d.confidence for d in found]
-    assert confs == sorted(confs, reverse=True)  # most confident first
-    assert found[0].human_labels[0].critique == "c"
+    assert confs == sorted(confs, reverse=True) and confs[0] == pytest.approx(0.5 + 9 / 30)
+    assert all(d.snippet and d.people == [LevelCount(level="fail", n=2)] for d in found)
+    # where the two people disagree there is no majority: those are the ties, not judge disagreements
+    assert sorted(d.item_id for d in disagreements(project, rubric, kind="tie")) == ["it1", "it5"]
+    detail = item_detail(project, rubric, "it9")
+    assert [(p.annotator, p.label, p.critique) for p in detail.people] == [("alice", "fail", "c"), ("bob", "fail", "c")]
+    assert [(j.run, j.label) for j in detail.judges] == [("judge", "pass")] and detail.gold is None
     m = label_matrix(project, rubric)
     assert m.values.shape == (12, 2)
     names = [p.annotator for p in progress_all(project, rubric)]
