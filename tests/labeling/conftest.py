@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from judgekit.labeling import add_annotator
+from judgekit.labeling import add_annotator, submit_label
 from judgekit.models import Item, ItemMetadata, JudgeConfig, JudgeVerdict, load_rubric
 from judgekit.storage import Project
 
@@ -63,6 +63,19 @@ def add_judge(project: Project, name: str, labels: dict[str, tuple[str, float | 
             for i, (lab, conf) in labels.items()
         ],
     )
+
+
+def build_disagreements(path: str | Path, *, script_item: bool = False) -> tuple[Project, dict[str, str]]:
+    """12 binary items labelled by alice and bob (bob differs on it1 and it5: ties) and a judge ``judge-x`` saying
+    pass everywhere with rising confidence (0.5 + i/30): on it0, it3, it6 and it9 it is against both people."""
+    project, codes = build_project(path, BINARY, n_items=12, script_item=script_item)
+    rubric = project.rubrics()[0]
+    for who in ("alice", "bob"):
+        for i in range(12):
+            value = "fail" if i % 3 == 0 or (who == "bob" and i in (1, 5)) else "pass"
+            submit_label(project, who, rubric, f"it{i}", value, critique="c" if value == "fail" else None)
+    add_judge(project, "judge-x", {f"it{i}": ("pass", 0.5 + i / 30) for i in range(12)})
+    return project, codes
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from judgekit.labeling import (
 from judgekit.models import Rubric
 from judgekit.storage import Project
 
-from .conftest import BINARY, add_judge, build_project
+from .conftest import add_judge, build_disagreements
 
 APP = "../../labeling_app/app.py"
 TIMEOUT = 60
@@ -46,18 +46,8 @@ CRITERIA = TrustCriteria(n_boot=200, min_pair_overlap=4)
 
 
 def _labelled(db_url: str) -> tuple[Project, Rubric, dict[str, str]]:
-    """12 items labelled by alice and bob (bob differs on it1 and it5: ties), a judge saying pass everywhere with
-    rising confidence: it0, it3, it6, it9 are the judge against both people."""
-    project, codes = build_project(db_url, BINARY, n_items=12)
-    rubric = project.rubrics()[0]
-    for who in ("alice", "bob"):
-        for i in range(12):
-            value = "fail" if i % 3 == 0 else "pass"
-            if who == "bob" and i in (1, 5):
-                value = "fail"
-            submit_label(project, who, rubric, f"it{i}", value, critique="c" if value == "fail" else None)
-    add_judge(project, "judge-x", {f"it{i}": ("pass", 0.5 + i / 30) for i in range(12)})
-    return project, rubric, codes
+    project, codes = build_disagreements(db_url)
+    return project, project.rubrics()[0], codes
 
 
 def test_snapshot_goes_stale_when_labels_arrive_and_is_recomputed(db_url: str) -> None:

@@ -181,8 +181,11 @@ def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
         admin = _page(browser, 1400)
         _sign_in(admin, url, codes["root"])
         admin.get_by_text("Admin", exact=True).click()
-        expect(admin.get_by_text("human ceiling (people vs people)", exact=False)).to_be_visible()
+        # the figures come from a background process (test_admin_browser.py drives the page itself)
+        expect(admin.get_by_text("human ceiling (people vs people)", exact=False)).to_be_visible(timeout=300_000)
+        admin.get_by_role("tab", name="Export").click()
         expect(admin.get_by_role("button", name="Download labels")).to_be_visible()
+        admin.get_by_role("tab", name="Sign-ins").click()
         expect(admin.get_by_text("Nobody is locked out.")).to_be_visible()
 
     with Project(db, create=False) as project:

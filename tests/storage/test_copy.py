@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from judgekit.agreement import TrustCriteria
 from judgekit.align import store as align_store
 from judgekit.align.record import AlignmentRecord, AlignSettings
 from judgekit.calibration.abstention import escalate
@@ -18,7 +19,7 @@ from judgekit.io import export_labels
 from judgekit.judging.batch.store import new_batch, update_batch
 from judgekit.judging.cache import ResponseCache
 from judgekit.judging.providers.base import ProviderReply
-from judgekit.labeling import next_item, rebuild_queue, sign_in, skip_item, submit_label
+from judgekit.labeling import next_item, rebuild_queue, request_refresh, sign_in, skip_item, submit_label
 from judgekit.models import CriterionVerdict, HumanLabel, JudgeConfig, JudgeVerdict, load_rubric, rubric_from_dict
 from judgekit.storage import Project
 from judgekit.storage.copy import COPY_ORDER, copy_project
@@ -77,6 +78,7 @@ def _rich_project(path: str) -> None:
     update_batch(project, batch.id, state="submitted", candidates=["msgbatch_1"], cancel_requested=True)
     project.set_meta("custom", "value")
     _rated_rows(project)
+    request_refresh(project, rubric, TrustCriteria(n_boot=100), mode="inline")  # the admin page's snapshot
     project.close()
 
 

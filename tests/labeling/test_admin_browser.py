@@ -1,0 +1,127 @@
+"""The admin page in a real headless Chromium (Debian's, through Playwright): the figures arrive from the
+background refresh, the disagreement browser lists one entry per item with the judge beside the people's labels,
+is driven by the keyboard, keeps item text inert, and a gold label with a note is stored as an ``adjudicated``
+label (and the item leaves the open list at once).
+
+Needs /usr/bin/chromium; set JUDGEKIT_SKIP_BROWSER=1 to skip on machines without it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from judgekit.storage import Project
+
+from .browser_support import CHROMIUM, launch, serve_app
+from .conftest import build_disagreements
+
+SHOTS = Path(os.environ["JUDGEKIT_SCREENSHOTS"]) if os.environ.get("JUDGEKIT_SCREENSHOTS") else None
+FIGURES_TIMEOUT_MS = 300_000  # the first figures come from a separate process (imports + bootstrap, under load)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("JUDGEKIT_SKIP_BROWSER") == "1":
+            pytest.skip("JUDGEKIT_SKIP_BROWSER=1 and /usr/bin/chromium is missing")
+        pytest.fail("/usr/bin/chromium is missing: install chromium or set JUDGEKIT_SKIP_BROWSER=1")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+def _shot(page: Any, tmp_path: Path, name: str) -> None:
+    shots = SHOTS or tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def test_adjudicate_by_keyboard_in_the_browser(tmp_path: Path, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    db = tmp_path / "p.db"
+    project, codes = build_disagreements(db, script_item=True)
+    project.close()
+    with serve_app(db, tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(20_000)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"{url}/?page=admin")
+        page.get_by_label("Access code").fill(codes["root"])
+        page.get_by_label("Access code").press("Enter")
+        expect(page.get_by_text("Up to date.", exact=False)).to_be_visible(timeout=FIGURES_TIMEOUT_MS)
+        expect(page.get_by_text("Judge judge-x (external:judge-x)")).to_be_visible()
+        expect(page.get_by_text("of the wanted labels given", exact=False)).to_be_visible()
+        _shot(page, tmp_path, "admin-agreement")
+
+        page.get_by_role("tab", name="Disagreements").click()
+        rows = page.locator(".jk-adj-row")
+        expect(rows).to_have_count(4)
+        expect(rows.nth(0)).to_contain_text("it9")
+        expect(rows.nth(0)).to_contain_text("people: Fail ×2")
+        expect(rows.nth(0)).to_contain_text("judge-x: Pass (0.80)")
+        expect(rows.nth(3)).to_contain_text("it0")
+        heading = page.locator("[data-jk-adj-heading]")
+        expect(heading).to_have_text("Item it9")  # the first entry is open, its detail sent ahead
+        expect(page.locator(".jk-adj-detail")).to_contain_text("because pass")  # the judge's rationale
+
+        # keys with nothing focused: j/k move through the list
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("j")
+        expect(heading).to_have_text("Item it6")
+        page.keyboard.press("k")
+        expect(heading).to_have_text("Item it9")
+        # the item with a <script> in its text: shown as text, nothing runs or loads
+        rows.nth(3).click()
+        expect(heading).to_have_text("Item it0")
+        expect(page.locator(".jk-adj-detail [data-jk-pane=input]")).to_contain_text("<script>document.title")
+        assert page.evaluate("window.__pwned") is None and page.title() != "PWNED"
+        assert not any(":9/" in r for r in requests)
+        rows.nth(0).click()
+        expect(heading).to_have_text("Item it9")
+
+        # 2 picks Fail; a gold label needs a note; n goes to the note; Ctrl+Enter saves and moves on
+        page.locator(".jk-adj-detail").focus()
+        page.keyboard.press("2")
+        expect(page.locator(".jk-adj .jk-level[aria-pressed=true]")).to_contain_text("Fail")
+        page.keyboard.press("Control+Enter")
+        expect(page.locator(".jk-adj .jk-status")).to_contain_text("A note is required with a gold label")
+        page.keyboard.press("Escape")
+        page.keyboard.press("n")
+        page.keyboard.type("Both people are right: the answer is wrong.")
+        page.keyboard.press("Control+Enter")
+        expect(page.locator(".jk-adj .jk-status")).to_have_text(
+            "Gold label for item it9: Fail (adjudication revision 1)."
+        )
+        expect(heading).to_have_text("Item it6")  # the next open entry
+        expect(rows).to_have_count(3)  # it9 is no longer open
+        _shot(page, tmp_path, "admin-disagreements")
+
+        page.locator("[data-testid=jk-adj-status-filter]").select_option("resolved")
+        expect(rows).to_have_count(1)
+        expect(rows.nth(0)).to_contain_text("gold: Fail")
+
+    with Project(db, create=False) as p:
+        (gold,) = p.labels(provenance="adjudicated", history=True)
+        assert (gold.item_id, gold.annotator, gold.label, gold.critique) == (
+            "it9",
+            "root",
+            "fail",
+            "Both people are right: the answer is wrong.",
+        )
+        assert len(p.labels(provenance="blind")) == 24  # the people's labels, untouched
