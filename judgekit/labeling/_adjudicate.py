@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from judgekit.agreement import majority_codes
 from judgekit.errors import DatabaseBusyError, UserError
 from judgekit.labeling._admin import judge_runs
 from judgekit.labeling._annotators import get_annotator
@@ -104,14 +102,12 @@ def adjudications(project: Project, rubric: Rubric, item_ids: Sequence[str]) -> 
 
 
 def gold_label(rubric: Rubric, found: Sequence[Adjudication]) -> str | None:
-    """The gold label of an item from its admins' current adjudications, by the reference rule of
-    :mod:`judgekit.agreement.reference` (their plurality; ``None`` when they tie or there are none)."""
+    """The gold label of an item from its admins' current adjudications: the most recent one (any admin), as
+    :mod:`judgekit.agreement.reference` takes it under ``reference = "adjudicated"`` (a later resolution supersedes
+    an earlier one); ``None`` when nobody adjudicated the item."""
     levels = rubric.scale.values
-    codes = np.asarray([[levels.index(a.label) for a in found if a.label in levels]], dtype=np.int64)
-    if not codes.size:
-        return None
-    code = int(majority_codes(codes, len(levels))[0])
-    return levels[code] if code >= 0 else None
+    latest = max(found, key=lambda a: a.at, default=None)
+    return latest.label if latest is not None and latest.label in levels else None
 
 
 # -- what the admin sees of one item ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from judgekit.agreement.render import figure_cell
 from judgekit.errors import UserError
 from judgekit.labeling import (
     Annotator,
+    add_annotator,
     adjudicate,
     apply_admin_actions,
     compute_snapshot,
@@ -139,6 +140,12 @@ def test_adjudication_is_stored_apart_from_blind_labels(db_url: str) -> None:
     ] == [("it0", "alice"), ("it0", "bob")]
     detail = item_detail(project, rubric, "it9")
     assert detail.gold == "fail" and [a.note for a in detail.adjudications] == [gold.critique]
+    add_annotator(project, "lead", admin=True)  # a second admin's later resolution supersedes the first
+    adjudicate(project, "lead", rubric, "it9", "pass", "rereading: it is fine")
+    detail = item_detail(project, rubric, "it9")
+    assert detail.gold == "pass" and [a.admin for a in detail.adjudications] == ["lead", "root"]
+    adjudicate(project, "lead", rubric, "it9", "fail", "no, root was right")
+    assert item_detail(project, rubric, "it9").gold == "fail"
     # the gold labels serve as the reference only when asked for, and say so
     adj = agreement_overview(project, rubric, CRITERIA.model_copy(update={"reference": "adjudicated"}))
     (j,) = adj.judges
