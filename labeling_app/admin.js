@@ -52,6 +52,14 @@ function fmtConf(c) {
   return c === null || c === undefined ? "" : ` (${Number(c).toFixed(2)})`;
 }
 
+// The session cookie, as the desk sets it (desk.js): a reload of the admin page stays signed in.
+function setCookie(c) {
+  if (!c) return;
+  if (document.cookie.split("; ").some((p) => p === `${c.name}=${c.token}`)) return;
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${c.name}=${c.token}; Max-Age=${c.max_age}; Path=/; SameSite=Strict${secure}`;
+}
+
 // -- state that outlives one call (the component function runs again on every server round) ------------------
 
 function adminState(scope) {
@@ -578,6 +586,7 @@ function render(g) {
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   if (!data) return undefined;
+  setCookie(data.cookie);
   const g = adminState(data.scope);
   g.setState = setStateValue;
   build(parentElement, g);

@@ -17,6 +17,7 @@ text reaches the page as the safe HTML of :func:`judgekit.labeling.render_markdo
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,13 @@ from judgekit.labeling import (
     SORTS,
     AdminSnapshot,
     Annotator,
+    DisagreementPage,
     Outcome,
+    Session,
     apply_admin_actions,
     ceiling_rows,
     completion,
+    cookie_name,
     disagreement_page,
     failed_attempts,
     item_detail,
@@ -82,7 +86,7 @@ def _utc(ts: float, fmt: str = "%H:%M:%S") -> str:
     return datetime.fromtimestamp(ts, UTC).strftime(fmt)
 
 
-def render(project: Project, rubric: Rubric, who: Annotator, token: str) -> None:
+def render(project: Project, rubric: Rubric, who: Annotator, session: Session) -> None:
     """The admin page (admins only)."""
     if not who.is_admin:  # the page is not offered to annotators; this guards a hand-made URL too
         st.error("Admins only.")
@@ -104,10 +108,7 @@ def render(project: Project, rubric: Rubric, who: Annotator, token: str) -> None
     with tabs[0]:
         _agreement(snapshot)
     with tabs[1]:
-        if snapshot is None:
-            st.text("The disagreement table comes with the first figures.")
-        else:
-            _browser(project, rubric, token, snapshot)
+        _browser(project, rubric, session, snapshot)
     with tabs[2]:
         _annotators(snapshot)
     with tabs[3]:
@@ -247,9 +248,11 @@ def _outcomes(project: Project, token: str, rubric: Rubric, raw: Any) -> list[Ou
 
 
 @st.fragment
-def _browser(project: Project, rubric: Rubric, token: str, snapshot: AdminSnapshot) -> None:
+def _browser(project: Project, rubric: Rubric, session: Session, snapshot: AdminSnapshot | None) -> None:
     """One round of the browser: apply the gold labels sent, then send the page asked for and the details
-    wanted."""
+    wanted. It also keeps the session cookie set (as the desk does), so a reload of the admin page stays signed
+    in."""
+    token = session.token
     raw = st.session_state.get(KEY) or {}
     state = raw.get("adj") if isinstance(raw, dict) else None
     state = state if isinstance(state, dict) else {}
@@ -257,13 +260,17 @@ def _browser(project: Project, rubric: Rubric, token: str, snapshot: AdminSnapsh
     if any(o.status == "ended" for o in outcomes):
         st.session_state["_ended"] = next(o.message for o in outcomes if o.status == "ended")
         st.rerun(scope="app")
-    table = snapshot.disagreements
-    query = parse_query(state.get("query"), table.runs)
-    page = disagreement_page(project, rubric, snapshot, query)
+    runs = [] if snapshot is None else snapshot.disagreements.runs
+    query = parse_query(state.get("query"), runs)
+    if snapshot is None:
+        page = DisagreementPage(total=0, offset=0, rows=[])
+    else:
+        page = disagreement_page(project, rubric, snapshot, query)
     wanted = [i for i in state.get("want") or [] if isinstance(i, str)][:3]
-    if st.session_state.get(_SHOWN) != query.model_dump_json():  # a new page: its first items come with it
+    shown = f"{query.model_dump_json()} {None if snapshot is None else snapshot.computed_at}"
+    if st.session_state.get(_SHOWN) != shown:  # a new page (or new figures): its first items come with it
         wanted += [r.item_id for r in page.rows[:3]]
-        st.session_state[_SHOWN] = query.model_dump_json()
+        st.session_state[_SHOWN] = shown
     details = {}
     for item_id in dict.fromkeys(wanted):
         try:
@@ -272,14 +279,16 @@ def _browser(project: Project, rubric: Rubric, token: str, snapshot: AdminSnapsh
             continue  # an item id the page made up: nothing to show
     st.session_state["_adj_round"] = st.session_state.get("_adj_round", 0) + 1
     note = None
-    if not table.runs:
+    if snapshot is None:
+        note = "The disagreements come with the first figures."
+    elif not runs:
         note = "No judge run yet: only items on which people tie are listed (choose 'People tied')."
     data = {
         "scope": f"{project.name}:{rubric.key}",
         "round": st.session_state["_adj_round"],
         "seen": state.get("nonce") if isinstance(state.get("nonce"), int) else 0,
         "levels": [lv.model_dump(mode="json") for lv in levels(rubric)],
-        "runs": table.runs,
+        "runs": runs,
         "kinds": KINDS,
         "statuses": STATUSES,
         "sorts": [[k, v] for k, v in SORTS.items()],
@@ -289,6 +298,11 @@ def _browser(project: Project, rubric: Rubric, token: str, snapshot: AdminSnapsh
         "outcomes": [o.model_dump(mode="json") for o in outcomes],
         "note": note,
         "page_size": PAGE_SIZE,
+        "cookie": {
+            "name": cookie_name(project),
+            "token": token,
+            "max_age": max(60, int(session.expires_at - time.time())),
+        },
     }
     BROWSER(key=KEY, data=data, default={"adj": {}}, on_adj_change=_noop)
 

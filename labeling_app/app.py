@@ -227,7 +227,7 @@ def main() -> None:
     if page == ADMIN_PAGE:
         import admin_page  # statistics and pandas: loaded when an admin first needs them, not for every annotator
 
-        admin_page.render(project, rubric, who, session.token)
+        admin_page.render(project, rubric, who, session)
     else:
         label_page.desk(project, rubric, session.token)
 

@@ -116,6 +116,11 @@ def test_adjudicate_by_keyboard_in_the_browser(tmp_path: Path, browser: Any) -> 
         expect(rows).to_have_count(1)
         expect(rows.nth(0)).to_contain_text("gold: Fail")
 
+        # a reload stays signed in and on the admin page; the figures say a label arrived since
+        page.reload()
+        expect(page.get_by_text("Figures computed from the data as of", exact=False)).to_be_visible()
+        expect(page.get_by_label("Access code")).to_have_count(0)
+
     with Project(db, create=False) as p:
         (gold,) = p.labels(provenance="adjudicated", history=True)
         assert (gold.item_id, gold.annotator, gold.label, gold.critique) == (
