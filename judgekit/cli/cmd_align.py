@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import config_option, db_option, echo, open_project, reference_option
+from judgekit.cli.common import SEED, FiniteFloatRange, config_option, db_option, echo, open_project, reference_option
 
 
 @click.command("align")
@@ -24,18 +24,38 @@ from judgekit.cli.common import config_option, db_option, echo, open_project, re
 @click.option("--judge-model", default=None, help="PROVIDER:MODEL judging the candidates (default: the run's model).")
 @click.option("--candidate-model", "candidate_models", multiple=True, help="Another model to try (repeatable).")
 @click.option("--base-url", default=None, help="Server of the judge and proposer (default from OPENAI_BASE_URL ...).")
-@click.option("--max-cost", type=float, default=None, help="USD for the proposer, the candidates and the test look.")
+@click.option(
+    "--max-cost", type=FiniteFloatRange(0), default=None, help="USD for the proposer, the candidates and the test look."
+)
 @click.option(
     "--prices",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Price overrides, JSON or TOML (USD per 1M input/output tokens); env JUDGEKIT_PRICES.",
 )
-@click.option("--select-fraction", type=float, default=0.5, show_default=True, help="Share of dev to choose on.")
+@click.option(
+    "--select-fraction",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    default=0.5,
+    show_default=True,
+    help="Share of dev to choose on.",
+)
 @click.option("--k", "k", type=click.IntRange(1, 32), default=4, show_default=True, help="Few-shot examples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fit/select division of dev.")
-@click.option("--target", type=float, default=0.9, show_default=True, help="Abstention: agreement on kept items.")
-@click.option("--delta", type=float, default=0.1, show_default=True, help="Abstention: tolerated failure chance.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the fit/select division of dev.")
+@click.option(
+    "--target",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="Abstention: agreement on kept items.",
+)
+@click.option(
+    "--delta",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Abstention: tolerated failure chance.",
+)
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Calls in flight.")
 @click.option(
     "-o", "--out", default=None, help="The new rubric file (default rubrics/ID.yaml), written when test confirms."

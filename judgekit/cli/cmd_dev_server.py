@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import echo
+from judgekit.cli.common import FiniteFloatRange, echo
 
 
 @click.command("dev-server")
@@ -21,7 +21,7 @@ from judgekit.cli.common import echo
     is_flag=True,
     help="Serve nothing: return once a server answers on --port (exit 2 after --timeout seconds).",
 )
-@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True, help="For --wait.")
+@click.option("--timeout", type=FiniteFloatRange(0.1, 3600), default=60.0, show_default=True, help="For --wait.")
 def command(
     db: str | None, rubric_id: str | None, key_file: Path | None, port: int, wait: bool, timeout: float
 ) -> None:

@@ -36,6 +36,8 @@ CI = ["--value-map", "C=pass", "--value-map", "I=fail"]
 BASE: dict[str, list[str]] = {
     "abstain": ["r"],
     "agree": NB,
+    "align": ["r", "--split", "main", "--judge-model", "openai:m", "--base-url", "http://127.0.0.1:9/v1"],
+    "alignments": [],
     "annotators activate": ["alice"],
     "annotators add": ["carol"],
     "annotators assign": ["--rubric", "helpfulness-pass-fail"],
@@ -47,7 +49,9 @@ BASE: dict[str, list[str]] = {
     "db copy": ["{db}", "{tmp}/copy.db"],
     "db info": [],
     "demo": [],
+    "dev-server": ["--port", "0"],
     "ensemble": ["r", "r2", "--name", "panel"],
+    "explain": ["r", "--all"],
     "estimate": ["r", "--label-budget", "5"],
     "export items": ["-o", "{tmp}/items.jsonl"],
     "export labels": ["-o", "{tmp}/labels.csv"],
@@ -98,7 +102,7 @@ OK = {"estimate": (0, 1, 2), "compare": (0, 1, 2)}
 """Base arguments that may end in exit 2 on this small project (``estimate`` needs unlabelled items, ``compare``
 ten labelled ones): their options are still parsed and checked."""
 
-PARSE_ONLY = {"label", "judge", "probe", "import mlflow", "import phoenix", "demo"}
+PARSE_ONLY = {"label", "judge", "probe", "import mlflow", "import phoenix", "demo", "align", "dev-server"}
 """Commands checked up to the point where they would start a server, call a model or write a large demo project."""
 
 FULL = os.environ.get("JUDGEKIT_FULL_OPTIONS") == "1"
