@@ -24,6 +24,13 @@ from judgekit.storage import Project
 JUDGEKIT = Path(sys.executable).parent / "judgekit"
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a shell without job control starts background commands (a CI runner's
+    script, ``cmd &``) with SIGINT ignored, and an ignored signal stays ignored across exec, so Python would install
+    no KeyboardInterrupt handler and the run would go on to the end (what CI saw: exit 0, "judged 160/160")."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _verdicts(db: Path) -> int:
     with Project(db, create=False) as p:
         return sum(p.verdict_count(r.id) for r in p.runs())
@@ -52,7 +59,13 @@ def test_ctrl_c_stops_cleanly_with_a_resume_hint(
             "--model", "openai:gpt-4.1-mini", "--confidence", "none", "--concurrency", "8", "--workers", workers,
             "--db", str(db), "--run-name", "int"]  # fmt: skip
     proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_as_from_a_terminal,
     )
     try:
         deadline = time.monotonic() + 180  # catches a hang only
