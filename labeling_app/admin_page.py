@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from judgekit.labeling import (
     DisagreementPage,
     Outcome,
     Session,
+    answer_outbox,
     apply_admin_actions,
     ceiling_rows,
     completion,
@@ -236,15 +238,9 @@ def _noop() -> None:
 def _outcomes(project: Project, token: str, rubric: Rubric, raw: Any) -> list[Outcome]:
     actions, malformed = parse_admin_actions(raw)
     done: dict[str, Outcome] = st.session_state.setdefault(_DONE, {})
-    fresh = [a for a in actions if a.rid not in done]
-    answered = apply_admin_actions(project, token, rubric, fresh)
-    for o in answered:
-        if o.status in ("saved", "rejected"):
-            done[o.rid] = o
-    while len(done) > _KEEP_DONE:
-        done.pop(next(iter(done)))
-    again = [done[a.rid] for a in actions if a.rid in done and a not in fresh]
-    return answered + again + malformed
+    return (
+        answer_outbox(done, actions, partial(apply_admin_actions, project, token, rubric), keep=_KEEP_DONE) + malformed
+    )
 
 
 @st.fragment

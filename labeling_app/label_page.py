@@ -12,6 +12,7 @@ checks the session first) and sends back what :func:`judgekit.labeling.desk_view
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from judgekit.labeling import (
     Outcome,
     Session,
     SessionEnded,
+    answer_outbox,
     apply_actions,
     check_session,
     cookie_name,
@@ -74,19 +76,10 @@ def _noop() -> None:
 def _outcomes(project: Project, session: Session, rubric: Rubric, raw: Any) -> list[Outcome]:
     actions, malformed = parse_actions(raw)
     done: dict[str, Outcome] = st.session_state.setdefault(_DONE, {})
-    fresh = [a for a in actions if a.rid not in done]
-    answered = apply_actions(project, session.token, rubric, fresh)
-    for o in answered:
-        if o.status in ("saved", "skipped", "rejected"):
-            done[o.rid] = o
-    while len(done) > _KEEP_DONE:
-        done.pop(next(iter(done)))
-    # In the order the page queued them, so the page's status line ends on the latest action. (A run that Streamlit
-    # interrupted may have applied an action without its answer reaching the page: the page sends it again beside
-    # newer ones, and listing the repeat last would show "Saved item 1" while item 2 is the one just saved.)
-    now = {o.rid: o for o in answered}
-    ordered = [now.get(a.rid) or done[a.rid] for a in actions if a.rid in now or a.rid in done]
-    return ordered + malformed
+    return (
+        answer_outbox(done, actions, partial(apply_actions, project, session.token, rubric), keep=_KEEP_DONE)
+        + malformed
+    )
 
 
 @st.fragment

@@ -22,7 +22,7 @@ whose code was reset can neither load items nor submit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
@@ -277,6 +277,25 @@ def parse_outbox(raw: Any, model: type[_A]) -> tuple[list[_A], list[Outcome]]:
                     )
                 )
     return good, bad
+
+
+def answer_outbox(
+    done: dict[str, Outcome], actions: Sequence[Any], apply: Callable[[list[Any]], list[Outcome]], keep: int = 500
+) -> list[Outcome]:
+    """Answer a page's outbox (the desk's, the admin page's): apply the actions not answered before (``done``, the
+    final answers of this browser session by request id, at most ``keep``), and answer every action in the order
+    the page queued it. A run that Streamlit interrupted may have applied an action without its answer reaching the
+    page: the page sends it again beside newer ones, and listing the repeat last would leave its status line on the
+    older answer ("Saved item 1" while item 2 is the one just saved)."""
+    fresh = [a for a in actions if a.rid not in done]
+    answered = apply(fresh)
+    for o in answered:
+        if o.status in ("saved", "skipped", "rejected"):
+            done[o.rid] = o
+    while len(done) > keep:
+        done.pop(next(iter(done)))
+    now = {o.rid: o for o in answered}
+    return [now.get(a.rid) or done[a.rid] for a in actions if a.rid in now or a.rid in done]
 
 
 def is_busy(exc: BaseException) -> bool:
