@@ -167,7 +167,7 @@ def choose_ms(page: object, testid: str, value: str, key: str) -> float:
         """([testid, value, key, cond]) => {
              const s = document.querySelector(`[data-testid="${testid}"]`);
              window.__adm.t0 = performance.now();
-             window.__adm.until(() => (new Function('return ' + cond))()({[key]: value}));
+             window.__adm.until(() => (new Function('return ' + cond.trim()))()({[key]: value}));
              s.value = value;
              s.dispatchEvent(new Event('change'));
            }""",
@@ -181,7 +181,7 @@ def next_page_ms(page: object) -> float:
     page.evaluate(  # type: ignore[attr-defined]
         """([cond, want]) => {
              window.__adm.t0 = performance.now();
-             window.__adm.until(() => (new Function('return ' + cond))()({offset: want}));
+             window.__adm.until(() => (new Function('return ' + cond.trim()))()({offset: want}));
              document.querySelector('.jk-adj-next').click();
            }""",
         [ANSWERED_JS, offset + 50],
