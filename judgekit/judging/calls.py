@@ -138,10 +138,19 @@ class Caller:
 
     # -- one call ----------------------------------------------------------------------------------------------
 
-    async def call(self, request: ProviderRequest, sample: int, usage: Usage, item_id: str = "") -> ProviderReply:
+    async def call(
+        self,
+        request: ProviderRequest,
+        sample: int,
+        usage: Usage,
+        item_id: str = "",
+        template: RequestTemplate | None = None,
+    ) -> ProviderReply:
         """The reply to ``request`` (sample index ``sample``, for item ``item_id``): from the cache, from an
-        identical call in flight, or from the provider. Raises :class:`CallFailed`."""
-        key = self.template.key(request.messages, sample)
+        identical call in flight, or from the provider. ``template``: the request template ``request`` was made
+        from, when not the run's (one criterion's call); its cache key is that template's. Raises
+        :class:`CallFailed`."""
+        key = (template or self.template).key(request.messages, sample)
         hit = self.cached(key)
         if hit is not None:
             return self._hit(hit, usage)

@@ -48,11 +48,12 @@ from judgekit.judging.fewshot import DynamicFewShot, consensus_labels
 from judgekit.judging.items import ChunkClaim, ItemVariant, chunk_bounds, group_duplicates
 from judgekit.judging.options import RunOptions
 from judgekit.judging.pacing import Pacer
+from judgekit.judging.per_criterion import CriterionCall, criterion_calls, criterion_examples
 from judgekit.judging.prompts import MessageBuilder
 from judgekit.judging.providers.base import ModelAdapter, ProviderReply
 from judgekit.judging.providers.registry import Capabilities, ProviderSpec
 from judgekit.judging.request import RequestTemplate
-from judgekit.judging.verdicts import Outcome, VerdictMaker
+from judgekit.judging.verdicts import Outcome, VerdictMaker, read_cached
 from judgekit.models import FewShotExample, Item, JudgeConfig, JudgeRun, JudgeVerdict, Rubric
 from judgekit.storage import Project
 
@@ -85,6 +86,8 @@ class _Todo:
     messages: list[dict[str, str]]
     est: float
     """Estimated cost (for ``max_cost``)."""
+    per: list[list[dict[str, str]]] | None = None
+    """``judge_calls: per_criterion``: the messages of each criterion's call (in :attr:`Engine.per`'s order)."""
 
 
 class Engine:
@@ -143,6 +146,17 @@ class Engine:
         """``api_error`` verdicts held back until a call succeeds: if the breaker opens on a streak of 400s, they
         are dropped (the items stay without a verdict, for a resume once the cause is fixed)."""
         self.messages = MessageBuilder(rubric, verbalized=self.template.verbalized, static_examples=static_examples)
+        self.per: list[CriterionCall] | None = None
+        """``judge_calls: per_criterion``: each rated criterion's own request, messages and parser
+        (:mod:`judgekit.judging.per_criterion`); ``None``: one request per item."""
+        self.redo: set[str] = set()
+        """Items whose stored verdict has unanswered criteria (a resume asks them again and replaces it)."""
+        if rubric.is_rated and rubric.judge_calls == "per_criterion":
+            self.per = criterion_calls(
+                rubric, self.config, capabilities, adapter.base_url, static_examples=static_examples
+            )
+            self.redo = project.unanswered_verdict_item_ids(run.id)
+            self._levels = {c.name: list(c.rubric.scale.values) for c in self.per}
         self.claim: Callable[[], Sequence[Item] | None] | None = None
         """Where the feeder takes its next chunk of items from (set by :meth:`run_items`, or by the process layer
         so that the processes share one list)."""
@@ -170,18 +184,25 @@ class Engine:
 
     # -- cost --------------------------------------------------------------------------------------------------
 
-    def estimate_cost(self, messages: list[dict[str, str]]) -> float:
-        """Upper-ish estimate for one item: ~4 characters per prompt token, the full max_tokens per sample."""
+    def estimate_cost(self, messages: list[dict[str, str]], template: RequestTemplate | None = None) -> float:
+        """Upper-ish estimate for one call of an item: ~4 characters per prompt token, the full max_tokens per
+        sample."""
         if self.price is None:
             return 0.0
+        t = template or self.template
         est_in = sum(len(m["content"]) for m in messages) // 4 + 16
-        return self.price.cost(est_in, self.template.template.max_tokens) * self.template.samples
+        return self.price.cost(est_in, t.template.max_tokens) * t.samples
 
     # -- one item ----------------------------------------------------------------------------------------------
 
     def prepare(self, item: Item) -> _Todo:
         """Render the item's messages (once: the cache lookup and the call use the same ones)."""
         shown = self.variant.transform(item) if self.variant else item
+        if self.per is not None:
+            examples = self.examples(item)
+            per = [c.messages.build(shown, criterion_examples(examples, c.name)) for c in self.per]
+            est = sum(self.estimate_cost(m, c.template) for c, m in zip(self.per, per, strict=True))
+            return _Todo(item, per[0], est, per)
         messages = self.messages.build(shown, self.examples(item))
         return _Todo(item, messages, self.estimate_cost(messages))
 
@@ -192,6 +213,8 @@ class Engine:
         may need a call)."""
         if not self.cache.enabled or not todos:
             return todos
+        if self.per is not None:
+            return self._serve_cached_criteria(todos)
         n = self.template.samples
         keys = [[self.template.key(t.messages, s) for s in range(n)] for t in todos]
         found = self.cache.get_many([k for ks in keys for k in ks])
@@ -211,14 +234,60 @@ class Engine:
             rest.append(todo)
         return rest
 
-    async def sample(self, item_id: str, messages: list[dict[str, str]], index: int, usage: Usage) -> Outcome:
-        """One sample of an item: call, read, and send an unreadable reply back with the reason (bounded)."""
+    def _serve_cached_criteria(self, todos: list[_Todo]) -> list[_Todo]:
+        """:meth:`serve_cached` for one call per criterion: an item becomes a verdict at once when every
+        criterion's replies are cached; the others make calls only for the criteria without one."""
+        assert self.per is not None
+        n = self.template.samples
+        keys = [
+            [[c.template.key(m, s) for s in range(n)] for c, m in zip(self.per, t.per or [], strict=True)]
+            for t in todos
+        ]
+        found = self.cache.get_many([k for per in keys for ks in per for k in ks])
+        rest: list[_Todo] = []
+        repairs = self.options.parse_retries > 0
+        for todo, per in zip(todos, keys, strict=True):
+            flat = [k for ks in per for k in ks]
+            if all(k in found for k in flat):
+                verdict = self._cached_criteria(todo.item, [[found[k] for k in ks] for ks in per], repairs)
+                if verdict is not None:
+                    self.results.put_nowait(verdict)
+                    self.counts.cache_hits += len(flat)
+                    continue
+            self.caller.remember({k: found[k] for k in flat if k in found}, [k for k in flat if k not in found])
+            rest.append(todo)
+        return rest
+
+    def _cached_criteria(self, item: Item, replies: list[list[ProviderReply]], repairs: bool) -> JudgeVerdict | None:
+        assert self.per is not None
+        answers: dict[str, list[Outcome] | CallFailed] = {}
+        usages: dict[str, Usage] = {}
+        for call, got in zip(self.per, replies, strict=True):
+            usage = usages[call.name] = Usage(hits=len(got))
+            outcomes = read_cached(call.parser.parse, got, usage, repairs_allowed=repairs)
+            if outcomes is None:
+                return None
+            answers[call.name] = outcomes
+        return self.maker.from_criteria(item, answers, usages, self._levels)
+
+    async def sample(
+        self,
+        item_id: str,
+        messages: list[dict[str, str]],
+        index: int,
+        usage: Usage,
+        call: CriterionCall | None = None,
+    ) -> Outcome:
+        """One sample of an item (of one criterion's call, ``call``): call, read, and send an unreadable reply back
+        with the reason (bounded)."""
         msgs = list(messages)
         retries = self.options.parse_retries
+        template = self.template if call is None else call.template
         for attempt in range(retries + 1):
-            reply = await self.caller.call(self.template.request(tuple(msgs)), index, usage, item_id)
+            request = template.request(tuple(msgs))
+            reply = await self.caller.call(request, index, usage, item_id, None if call is None else template)
             usage.raws.append(reply.text if not reply.refusal else reply.refusal)
-            parsed = self.maker.parse(reply)
+            parsed = self.maker.parse(reply) if call is None else call.parser.parse(reply)
             if parsed.status != "parse_error" or attempt == retries:
                 return parsed, reply
             msgs = [
@@ -237,6 +306,11 @@ class Engine:
         if not self.budget.try_reserve(est):
             self.stop("max_cost")
             return None
+        if self.per is not None:
+            try:
+                return await self._judge_criteria(todo)
+            finally:
+                self.budget.release(est)
         usage = Usage()
         try:
             outcomes = [await self.sample(item.id, messages, s, usage) for s in range(self.template.samples)]
@@ -252,6 +326,40 @@ class Engine:
         finally:
             self.budget.release(est)
         return self.maker.from_outcomes(item, outcomes, usage)
+
+    async def _judge_criteria(self, todo: _Todo) -> JudgeVerdict | None:
+        """One item, one call per criterion (concurrently; the pacer bounds the calls in flight): a criterion
+        whose call fails is that criterion failed, the others keep their answers (see
+        :meth:`VerdictMaker.from_criteria`). ``None`` on a fatal error or an open circuit (no verdict: a resume
+        judges the item again, its answered criteria from the cache)."""
+        assert self.per is not None and todo.per is not None
+        item = todo.item
+        usages = {c.name: Usage() for c in self.per}
+
+        async def one(call: CriterionCall, messages: list[dict[str, str]]) -> list[Outcome] | CallFailed:
+            usage = usages[call.name]
+            try:
+                return [await self.sample(item.id, messages, s, usage, call) for s in range(call.template.samples)]
+            except CallFailed as exc:
+                return exc
+
+        got = await asyncio.gather(*(one(c, m) for c, m in zip(self.per, todo.per, strict=True)))
+        answers = {c.name: g for c, g in zip(self.per, got, strict=True)}
+        failures = [g for g in got if isinstance(g, CallFailed)]
+        fatal = next((f for f in failures if f.fatal), None)
+        if fatal is not None:
+            self.fail(ProviderError(str(fatal), status_code=fatal.status_code))
+            return None
+        if failures and self.breaker.tripped is not None:  # no verdict: the resume asks again
+            self.missing.append(item.id)
+            return None
+        verdict = self.maker.from_criteria(item, answers, usages, self._levels)
+        if any(not f.permanent for f in failures):
+            self.missing.append(item.id)
+        if failures and all(f.permanent for f in failures) and len(failures) == len(got):
+            self._held.append(verdict)  # every call refused (HTTP 400): held back as api_error verdicts are
+            return None
+        return verdict
 
     # -- orchestration -----------------------------------------------------------------------------------------
 
@@ -339,7 +447,15 @@ class Engine:
             self.cache.flush()
             last = time.monotonic()
             if batch:
-                self.project.append_verdicts(self.run.id, batch, levels)
+                redo = [v for v in batch if v.item_id in self.redo] if self.redo else []
+                if redo:  # a resume's new answers for items whose stored verdict has unanswered criteria
+                    self.project.replace_verdicts(self.run.id, redo)
+                    replaced = {v.item_id for v in redo}
+                    self.redo -= replaced
+                    batch = [v for v in batch if v.item_id not in replaced]
+                if batch:
+                    self.project.append_verdicts(self.run.id, batch, levels)
+                batch += redo
                 for v in batch:
                     self.counts.statuses[v.status] += 1
                 self.counts.done += len(batch)

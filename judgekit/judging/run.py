@@ -256,10 +256,11 @@ async def arun_judge(
             "with judgekit.judging.providers.register_provider(name, adapter, capabilities=...)"
         )
     _check_config(config, provider)
-    if rubric.judge_calls == "per_criterion":  # refused, never silently run as one structured reply
+    per_criterion = rubric.is_rated and rubric.judge_calls == "per_criterion"
+    if per_criterion and opts.batch:  # refused before anything is sent, never silently run another way
         raise ConfigError(
-            f"rubric {rubric.key} asks for judge_calls: per_criterion, which the engine does not run yet; use "
-            "judge_calls: one (one structured reply with a field per criterion)"
+            f"rubric {rubric.key} asks for judge_calls: per_criterion, which --batch does not run (a batch request "
+            "is one call per item); run it without --batch, or use judge_calls: one"
         )
     if prices is not None or opts.price is None:
         price = (prices or PriceTable.load()).price(config.model)
@@ -314,7 +315,9 @@ async def arun_judge(
         )
     else:
         project.set_run_status(run.id, "running", meta={"options": opts.stored()})
-    done = project.verdict_item_ids(run.id)
+    # an item whose per_criterion verdict has unanswered criteria is judged again (the others from the cache)
+    unanswered = project.unanswered_verdict_item_ids(run.id) if per_criterion and resume is not None else set()
+    done = project.verdict_item_ids(run.id) - unanswered
     todo = [it for it in selected if it.id not in done]
     prev: dict[str, Any] = dict(run.meta)
     spent_before = float(prev.get("cost_usd", 0.0) or 0.0)
@@ -361,13 +364,17 @@ async def arun_judge(
                 out.add(engine.snapshot(), engine.stop_reason, engine.stop_detail)
                 out.fatal = engine.fatal
                 display.update(out.counts)
-        missing = len(selected) - project.verdict_count(run.id)
+        missing = _missing(project, run.id, len(selected), per_criterion)
         stop = out.stop_reason or ("failures" if missing else "complete")
         status = "complete" if stop == "complete" and out.fatal is None else "interrupted"
     except (asyncio.CancelledError, KeyboardInterrupt):
         sink = _INTERRUPTED.get(None)
         if sink is not None:  # run_judge turns the interruption into RunInterrupted with this summary
-            sink.append(_summary(project, run, out, len(selected), len(done), "interrupted", time.monotonic() - t0))
+            sink.append(
+                _summary(
+                    project, run, out, len(selected), len(done), "interrupted", time.monotonic() - t0, per_criterion
+                )
+            )
         raise
     finally:
         display.maybe_print(final=True)
@@ -386,11 +393,25 @@ async def arun_judge(
             project.delete_empty_run(run.id)  # failed before its first verdict (a rejected key): nothing left behind
     if out.fatal is not None:
         raise out.fatal
-    return _summary(project, run, out, len(selected), len(done), stop, time.monotonic() - t0)
+    return _summary(project, run, out, len(selected), len(done), stop, time.monotonic() - t0, per_criterion)
+
+
+def _missing(project: Project, run_id: int, total: int, per_criterion: bool) -> int:
+    """Selected items without a complete verdict: none at all, or (``per_criterion``) one with unanswered
+    criteria (a resume asks them again)."""
+    pending = len(project.unanswered_verdict_item_ids(run_id)) if per_criterion else 0
+    return total - project.verdict_count(run_id) + pending
 
 
 def _summary(
-    project: Project, run: JudgeRun, out: Outcome, total: int, skipped: int, stop: str, elapsed: float
+    project: Project,
+    run: JudgeRun,
+    out: Outcome,
+    total: int,
+    skipped: int,
+    stop: str,
+    elapsed: float,
+    per_criterion: bool = False,
 ) -> RunSummary:
     c: Counts = out.counts
     return RunSummary(
@@ -408,7 +429,7 @@ def _summary(
         cache_hits=c.cache_hits,
         elapsed_s=elapsed,
         stop_reason=stop,
-        missing=total - project.verdict_count(run.id),
+        missing=_missing(project, run.id, total, per_criterion),
         workers=[p.done for p in out.per_process],
         cpu_s=[p.cpu_s for p in out.per_process],
     )

@@ -7,14 +7,15 @@ by :mod:`judgekit.judging.calls`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from judgekit.judging.calls import Usage
+from judgekit.judging.calls import CallFailed, Usage
 from judgekit.judging.confidence import logprob_confidence, sampling_vote
 from judgekit.judging.items import ItemVariant
 from judgekit.judging.parse import Parsed, make_parser
+from judgekit.judging.per_criterion import CALLS, UNANSWERED
 from judgekit.judging.providers.base import ProviderReply
 from judgekit.judging.request import RequestTemplate
 from judgekit.models import (
@@ -61,14 +62,8 @@ class VerdictMaker:
         is allowed (the repair request may need a call). ``usage``: what the replies cost when they were not cache
         hits (the results of the run's own provider batches); default: all hits."""
         usage = usage or Usage(hits=len(replies))
-        outcomes: list[Outcome] = []
-        for reply in replies:
-            parsed = self.parser.parse(reply)
-            if parsed.status == "parse_error" and repairs_allowed:
-                return None
-            usage.raws.append(reply.text if not reply.refusal else reply.refusal)
-            outcomes.append((parsed, reply))
-        return self.from_outcomes(item, outcomes, usage)
+        outcomes = read_cached(self.parser.parse, replies, usage, repairs_allowed=repairs_allowed)
+        return None if outcomes is None else self.from_outcomes(item, outcomes, usage)
 
     def from_outcomes(self, item: Item, outcomes: list[Outcome], usage: Usage) -> JudgeVerdict:
         """The verdict of ``item`` from its samples' readings."""
@@ -180,6 +175,91 @@ class VerdictMaker:
         verdict = self.verdict(item, usage, status=status, label=label, raw=raw, extra=extra, rationale=rationale)
         return verdict.model_copy(update={"criteria": answers})
 
+    def from_criteria(
+        self,
+        item: Item,
+        answers: Mapping[str, list[Outcome] | CallFailed],
+        usages: Mapping[str, Usage],
+        levels: Mapping[str, Sequence[str]],
+    ) -> JudgeVerdict:
+        """The verdict of ``item`` from one call per rated criterion (``judge_calls: per_criterion``): each
+        criterion's samples' readings, or the :class:`CallFailed` of its call (that criterion is ``api_error``,
+        the others keep their answers; one that got no reply after its retries is listed under
+        :data:`~judgekit.judging.per_criterion.UNANSWERED` for a resume). ``usages``: each criterion's calls;
+        ``levels``: each criterion's level values (for its log-probabilities). The status and overall label come
+        from the answers (:meth:`Rubric.record_verdict`), as with one reply."""
+        extra = self.notes(item)
+        mapl = self.variant.map_label if self.variant else (lambda x: x)
+        out: dict[str, CriterionVerdict] = {}
+        samples: dict[str, list[str | None]] = {}
+        failed: dict[str, str] = {}
+        unanswered: list[str] = []
+        errors: dict[str, str] = {}
+        for name, got in answers.items():
+            if isinstance(got, CallFailed):
+                out[name] = CriterionVerdict(status="api_error")
+                failed[name] = str(got)
+                if not got.permanent:
+                    unanswered.append(name)
+                continue
+            scale = self.rubric.criterion(name).scale
+            assert scale is not None
+            if self.method == "sampling":
+                out[name], samples[name] = _sampled(scale, [p for p, _ in got], mapl)
+                continue
+            parsed, reply = got[0]
+            if parsed.status != "ok" or parsed.label is None:
+                out[name] = CriterionVerdict(status=parsed.status, rationale=parsed.rationale)
+                if parsed.error and parsed.status == "parse_error":
+                    errors[name] = parsed.error
+                continue
+            conf, source = None, "none"
+            if self.method == "verbalized" and parsed.confidence is not None:
+                conf, source = parsed.confidence, "verbalized"
+            elif self.method == "logprobs" and not scale.is_interval:
+                conf, _ = logprob_confidence(reply, parsed.label, levels[name])
+                source = "logprobs" if conf is not None else "none"
+            out[name] = CriterionVerdict(
+                label=mapl(parsed.label),
+                rationale=parsed.rationale,
+                confidence=conf,
+                confidence_source=cast(ConfidenceSource, source),
+            )
+        if samples:
+            extra["sample_labels"] = samples
+        if errors:
+            extra["parse_error"] = "; ".join(f"{n}: {e}" for n, e in errors.items())
+        if failed:
+            extra["criteria_failed"] = failed
+        if unanswered:
+            extra[UNANSWERED] = unanswered
+        extra[CALLS] = {
+            n: {
+                "calls": u.calls,
+                "cache_hits": u.hits,
+                "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens,
+                "cost_usd": (round(u.cost, 8) if u.cost_known else None) if u.calls else 0.0,
+            }
+            for n, u in usages.items()
+        }
+        total = Usage()
+        for u in usages.values():
+            total.input_tokens += u.input_tokens
+            total.output_tokens += u.output_tokens
+            total.cost += u.cost
+            total.cost_known = total.cost_known and u.cost_known
+            total.latency += u.latency
+            total.calls += u.calls
+            total.hits += u.hits
+        raw = "\n---\n".join(f"{n}: {r}" for n, u in usages.items() for r in u.raws) or None
+        if any(u.calls + u.hits > self.samples for u in usages.values()):
+            extra["parse_attempts"] = {n: u.calls + u.hits for n, u in usages.items()}
+        status, label = self.rubric.record_verdict({n: (a.status, a.label) for n, a in out.items()})
+        rationale = "\n".join(f"{n}: {a.rationale}" for n, a in out.items() if a.rationale) or None
+        verdict = self.verdict(item, total, status=status, label=label, raw=raw, extra=extra, rationale=rationale)
+        return verdict.model_copy(update={"criteria": out})
+
     def api_error(self, item: Item, usage: Usage, message: str) -> JudgeVerdict:
         """The verdict of an item the provider refused to answer (HTTP 400)."""
         return self.verdict(item, usage, status="api_error", raw=message, extra=self.notes(item))
@@ -215,6 +295,21 @@ class VerdictMaker:
             created_at=datetime.now(UTC),
             extra=extra,
         )
+
+
+def read_cached(
+    parse: Callable[[ProviderReply], Parsed], replies: list[ProviderReply], usage: Usage, *, repairs_allowed: bool
+) -> list[Outcome] | None:
+    """Cached replies read with ``parse`` (their raw text noted in ``usage``), or ``None`` when one does not parse
+    and a repair is allowed (the repair request may need a call)."""
+    outcomes: list[Outcome] = []
+    for reply in replies:
+        parsed = parse(reply)
+        if parsed.status == "parse_error" and repairs_allowed:
+            return None
+        usage.raws.append(reply.text if not reply.refusal else reply.refusal)
+        outcomes.append((parsed, reply))
+    return outcomes
 
 
 def _reading(parsed: Parsed, name: str) -> Parsed:

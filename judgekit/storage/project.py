@@ -821,6 +821,41 @@ class Project:
         """Number of verdicts stored for a run."""
         return int(self.db.scalar("SELECT COUNT(*) FROM verdicts WHERE run_id = ?", (run_id,)))
 
+    def unanswered_verdict_item_ids(self, run_id: int) -> set[str]:
+        """Ids of items whose verdict in the run has criteria whose calls got no reply after their retries
+        (``extra["unanswered"]``, written by a ``judge_calls: per_criterion`` run): a resume asks those criteria
+        again and replaces the verdict (:meth:`replace_verdicts`). Such a verdict's status is ``api_error``."""
+        rows = self.db.rows(
+            "SELECT item_id, extra_json FROM verdicts WHERE run_id = ? AND status = ?", (run_id, "api_error")
+        )
+        return {str(item_id) for item_id, extra in rows if extra and json.loads(extra).get("unanswered")}
+
+    def replace_verdicts(self, run_id: int, verdicts: Sequence[JudgeVerdict]) -> None:
+        """Replace the stored verdicts of these items (their criteria answers too) in one transaction: a resumed
+        ``per_criterion`` run's verdict for an item whose earlier verdict had unanswered criteria
+        (:meth:`unanswered_verdict_item_ids`); only such verdicts may be replaced (anything else raises
+        :class:`~judgekit.errors.UserError`). The new verdict gets a new id, so readers that watch the newest
+        verdict id see the change."""
+        run = self.run(run_id)
+        rubric = self.rubric(run.config.rubric_id, run.config.rubric_version)
+        try:
+            checked = [check_verdict(rubric, v) for v in verdicts]
+        except ValueError as exc:
+            raise UserError(f"run {run.name!r}: {exc}") from None
+        replaceable = self.unanswered_verdict_item_ids(run_id)
+        wrong = sorted({v.item_id for v in checked} - replaceable)
+        if wrong:
+            raise UserError(f"run {run.name!r}: the verdicts of {wrong} have no unanswered criteria to replace")
+        now = datetime.now(UTC)
+        with self.transaction() as c:
+            for v in checked:
+                c.execute("DELETE FROM verdict_criteria WHERE run_id = ? AND item_id = ?", (run_id, v.item_id))
+                c.execute("DELETE FROM verdicts WHERE run_id = ? AND item_id = ?", (run_id, v.item_id))
+            c.executemany(INSERT_VERDICT, [verdict_row(run_id, v, now) for v in checked])
+            criteria = [row for v in checked if v.criteria for row in verdict_criteria_rows(run_id, v)]
+            if criteria:
+                c.executemany(INSERT_VERDICT_CRITERION, criteria)
+
     def verdict_item_ids(self, run_id: int) -> set[str]:
         """Ids of items that already have a verdict in the run (what a resumed run skips)."""
         return {str(x[0]) for x in self.db.rows("SELECT item_id FROM verdicts WHERE run_id = ?", (run_id,))}

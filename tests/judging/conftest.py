@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from batch_server import BatchServer
 from fake_llm_server import FakeLLMServer
 
-from judgekit.models import Item, Rubric, load_rubric
+from judgekit.models import Item, Message, Rubric, load_rubric
 from judgekit.storage import Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +98,17 @@ def project(tmp_path: Path) -> Iterator[Project]:
         yield p
     finally:
         p.close()
+
+
+def chat_items(n: int) -> list[Item]:
+    """Conversations ``c0`` ... : a user asks for the weather in city i, the assistant answers (the judged turn)."""
+    return [
+        Item(
+            id=f"c{i}",
+            messages=[
+                Message(role="user", content=f"What is the weather in city {i}?"),
+                Message(role="assistant", content=f"It is sunny in city {i}."),
+            ],
+        )
+        for i in range(n)
+    ]

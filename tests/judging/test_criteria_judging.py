@@ -9,29 +9,18 @@ from typing import Any
 import pytest
 from fake_llm_server import Action, FakeLLMServer
 
-from conftest import bundled
+from conftest import bundled, chat_items
 from judgekit.judging import build_config, run_judge
-from judgekit.models import Item, Message
 from judgekit.storage import Project
 
 RATED = bundled("assistant_turn_criteria")
-
-
-def _chat(i: int) -> Item:
-    return Item(
-        id=f"c{i}",
-        messages=[
-            Message(role="user", content=f"What is the weather in city {i}?"),
-            Message(role="assistant", content=f"It is sunny in city {i}."),
-        ],
-    )
 
 
 @pytest.fixture
 def chats(db_url: str) -> Project:
     p = Project(db_url)
     p.save_rubric(RATED)
-    p.add_items([_chat(i) for i in range(6)])
+    p.add_items(chat_items(6))
     yield p
     p.close()
 
@@ -109,14 +98,3 @@ def test_a_refusal_fails_every_criterion(chats: Project, openai_env: FakeLLMServ
     s = _run(chats, limit=1)
     v = chats.verdicts(s.run.name)[0]
     assert v.status == "refused" and {a.status for a in v.criteria.values()} == {"refused"}
-
-
-def test_one_call_per_criterion_is_refused_not_run_as_one_reply(chats: Project, openai_env: FakeLLMServer) -> None:
-    from judgekit.errors import ConfigError
-
-    per = RATED.model_copy(update={"judge_calls": "per_criterion", "version": 2})
-    chats.save_rubric(per)
-    cfg = build_config("openai", "gpt-4.1-mini", per, confidence="verbalized")
-    with pytest.raises(ConfigError, match="per_criterion"):
-        run_judge(chats, cfg, rubric=per, progress=False)
-    assert openai_env.count == 0 and not chats.runs()
