@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from judgekit.datasets.pandalm import load_pandalm
 from judgekit.errors import UserError
+from judgekit.models import HumanLabel, Item, JudgeVerdict, Rubric
 from judgekit.storage import Project
 
 DEMO_DB = "judgekit-demo.db"
@@ -30,9 +32,11 @@ class DemoProject:
     runs: list[str]
 
 
-DATASETS = ("pandalm", "hanna")
-"""The bundled data sets a demo can be built from: PandaLM (pairwise, 3 annotators, 2 judges; the default) and
-HANNA (six criteria on 1-5 scales, 3 raters, 2 judges; :mod:`judgekit.datasets.hanna`)."""
+DATASETS = ("pandalm", "hanna", "dices")
+"""The bundled data sets a demo can be built from: PandaLM (pairwise, 3 annotators, 2 judges; the default),
+HANNA (six criteria on 1-5 scales, 3 raters, 2 judges; :mod:`judgekit.datasets.hanna`) and DICES (350
+conversations, safety of the last chatbot turn rated by 123 people, a keyword baseline as the judge;
+:mod:`judgekit.datasets.dices`)."""
 
 
 def build_demo_project(path: str | os.PathLike[str] | None = None, dataset: str = "pandalm") -> DemoProject:
@@ -59,6 +63,8 @@ def build_demo_project(path: str | os.PathLike[str] | None = None, dataset: str 
             Path(str(p) + suffix).unlink(missing_ok=True)
     if dataset == "hanna":
         return _build_hanna(p)
+    if dataset == "dices":
+        return _build_dices(p)
     data = load_pandalm()
     with Project(p) as project, project.transaction():
         project.set_meta("kind", "demo")
@@ -99,9 +105,38 @@ def build_demo_project(path: str | os.PathLike[str] | None = None, dataset: str 
 def _build_hanna(p: Path) -> DemoProject:
     """The HANNA demo: six rated criteria on interval scales, three raters, two LLM judges."""
     from judgekit.datasets.hanna import load_hanna
+
+    return _build_imported(p, load_hanna(), "external", "HANNA (MIT), prompt variant 1")
+
+
+def _build_dices(p: Path) -> DemoProject:
+    """The DICES demo: conversations judged on their last chatbot turn, 40 raters, the keyword baseline (not an
+    LLM) as the judge run."""
+    from judgekit.datasets.dices import load_dices
+
+    return _build_imported(p, load_dices(), "baseline", "judgekit.datasets.dices.keyword_baseline")
+
+
+class _Bundled(Protocol):
+    """A bundled data set as judgekit models (:class:`~judgekit.datasets.hanna.Hanna`, ``Dices``)."""
+
+    @property
+    def rubric(self) -> Rubric: ...
+    @property
+    def items(self) -> list[Item]: ...
+    @property
+    def labels(self) -> list[HumanLabel]: ...
+    @property
+    def verdicts(self) -> dict[str, list[JudgeVerdict]]: ...
+    @property
+    def models(self) -> dict[str, str]: ...
+
+
+def _build_imported(p: Path, data: _Bundled, provider: str, imported_from: str) -> DemoProject:
+    """A demo project from a bundled data set: its rubric, items and labels, and each judge's verdicts as an
+    imported run (``provider``: ``external`` for a real LLM judged elsewhere, ``baseline`` for a non-LLM one)."""
     from judgekit.models import JudgeConfig
 
-    data = load_hanna()
     with Project(p) as project:
         with project.transaction():
             project.set_meta("kind", "demo")
@@ -110,11 +145,11 @@ def _build_hanna(p: Path) -> DemoProject:
         project.add_labels(data.labels)
         for run, verdicts in data.verdicts.items():
             cfg = JudgeConfig(
-                provider="external",
+                provider=provider,
                 model=data.models[run],
                 rubric_id=data.rubric.id,
                 rubric_version=data.rubric.version,
             )
-            r = project.create_run(run, cfg, source="import", meta={"imported_from": "HANNA (MIT), prompt variant 1"})
+            r = project.create_run(run, cfg, source="import", meta={"imported_from": imported_from})
             project.append_verdicts(r.id, verdicts)
         return DemoProject(p, data.rubric.key, project.item_count(), project.label_count(), list(data.verdicts))

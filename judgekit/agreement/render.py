@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
+
 from judgekit.agreement.assess import AgreementOverview, TrustAssessment
 from judgekit.agreement.judge_judge import JudgePair
 from judgekit.agreement.judge_people import BothBases
@@ -15,6 +17,7 @@ __all__ = [
     "figure_cell",
     "numeric_lines",
     "numeric_rows",
+    "pair_lines",
     "render_overview",
     "render_pair",
     "render_text",
@@ -106,9 +109,7 @@ def numeric_lines(n: NumericFigures, scope: str | None = None) -> list[str]:
         f"      MAE between people {_f(n.human_mae)}"
         + ("" if n.human_mae is None else f" n={n.human_mae.n_items}, pairs by overlap"),
     ]
-    for q in n.pairs:
-        note = "" if q.counted else f" (not counted: < {n.min_pair_overlap} shared)"
-        lines.append(f"        {q.a[:15]} vs {q.b[:15]}: {q.mae.fmt(2)} n={q.mae.n_items}{note}")
+    lines += pair_lines([(q.a, q.b, q.mae, q.counted) for q in n.pairs], n.min_pair_overlap, "MAE", "        ", 2)
     n_ref = n.judge_mae.n_items if n.judge_mae is not None else 0
     lines += [
         f"    judge vs the {n.reference} (n={n_ref}):",
@@ -120,6 +121,40 @@ def numeric_lines(n: NumericFigures, scope: str | None = None) -> list[str]:
         f"    judge vs each annotator: MAE {_f(n.judge_mean_mae)}",
         f"      minus the MAE between people {_f(n.mae_gap)}",
     ]
+    return lines
+
+
+MAX_PAIRS_LISTED = 10
+"""Annotator pairs listed one per line; more (DICES: 40 raters, 780 pairs) are summarised in three lines."""
+
+
+def pair_lines(
+    pairs: list[tuple[str, str, StatResult, bool]],
+    min_overlap: int,
+    name: str,
+    indent: str = "    ",
+    digits: int = 3,
+) -> list[str]:
+    """Every annotator pair ``(a, b, figure, counted)`` with its n, or, beyond :data:`MAX_PAIRS_LISTED` pairs, how
+    many pairs there are and count, the median and range of the counted pairs' figures and the two extreme pairs
+    (80 columns). The full list is in ``--json`` and the report."""
+    if len(pairs) <= MAX_PAIRS_LISTED:
+        out = []
+        for a, b, fig, is_counted in pairs:
+            note = "" if is_counted else f"  (not counted: < {min_overlap} shared)"
+            if digits == 3:
+                out.append(f"{indent}{a + ' vs ' + b:<{_LABEL - 3}} {fig.fmt()} n={fig.n_items}{note}")
+            else:
+                out.append(f"{indent}{a[:15]} vs {b[:15]}: {fig.fmt(digits)} n={fig.n_items}{note}")
+        return out
+    counted = sorted((p for p in pairs if p[3]), key=lambda p: p[2].value)
+    lines = [f"{indent}{len(pairs)} pairs, {len(counted)} counted (>= {min_overlap} shared items)"]
+    if counted:
+        values = [p[2].value for p in counted]
+        median = float(np.median(values))
+        lines[0] += f": {name} median {median:.{digits}f}"
+        for what, (a, b, fig, _) in (("lowest", counted[0]), ("highest", counted[-1])):
+            lines.append(f"{indent}  {what:<8}{a[:20]} vs {b[:20]} {fig.value:.{digits}f} n={fig.n_items}")
     return lines
 
 
@@ -164,9 +199,7 @@ def render_text(a: TrustAssessment) -> str:
         "human ceiling (people vs people)",
         f"  {'kappa, pairs by overlap':<{_LABEL}}{figure_cell(ceiling.kappa)}",
     ]
-    for p in ceiling.pairs:
-        note = "" if p.counted else f"  (not counted: < {ceiling.min_pair_overlap} shared)"
-        lines.append(f"    {p.a + ' vs ' + p.b:<{_LABEL - 3}} {p.kappa.fmt()} n={p.kappa.n_items}{note}")
+    lines += pair_lines([(p.a, p.b, p.kappa, p.counted) for p in ceiling.pairs], ceiling.min_pair_overlap, "kappa")
     lines += [
         f"  {'Krippendorff alpha':<{_LABEL}}{figure_cell(ceiling.alpha)}",
         f"{'judge vs people':<{_LABEL + 2}}{'failures as wrong':<27}ok verdicts only",
@@ -198,7 +231,7 @@ def render_text(a: TrustAssessment) -> str:
     if a.numeric is not None:
         lines += ["", "numeric scores (interval scale)", *numeric_lines(a.numeric)]
     weakest = [s for s in a.per_segment if s.n_items >= 10][:3]
-    if weakest:
+    if weakest and not (len(a.per_segment) == 1 and a.per_segment[0].key == "(none)"):
         lines.append("  weakest segments (kappa vs reference, failures as wrong):")
         lines += [f"    {s.key[:40]:<42}{figure_cell(s.kappa.failures_as_wrong, 2)}" for s in weakest]
     return "\n".join([*lines, *_criteria_lines(a)])
@@ -243,9 +276,8 @@ def render_overview(o: AgreementOverview) -> str:
         "human ceiling (people vs people)",
         f"  {'kappa, pairs by overlap':<{_LABEL}}{figure_cell(o.ceiling.kappa)}",
     ]
-    for p in o.ceiling.pairs:
-        note = "" if p.counted else f"  (not counted: < {o.ceiling.min_pair_overlap} shared)"
-        lines.append(f"    {p.a + ' vs ' + p.b:<{_LABEL - 3}} {p.kappa.fmt()} n={p.kappa.n_items}{note}")
+    c = o.ceiling
+    lines += pair_lines([(p.a, p.b, p.kappa, p.counted) for p in c.pairs], c.min_pair_overlap, "kappa")
     lines.append(f"  {'Krippendorff alpha':<{_LABEL}}{figure_cell(o.ceiling.alpha)}")
     for j in o.judges:
         lines += [

@@ -10,7 +10,7 @@ from judgekit.cli.common import echo
 
 
 @click.command("demo")
-@click.argument("dataset", type=click.Choice(["pandalm", "hanna"]), default="pandalm", required=False)
+@click.argument("dataset", type=click.Choice(["pandalm", "hanna", "dices"]), default="pandalm", required=False)
 @click.option(
     "--db",
     "db",
