@@ -4,17 +4,24 @@ name and its n, both bases side by side."""
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 
 from judgekit.agreement.assess import AgreementOverview, TrustAssessment
 from judgekit.agreement.judge_judge import JudgePair
-from judgekit.agreement.judge_people import BothBases
+from judgekit.agreement.judge_people import BothBases, JudgeVsPeople
 from judgekit.agreement.numeric import NumericFigures
+from judgekit.agreement.verdict import CriterionResult
 from judgekit.stats import StatResult
 
 __all__ = [
+    "WIDTH",
+    "CriterionRow",
+    "both_bases",
+    "criterion_rows",
     "figure_cell",
+    "fit",
     "numeric_lines",
     "numeric_rows",
     "pair_lines",
@@ -36,8 +43,40 @@ def figure_cell(fig: StatResult | None, digits: int = 3) -> str:
     return f"{fig.fmt(digits)} n={fig.n_items}"
 
 
-def _both(label: str, fig: BothBases) -> str:
-    return f"  {label:<{_LABEL}}{figure_cell(fig.failures_as_wrong):<26} {figure_cell(fig.ok_only)}"
+WIDTH = 80
+"""Every line of the terminal output fits this many columns (``judgekit agree``, ``check``, ``demo``)."""
+
+
+def fit(text: str, indent: str = "", more: str | None = None, width: int = WIDTH) -> list[str]:
+    """``text`` as lines of at most ``width`` columns: the first line starts with ``indent``, the next ones with
+    ``more`` (default: ``indent`` and two spaces); words are never split, a word longer than a line stays whole."""
+    more = indent + "  " if more is None else more
+    return textwrap.wrap(
+        text, width, initial_indent=indent, subsequent_indent=more, break_long_words=False, break_on_hyphens=False
+    ) or [indent.rstrip()]
+
+
+def both_bases(title: str, rows: list[tuple[str, BothBases]], width: int = WIDTH) -> list[str]:
+    """Figures on both bases (failures counted as wrong, ok verdicts only) in two columns under ``title``; one
+    column when the bases agree on every row (no failed verdict), or one block per basis when two columns would not
+    fit ``width``."""
+    cells = [(label, figure_cell(f.failures_as_wrong), figure_cell(f.ok_only)) for label, f in rows]
+    wide = max([len(c[1]) for c in cells] + [len("failures as wrong")]) + 1
+    if all(a == b for _, a, b in cells):
+        same = "the same on both bases: failures as wrong, ok verdicts only"
+        return [f"{title} ({same})" if title else same] + [f"  {lb:<{_LABEL}}{a}" for lb, a, _ in cells]
+    two = [f"{title:<{_LABEL + 2}}{'failures as wrong':<{wide}}ok verdicts only"] + [
+        f"  {lb:<{_LABEL}}{a:<{wide}}{b}" for lb, a, b in cells
+    ]
+    if max(len(line) for line in two) <= width:
+        return two
+    head = f"{title}, " if title else ""
+    return (
+        [f"{head}failures as wrong"]
+        + [f"  {lb:<{_LABEL}}{a}" for lb, a, _ in cells]
+        + [f"{head}ok verdicts only"]
+        + [f"  {lb:<{_LABEL}}{b}" for lb, _, b in cells]
+    )
 
 
 def unit_figures(a: TrustAssessment) -> tuple[str, StatResult | None, StatResult | None]:
@@ -176,7 +215,7 @@ def render_text(a: TrustAssessment) -> str:
     with rated criteria: a row per criterion (and the overall rule), then every criterion's criteria."""
     if a.parts:
         lines = [
-            f"== judge run '{a.run}' ({a.provider}:{a.model}) on rubric {a.rubric}, {len(a.parts)} criteria ==",
+            *fit(f"== judge run '{a.run}' ({a.provider}:{a.model}) on rubric {a.rubric}, {len(a.parts)} criteria =="),
             f"labelled items {a.n_items_labelled}, {a.n_annotators} annotators, "
             f"{a.annotators_per_item.value:.2f} per item (blind labels)",
             "",
@@ -188,13 +227,15 @@ def render_text(a: TrustAssessment) -> str:
     ceiling = a.ceiling
     j = a.judge
     lines = [
-        f"== judge run '{a.run}' ({a.provider}:{a.model}) on rubric {a.rubric} ({a.scale}) ==",
+        *fit(f"== judge run '{a.run}' ({a.provider}:{a.model}) on rubric {a.rubric} ({a.scale}) =="),
         f"labelled items {a.n_items_labelled}, {a.n_annotators} annotators, "
         f"{a.annotators_per_item.value:.2f} per item (blind labels)",
         "verdicts: " + ", ".join(f"{k} {v}" for k, v in a.status_counts.items() if v),
-        f"reference label: {ref.rule} of {ref.provenance} labels, on {ref.n_with_reference} items"
-        + (f" ({ref.n_ties} ties left out)" if ref.n_ties else "")
-        + (f" ({ref.n_not_adjudicated} not adjudicated, left out)" if ref.n_not_adjudicated else ""),
+        *fit(
+            f"reference label: {ref.rule} of {ref.provenance} labels, on {ref.n_with_reference} items"
+            + (f" ({ref.n_ties} ties left out)" if ref.n_ties else "")
+            + (f" ({ref.n_not_adjudicated} not adjudicated, left out)" if ref.n_not_adjudicated else "")
+        ),
         "",
         "human ceiling (people vs people)",
         f"  {'kappa, pairs by overlap':<{_LABEL}}{figure_cell(ceiling.kappa)}",
@@ -202,11 +243,7 @@ def render_text(a: TrustAssessment) -> str:
     lines += pair_lines([(p.a, p.b, p.kappa, p.counted) for p in ceiling.pairs], ceiling.min_pair_overlap, "kappa")
     lines += [
         f"  {'Krippendorff alpha':<{_LABEL}}{figure_cell(ceiling.alpha)}",
-        f"{'judge vs people':<{_LABEL + 2}}{'failures as wrong':<27}ok verdicts only",
-        _both("kappa vs reference", j.kappa),
-        _both("accuracy vs reference", j.accuracy),
-        _both("kappa vs each annotator", j.mean_kappa),
-        _both("gap to human ceiling", j.gap),
+        *both_bases("judge vs people", _judge_rows(j)),
         f"  {'failed verdicts':<{_LABEL}}{figure_cell(j.failure_rate)}",
     ]
     if j.alpha_with_judge is not None:
@@ -220,13 +257,14 @@ def render_text(a: TrustAssessment) -> str:
             f"(n={a.calibration.n_items})"
         )
     else:
-        lines.append(f"  calibration, harmful confidence: not available ({a.calibration.reason})")
+        lines += fit(f"calibration, harmful confidence: not available ({a.calibration.reason})", "  ")
     if a.corrected is not None:
         c = a.corrected
-        lines.append(
-            f"  corrected labels (made seeing the judge), on {c.n_items} items: judge accuracy "
+        lines += fit(
+            f"corrected labels (made seeing the judge), on {c.n_items} items: judge accuracy "
             f"{c.judge_accuracy_corrected.fmt()} vs {c.judge_accuracy_blind.fmt()} with blind labels, "
-            f"shift {c.shift.fmt()}"
+            f"shift {c.shift.fmt()}",
+            "  ",
         )
     if a.numeric is not None:
         lines += ["", "numeric scores (interval scale)", *numeric_lines(a.numeric)]
@@ -237,15 +275,60 @@ def render_text(a: TrustAssessment) -> str:
     return "\n".join([*lines, *_criteria_lines(a)])
 
 
+@dataclass(frozen=True)
+class CriterionRow:
+    """One criterion as a row of a plain-text table: ``UNIT.NAME`` is shown as ``name`` under a ``UNIT.*``
+    heading (``heading`` is set on the first row of each unit), so rows stay within 80 columns."""
+
+    heading: str | None
+    indent: str
+    name: str
+    width: int
+    """Width of the name column: the longest name of the unit."""
+    result: CriterionResult
+
+
+def criterion_rows(criteria: list[CriterionResult]) -> list[CriterionRow]:
+    """The criteria in order, each under the rubric criterion (unit) it belongs to; names without a unit are
+    listed as they are, at the left."""
+    groups: list[tuple[str | None, list[tuple[str, CriterionResult]]]] = []
+    for cr in criteria:
+        unit, dot, short = cr.name.rpartition(".")
+        key = unit if dot else None
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        groups[-1][1].append((short if dot else cr.name, cr))
+    rows = []
+    for group, members in groups:
+        width = max(len(name) for name, _ in members)
+        for i, (name, cr) in enumerate(members):
+            heading = f"  {group}.*" if group is not None and i == 0 else None
+            rows.append(CriterionRow(heading, "  " if group is None else "    ", name, width, cr))
+    return rows
+
+
 def _criteria_lines(a: TrustAssessment) -> list[str]:
     lines = ["", "criteria"]
-    for cr in a.criteria:
+    for row in criterion_rows(a.criteria):
+        cr = row.result
+        lines += [row.heading] if row.heading else []
         measured = cr.measured.fmt() if cr.measured else "n/a"
         thr = "" if cr.threshold is None else f" (needs {cr.direction} {cr.threshold:g})"
-        lines.append(f"  [{_MARK[cr.outcome]}] {cr.name:<26} {measured}{thr}")
+        text = f"[{_MARK[cr.outcome]}] {row.name:<{max(row.width, 24)}} {measured}{thr}"
+        lines += fit(text, row.indent, row.indent + " " * 7)
     lines += ["", f"VERDICT: {a.verdict}"]
-    lines += [f"  - {r}" for r in a.reasons]
+    for r in a.reasons:
+        lines += fit(f"- {r}", "  ", "    ")
     return lines
+
+
+def _judge_rows(j: JudgeVsPeople) -> list[tuple[str, BothBases]]:
+    return [
+        ("kappa vs reference", j.kappa),
+        ("accuracy vs reference", j.accuracy),
+        ("kappa vs each annotator", j.mean_kappa),
+        ("gap to human ceiling", j.gap),
+    ]
 
 
 def render_pair(p: JudgePair) -> str:
@@ -254,11 +337,15 @@ def render_pair(p: JudgePair) -> str:
     mc = p.mcnemar
     lines = [
         f"against people ({p.n_items} items with a reference label, rubric {p.rubric}; {lvl} paired bootstrap):",
-        f"  {'':<{_LABEL}}{'failures as wrong':<27}ok verdicts only",
-        _both(f"kappa {p.run_a[:15]}", p.kappa_a),
-        _both(f"kappa {p.run_b[:15]}", p.kappa_b),
-        _both("kappa A - B", p.kappa_difference),
-        _both("accuracy A - B", p.accuracy_difference),
+        *both_bases(
+            "",
+            [
+                (f"kappa {p.run_a[:15]}", p.kappa_a),
+                (f"kappa {p.run_b[:15]}", p.kappa_b),
+                ("kappa A - B", p.kappa_difference),
+                ("accuracy A - B", p.accuracy_difference),
+            ],
+        ),
         f"  McNemar ({mc.method}): {mc.a_right_b_wrong} items only A right, {mc.a_wrong_b_right} only B right, "
         f"p = {mc.p_value.value:.3g} (n={mc.p_value.n_items})",
     ]
@@ -281,11 +368,7 @@ def render_overview(o: AgreementOverview) -> str:
     lines.append(f"  {'Krippendorff alpha':<{_LABEL}}{figure_cell(o.ceiling.alpha)}")
     for j in o.judges:
         lines += [
-            f"judge {j.run} vs people{'':<4}{'failures as wrong':<27}ok verdicts only",
-            _both("kappa vs reference", j.judge.kappa),
-            _both("accuracy vs reference", j.judge.accuracy),
-            _both("kappa vs each annotator", j.judge.mean_kappa),
-            _both("gap to human ceiling", j.judge.gap),
+            *both_bases(f"judge {j.run} vs people", _judge_rows(j.judge)),
             f"  {'failed verdicts':<{_LABEL}}{figure_cell(j.judge.failure_rate)}",
         ]
     return "\n".join(lines)

@@ -28,19 +28,21 @@ def command(dataset: str, db: Path | None) -> None:
       judgekit demo hanna --db /tmp/hanna.db
     """
     from judgekit.agreement import load_criteria, render_text
+    from judgekit.agreement.render import fit
     from judgekit.demo import build_demo_project
     from judgekit.storage import Project
 
     demo = build_demo_project(db, dataset)
-    echo(
+    head = (
         f"demo project {demo.path}: {demo.n_items} items, {demo.n_labels} human labels, "
-        f"judge runs: {', '.join(demo.runs)} (rubric {demo.rubric_key})\n"
+        f"judge runs: {', '.join(demo.runs)} (rubric {demo.rubric_key})"
     )
+    echo("\n".join(fit(head)) + "\n")
     from judgekit.report import build_report, write_report
 
     with Project(demo.path) as project:
         report = build_report(project, demo.runs, lambda rid: load_criteria(rubric_id=rid))
     echo("\n\n".join(render_text(r.assessment) for r in report.runs))
     paths = write_report(report, demo.path.parent / "judgekit-report")
-    echo(f"\nreport: {paths.html}  (also {paths.markdown.name}, {paths.json.name})")
-    echo(f"more: judgekit agree --db {demo.path} --json; judgekit label --db {demo.path}")
+    echo("\n" + "\n".join(fit(f"report: {paths.html}  (also {paths.markdown.name}, {paths.json.name})")))
+    echo("\n".join(fit(f"more: judgekit agree --db {demo.path} --json; judgekit label --db {demo.path}")))

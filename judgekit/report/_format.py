@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from judgekit.agreement import CriterionResult, TrustAssessment
-from judgekit.agreement.render import numeric_lines, unit_lines
+from judgekit.agreement.render import WIDTH, criterion_rows, fit, numeric_lines, unit_lines
 from judgekit.stats import StatResult
 
 OUTCOME_LABEL = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive", "not_applicable": "n/a"}
@@ -71,21 +71,29 @@ def _measured(c: CriterionResult) -> str:
 def criteria_table(a: TrustAssessment) -> str:
     """Plain-text table of every criterion (for the terminal, ``judgekit check`` and assertion messages); a rubric
     with rated criteria first gets a row per criterion (and the overall rule) with its own verdict."""
-    lines = [f"judge run '{a.run}' on rubric {a.rubric}: {a.verdict}"]
+    lines = fit(f"judge run '{a.run}' on rubric {a.rubric}: {a.verdict}")
     if a.parts:
         lines += unit_lines(a)
     elif a.numeric is not None:
         lines += numeric_lines(a.numeric)
-    width = max((len(c.name) for c in a.criteria), default=10)
-    for c in a.criteria:
-        thr = fmt_threshold(c)
-        lines.append(
-            f"  [{OUTCOME_MARK[c.outcome]}] {c.name:<{width}}  {_measured(c):<30} "
-            f"{('needs ' + thr) if thr else '':<14} {c.reason}"
-        )
+    for row in criterion_rows(a.criteria):
+        c, indent = row.result, row.indent
+        lines += [row.heading] if row.heading else []
+        needs = f"needs {fmt_threshold(c)}" if c.threshold is not None else ""
+        mark = f"{indent}[{OUTCOME_MARK[c.outcome]}] "
+        head = f"{mark}{row.name:<{row.width}}  {_measured(c):<30} {needs}".rstrip()
+        if len(head) > WIDTH:  # a long name: the figure on the next line
+            lines.append(f"{mark}{row.name}")
+            head = f"{indent}{'':7}{_measured(c):<30} {needs}".rstrip()
+        lines.append(head)
+        lines += fit(c.reason, indent + " " * 7, indent + " " * 7)
     return "\n".join(lines)
 
 
 def failure_summary(a: TrustAssessment) -> str:
-    """One line saying why the run is not trusted (for ``CheckFailed`` and assertion headlines)."""
-    return f"judge run '{a.run}' is {a.verdict}: " + "; ".join(a.reasons)
+    """Why the run is not trusted (for ``CheckFailed`` and assertion headlines): the verdict on the first line,
+    then one wrapped entry per reason (80 columns)."""
+    lines = [f"judge run '{a.run}' is {a.verdict}:"]
+    for r in a.reasons:
+        lines += fit(f"- {r}", "  ", "    ")
+    return "\n".join(lines)

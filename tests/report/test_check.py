@@ -26,8 +26,9 @@ def test_fails_above_what_the_judge_reaches(
     assert main(args) == 1
     cap = capsys.readouterr()
     assert "[FAIL] judge_kappa" in cap.out
-    err = cap.err.strip()
-    assert len(err.splitlines()) == 1 and "NOT TRUSTED" in err and "judge_kappa" in err
+    err = cap.err.strip().splitlines()  # the verdict, then one line per reason (80 columns)
+    assert err[0] == "judgekit: judge run 'gpt-3.5-turbo' is NOT TRUSTED:"
+    assert len(err) == 2 and err[1].startswith("  - judge_kappa: kappa 0.476")
 
 
 def test_defaults_fail_a_judge_far_below_the_ceiling(
