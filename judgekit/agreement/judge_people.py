@@ -54,6 +54,7 @@ __all__ = [
     "AnnotatorAgreement",
     "BothBases",
     "JudgeVsPeople",
+    "judge_mean_kappa_value",
     "judge_vs_people",
     "judge_vs_reference",
     "reference_figures",
@@ -243,6 +244,25 @@ def _mean_and_gap(
         for a, name in enumerate(data.annotators)
     ]
     return BothBases(**mean), BothBases(**gap), per
+
+
+def judge_mean_kappa_value(data: AlignedRatings, c: TrustCriteria) -> float:
+    """The value of ``judge_mean_kappa`` (failures counted as wrong) alone: the overlap-weighted mean of the judge's
+    kappa against each annotator, as :func:`judge_vs_people` reports it, without the bootstrap of its interval.
+
+    Why: ``judgekit explain`` measures the gap again for every failure mode with the judge's verdicts on the
+    group's items fixed (``gap_share``); those counterfactuals need point values only, and a bootstrap per group
+    would make explaining (and the report) cost B times more. NaN when there is no annotator or fewer than 2 items.
+    """
+    m = len(data.annotators)
+    if m == 0 or data.n_items < 2:
+        return float("nan")
+    coded = Coded.from_codes(np.column_stack([data.human_codes, data.judge_strict_codes]), data.strict_levels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedStatisticWarning)
+        pk = pair_kappas(coded, [(a, m) for a in range(m)], weights=strict_weights(data.rubric), n_boot=0)
+    counted = (pk.n >= c.min_pair_overlap) & np.isfinite(pk.value)
+    return float(overlap_mean(pk.value, pk.n.astype(float), counted))
 
 
 def _alpha_with_judge(data: AlignedRatings, ceiling: HumanCeiling) -> AlphaWithJudge | None:

@@ -40,7 +40,7 @@ from judgekit.agreement import (
 )
 from judgekit.agreement.confidence import UNASSESSED
 from judgekit.agreement.estimands import figure_name
-from judgekit.agreement.judge_people import judge_vs_people
+from judgekit.agreement.judge_people import judge_mean_kappa_value, judge_vs_people
 from judgekit.models import HumanLabel, Item, JudgeRun
 from judgekit.stats import StatResult, UndefinedStatisticWarning
 from judgekit.storage import Project
@@ -167,8 +167,6 @@ class _Gap:
     def __init__(self, data: AlignedRatings, c: TrustCriteria) -> None:
         self.data = data
         self.c = c
-        # the counterfactuals need point values only: the smallest bootstrap the criteria allow, no alt test
-        self.quick = c.model_copy(update={"n_boot": 100, "require_alt_test": False})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedStatisticWarning)
             self.ceiling = human_ceiling(data.human_codes, data.annotators, data.rubric, c)
@@ -179,10 +177,10 @@ class _Gap:
     def share(self, rows: NDArray[np.bool_]) -> float:
         if not np.isfinite(self.gap.value) or self.gap.value <= 0 or not rows.any():
             return float("nan")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedStatisticWarning)
-            fixed = judge_vs_people(_fixed(self.data, rows), self.ceiling, self.quick)
-        return float((self.gap.value - fixed.gap.failures_as_wrong.value) / self.gap.value)
+        # gap = ceiling - mean kappa, the ceiling (people only) unchanged: the share is the mean kappa gained over
+        # the gap; the counterfactual needs the point value only (no bootstrap per group)
+        fixed = judge_mean_kappa_value(_fixed(self.data, rows), self.c)
+        return float((fixed - self.mean_kappa.value) / self.gap.value)
 
 
 def _terms(text: str) -> set[str]:
@@ -247,6 +245,7 @@ def explain(
     where: str = "all labelled items",
     items: dict[str, Item] | None = None,
     labels: Sequence[HumanLabel] = (),
+    critiques: dict[str, list[str]] | None = None,
     rationales: dict[str, str] | None = None,
     min_items: int = 3,
     max_largest: int = 5,
@@ -254,8 +253,9 @@ def explain(
 ) -> DisagreementReport:
     """The failure modes of the judge in ``data`` (see the module docstring).
 
-    ``items`` (id -> item), ``labels`` (the annotators' labels, for their critiques) and ``rationales`` (item id ->
-    the judge's rationale) fill the example items; without them the examples show ids and labels only.
+    ``items`` (id -> item), ``labels`` (the annotators' labels, for their critiques; or ``critiques``, item id ->
+    the critiques, already read) and ``rationales`` (item id -> the judge's rationale) fill the example items;
+    without them the examples show ids and labels only.
     """
     c = criteria or TrustCriteria()
     gap = _Gap(data, c)
@@ -263,10 +263,8 @@ def explain(
     ids = np.asarray(data.item_ids, dtype=object)
     ref, judge = data.reference_labels, data.judge
     judge_text = np.array([NO_VERDICT_LABEL if j is None else str(j) for j in judge], dtype=object)
-    critiques: dict[str, list[str]] = {}
-    for lab in labels:
-        if lab.critique and lab.critique.strip():
-            critiques.setdefault(lab.item_id, []).append(lab.critique.strip())
+    if critiques is None:
+        critiques = _critiques(labels)
     modes: list[FailureMode] = []
 
     def add(facet: Facet, key: str, title: str, rows: NDArray[np.bool_], group: NDArray[np.bool_]) -> None:
@@ -304,15 +302,21 @@ def explain(
             add(facet, key, title, dis & group, group)  # type: ignore[arg-type]
     dis_ids = [str(i) for i in ids[dis]]
     terms = _item_terms(critiques)
+    order = _Order(data, critiques)
     for words in _critique_groups(dis_ids, terms, min_items):
-        group = np.array([bool(terms.get(str(i), set()) & set(words)) for i in ids], dtype=bool)
+        wanted = set(words)
+        group = np.zeros(data.n_items, dtype=bool)
+        group[[order.row[i] for i, t in terms.items() if t & wanted and i in order.row]] = True
         key = ", ".join(words[:3])
         add("critique", key, f"critiques mention {' / '.join(words[:3])}", dis & group, group)
-    order = {f: n for n, f in enumerate(FACETS)}
-    modes.sort(key=lambda m: (order[m.facet], -np.nan_to_num(m.gap_share.value, nan=-1.0), -m.n_disagreements, m.key))
+    facet_order = {f: n for n, f in enumerate(FACETS)}
+    modes.sort(
+        key=lambda m: (facet_order[m.facet], -np.nan_to_num(m.gap_share.value, nan=-1.0), -m.n_disagreements, m.key)
+    )
     largest = sorted(modes, key=lambda m: (-np.nan_to_num(m.gap_share.value, nan=-1.0), -m.n_disagreements, m.key))
-    largest = [_with_examples(m, data, items, critiques, rationales or {}, examples_per_mode) for m in largest][
-        :max_largest
+    largest = [
+        _with_examples(m, data, items, critiques, rationales or {}, order.clearest(m.item_ids, examples_per_mode))
+        for m in largest[:max_largest]
     ]
     return DisagreementReport(
         run=run.name if run is not None else data.run_name or "",
@@ -335,24 +339,42 @@ def explain(
     )
 
 
+class _Order:
+    """The order in which a group's disagreements are shown as examples, the clearest first: unanimous annotators
+    (at least two), then items with critiques, then item order. Ranked once for all the groups of one ``data``."""
+
+    def __init__(self, data: AlignedRatings, critiques: dict[str, list[str]]) -> None:
+        self.row = {str(i): n for n, i in enumerate(data.item_ids)}
+        codes = data.human_codes
+        given = codes >= 0
+        top = np.where(given, codes, -1).max(axis=1) if codes.size else np.zeros(data.n_items)
+        low = np.where(given, codes, np.iinfo(np.int64).max).min(axis=1) if codes.size else np.zeros(data.n_items)
+        unanimous = (given.sum(axis=1) >= 2) & (top == low)
+        critiqued = np.zeros(data.n_items, dtype=bool)
+        critiqued[[self.row[i] for i, texts in critiques.items() if texts and i in self.row]] = True
+        self.rank = np.empty(data.n_items, dtype=np.int64)
+        self.rank[np.lexsort((np.arange(data.n_items), ~critiqued, ~unanimous))] = np.arange(data.n_items)
+
+    def clearest(self, item_ids: Sequence[str], k: int) -> list[str]:
+        """The ``k`` clearest of ``item_ids``, clearest first."""
+        if not item_ids:
+            return []
+        ranks = self.rank[[self.row[i] for i in item_ids]]
+        best = np.argsort(ranks, kind="stable")[:k]
+        return [item_ids[int(j)] for j in best]
+
+
 def _with_examples(
     mode: FailureMode,
     data: AlignedRatings,
     items: dict[str, Item] | None,
     critiques: dict[str, list[str]],
     rationales: dict[str, str],
-    k: int,
+    picks: Sequence[str],
 ) -> FailureMode:
-    row = {i: n for n, i in enumerate(data.item_ids)}
-    codes = data.human_codes
-
-    def clarity(item_id: str) -> tuple[int, int, int]:
-        r = codes[row[item_id]]
-        given = r[r >= 0]
-        unanimous = int(given.size >= 2 and bool((given == given[0]).all()))
-        return (-unanimous, -int(bool(critiques.get(item_id))), row[item_id])
-
-    picks = sorted(mode.item_ids, key=clarity)[:k]
+    """``mode`` with ``picks`` (item ids) as its example items, their text from ``items`` when given."""
+    wanted = set(picks)
+    row = {item_id: n for n, item_id in enumerate(data.item_ids) if item_id in wanted}
     human, ref, judge = data.human, data.reference_labels, data.judge
     out = []
     for item_id in picks:
@@ -386,24 +408,29 @@ def explain_run(
     criteria: TrustCriteria | None = None,
     min_items: int = 3,
     max_largest: int = 5,
+    data: AlignedRatings | None = None,
 ) -> DisagreementReport:
     """:func:`explain` for a run of the project, on ``item_ids`` (default: every labelled item), with the items'
-    text, the annotators' critiques and the judge's rationales on the example items."""
+    text, the annotators' critiques and the judge's rationales on the example items.
+
+    ``data``: the run's ratings on every labelled item, when the caller has already loaded them (the report
+    has, to assess the run) with the criteria's reference; read again otherwise."""
     from judgekit.agreement.data import verdict_rationales
 
     r = run if isinstance(run, JudgeRun) else project.run(run)
     c = criteria or TrustCriteria()
     rubric = project.rubric(r.config.rubric_id, r.config.rubric_version)
-    data = load_aligned(project, r, rubric, reference=c.reference)
+    if data is None:
+        data = load_aligned(project, r, rubric, reference=c.reference)
     if item_ids is not None:
         data = data.subset(list(item_ids))
-    labels = project.labels(rubric.id, rubric.labels_version, provenance="blind")
+    critiques = project.latest_critiques(rubric.id, rubric.labels_version, provenance="blind")
     report = explain(
         data,
         run=r,
         criteria=c,
         where=where or ("the chosen items" if item_ids is not None else "all labelled items"),
-        labels=labels,
+        critiques=critiques,
         min_items=min_items,
         max_largest=max_largest,
     )
@@ -413,7 +440,9 @@ def explain_run(
     items = {it.id: it for it in project.items(shown)}
     rationales = verdict_rationales(project, r, shown)
     # fill the example items' text (only the shown items are read)
-    largest = [_with_examples(m, data, items, _critiques(labels), rationales, len(m.examples)) for m in report.largest]
+    largest = [
+        _with_examples(m, data, items, critiques, rationales, [e.item_id for e in m.examples]) for m in report.largest
+    ]
     return report.model_copy(update={"largest": largest})
 
 

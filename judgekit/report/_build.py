@@ -17,6 +17,8 @@ from judgekit import __version__
 from judgekit.agreement import AlignedRatings, ProjectEvidence, TrustAssessment, TrustCriteria
 from judgekit.agreement.data import verdict_rationales
 from judgekit.agreement.judge_judge import JudgePair, compare_pair
+from judgekit.align import store as align_store
+from judgekit.align.explain import DisagreementReport, dev_scope, explain_run
 from judgekit.errors import UserError
 from judgekit.models import JudgeRun
 from judgekit.report._model import (
@@ -31,6 +33,26 @@ from judgekit.storage import Project
 CriteriaFor = Callable[[str], TrustCriteria]
 _COST_KEYS = ("cost_usd", "cost_known", "requests", "cache_hits")
 _TEXT_LIMIT = 600
+
+
+def is_align_candidate(run: JudgeRun) -> bool:
+    """A candidate judge of ``judgekit align`` (``meta["align"]``): shown in its alignment record, and assessed as a
+    run only when named (most were judged on dev only)."""
+    return isinstance(run.meta.get("align"), dict)
+
+
+def _failure_modes(
+    project: Project, run: JudgeRun, data: AlignedRatings, criteria: TrustCriteria
+) -> DisagreementReport | None:
+    """``judgekit explain`` of ``run`` (its 3 largest failure modes) on the dev part of the newest split of its
+    labels, or every labelled item without a split: the same call, hence the same figures, as the command. None
+    for a rubric with rated criteria (explain works on one scale; not built per criterion yet)."""
+    rubric = project.rubric(run.config.rubric_id, run.config.rubric_version)
+    if rubric.is_rated:
+        return None
+    ids, where = dev_scope(project, rubric.labels_key)
+    report = explain_run(project, run, item_ids=ids, where=where, criteria=criteria, max_largest=3, data=data)
+    return report if report.n_disagreements else None
 
 
 def is_probe(run: JudgeRun) -> bool:
@@ -166,10 +188,15 @@ def build_report(
     """Assess ``runs`` (default: every run that is not a bias probe) and gather the whole report.
 
     ``criteria_for(rubric_id)`` supplies the thresholds of each rubric (default :class:`TrustCriteria`).
-    Runs on the same rubric version are compared pairwise; bias-probe runs are listed with their results.
+    Runs on the same rubric version are compared pairwise; bias-probe runs are listed with their results; the
+    candidates of ``judgekit align`` are shown in their alignment records (assessed as runs only when named).
     """
     all_runs = project.runs()
-    chosen = [project.run(r) for r in runs] if runs else [r for r in all_runs if not is_probe(r)]
+    chosen = (
+        [project.run(r) for r in runs]
+        if runs
+        else [r for r in all_runs if not is_probe(r) and not is_align_candidate(r)]
+    )
     pick = criteria_for or (lambda _rid: TrustCriteria())
     shared = ProjectEvidence(project)
     reports: list[RunReport] = []
@@ -184,6 +211,7 @@ def build_report(
                 assessment=a,
                 confidently_wrong=_confidently_wrong(project, run, data, a, max_items),
                 disagreements=_disagreements(project, run, data, max_items),
+                failure_modes=_failure_modes(project, run, data, crit),
             )
         )
     comparisons = []
@@ -215,4 +243,5 @@ def build_report(
         runs=reports,
         comparisons=comparisons,
         probes=probes,
+        alignments=align_store.records(project),
     )

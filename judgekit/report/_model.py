@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from judgekit.agreement import TrustAssessment
 from judgekit.agreement.judge_judge import JudgePair
+from judgekit.align.explain import DisagreementReport
+from judgekit.align.record import AlignmentRecord
 
 _CONFIG = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
@@ -86,6 +88,9 @@ class RunReport(BaseModel):
     disagreements: list[ItemExample] = Field(default_factory=list)
     """Items where all annotators (at least two) agree and the judge says otherwise, whatever its confidence:
     highest risk tier first, then most annotators."""
+    failure_modes: DisagreementReport | None = None
+    """The largest failure modes (``judgekit explain``) on the dev part of the newest split, or every labelled item
+    when there is no split; None when the run has no disagreement to explain."""
 
 
 class Report(BaseModel):
@@ -99,3 +104,5 @@ class Report(BaseModel):
     runs: list[RunReport]
     comparisons: list[JudgeComparison]
     probes: list[ProbeResult]
+    alignments: list[AlignmentRecord] = Field(default_factory=list)
+    """Every ``judgekit align`` record: its candidates with their dev figures and cost, and the one test look."""

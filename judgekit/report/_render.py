@@ -15,6 +15,9 @@ from typing import Any
 
 from judgekit.agreement import BothBases, CriterionResult, TrustAssessment
 from judgekit.agreement.render import numeric_rows, unit_figures
+from judgekit.align.explain import DisagreementReport, FailureMode
+from judgekit.align.record import AlignmentRecord, DevFigures
+from judgekit.align.render import signed
 from judgekit.io.files import make_folder, write_text_atomic
 from judgekit.report._format import (
     OUTCOME_EMOJI,
@@ -93,6 +96,9 @@ def render_html(report: Report) -> str:
     env.filters["num"] = lambda x, digits=3: fmt_value(None if x is None else float(x), digits)
     env.filters["pct"] = lambda x, digits=1: fmt_pct(None if x is None else float(x), digits)
     env.filters["pval"] = fmt_p
+    env.filters["p_is"] = p_is
+    env.filters["signed"] = signed
+    env.filters["gain"] = _gain
     env.filters["threshold"] = fmt_threshold
     env.filters["compact"] = _compact
     run_figures, comparison_figures = _figures(report)
@@ -199,6 +205,87 @@ def _md_items(title: str, items: list[ItemExample]) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
+def _share(m: FailureMode) -> str:
+    return f"{fmt_pct(m.gap_share.value, 0)} (n={m.gap_share.n_items})"
+
+
+def _md_failure_modes(d: DisagreementReport | None) -> list[str]:
+    if d is None or not d.largest:
+        return []
+    lines = [
+        f"Largest failure modes ({md_escape(d.where)}; {d.n_disagreements} disagreements; gap to the ceiling "
+        f"{_fig(d.gap)}; `judgekit explain` for every group):",
+        "",
+        "| failure mode | disagreements | share of the gap to the ceiling (n) | example items |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {md_escape(m.title)} | {m.n_disagreements} of {m.n_items} | {_share(m)} "
+        f"| {md_escape(', '.join(e.item_id for e in m.examples))} |"
+        for m in d.largest
+    ]
+    return [*lines, ""]
+
+
+def p_is(p: float | None) -> str:
+    """``p = 0.072`` or ``p < 0.001``."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def _gain(d: DevFigures | None) -> str:
+    """A candidate's kappa gain on one half of dev, signed, with its n (``n/a`` when not evaluated there)."""
+    return "n/a" if d is None else f"{signed(d.kappa_gain)} (n={d.kappa_gain.n_items})"
+
+
+def _md_alignments(records: list[AlignmentRecord]) -> list[str]:
+    """Every alignment record: each candidate's dev figures and cost, the choice, the one test look and the plain
+    outcome (``DID NOT CARRY OVER ...`` when the dev winner did not hold on test)."""
+    lines = ["### Alignments (judgekit align)", ""]
+    for rec in records:
+        lines += [
+            f"`{md_escape(rec.name)}` ({rec.status}): `{md_escape(rec.settings.run)}` on rubric "
+            f"`{md_escape(rec.rubric)}`, split `{md_escape(rec.settings.split)}`: dev {rec.n_dev} items "
+            f"({len(rec.fit_ids)} to build candidates from, {len(rec.select_ids)} to choose on), test {rec.n_test}.",
+            "",
+            f"Rule (stated before any candidate was judged): {md_escape(rec.selection_rule)}",
+            "",
+            "| candidate | rubric | kappa, select half | kappa gain, select half (n) | kappa gain, fit half (n) "
+            "| cost | verdict |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in rec.candidates:
+            name = f"**{md_escape(c.name)}** (chosen)" if c.name == rec.chosen else md_escape(c.name)
+            lines.append(
+                f"| {name} | `{md_escape(c.rubric)}` | {fmt_figure(c.select.kappa) if c.select else 'n/a'} "
+                f"| {_gain(c.select)} | {_gain(c.fit)} "
+                f"| ${c.cost_usd:.4f} | {md_escape(c.verdict or c.reason or c.status)} |"
+            )
+        lines += ["", f"Choice: {md_escape(rec.choice or 'not made yet')}", ""]
+        if rec.test is not None:
+            t = rec.test
+            carried = "carried over" if t.carried_over else "did not carry over"
+            lines += [
+                f"The one look at test, `{md_escape(t.candidate)}` against `{md_escape(t.start_run)}` ({t.n_items} "
+                f"items, {t.conclusion}, McNemar {p_is(t.mcnemar_p)}): kappa {fmt_figure(t.kappa_before)} -> "
+                f"{fmt_figure(t.kappa_after)}, gain {signed(t.kappa_gain)}; verdict {t.verdict_before} -> "
+                f"{t.verdict_after}: **{carried}**. {md_escape(t.looks.message)}",
+                "",
+            ]
+        else:
+            lines += ["The test split was not looked at.", ""]
+        money = rec.cost
+        budget = "" if money.budget is None else f" (budget ${money.budget:g})"
+        lines += [
+            f"Cost: proposer ${money.proposer:.4f} + candidates on dev ${money.candidates:.4f} + test look "
+            f"${money.test_look:.4f} = ${money.total:.4f}{budget}.",
+            "",
+            f"**{md_escape(rec.outcome or rec.status)}**",
+            "",
+        ]
+    return lines
+
+
 def render_markdown(report: Report, *, html_name: str | None = "report.html", summary_only: bool = False) -> str:
     """The report as GitHub-flavoured Markdown (a PR comment or ``$GITHUB_STEP_SUMMARY``).
 
@@ -274,6 +361,7 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
                 f"labels (shift {_fig(cl.shift)}).",
                 "",
             ]
+        lines += _md_failure_modes(r.failure_modes)
         lines += _md_items("Confidently wrong items, worst first", r.confidently_wrong)
         lines += _md_items("Judge against unanimous annotators, highest risk first", r.disagreements)
         s = a.sample_size
@@ -300,6 +388,8 @@ def render_markdown(report: Report, *, html_name: str | None = "report.html", su
                 f"| {fmt_p(c.mcnemar.p_value.value)} ({c.mcnemar.method}) |"
             )
         lines.append("")
+    if report.alignments and not summary_only:
+        lines += _md_alignments(report.alignments)
     if report.probes and not summary_only:
         lines += ["### Bias probes", "", "| probe | run | results |", "|---|---|---|"]
         for p in report.probes:

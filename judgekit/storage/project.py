@@ -580,6 +580,36 @@ class Project:
                 latest[(r[0], r[1])] = r
         return list(latest.values())
 
+    def latest_critiques(
+        self, rubric_id: str, rubric_version: int, *, provenance: ProvenanceFilter = "blind"
+    ) -> dict[str, list[str]]:
+        """Item id -> the non-empty critiques of the annotators' latest labels (highest revision among the given
+        provenance(s)) on a rubric version, in annotator order. Reads only the labels that carry a critique (and,
+        when some label was revised, which revision is the latest): what ``judgekit explain`` groups by words,
+        without building every label (most have no critique)."""
+        prov, params = _provenance_clause(provenance, "provenance")
+        key = (rubric_id, rubric_version, *params)
+        rows = self.db.rows(
+            "SELECT item_id, annotator, revision, critique FROM labels WHERE rubric_id = ? AND rubric_version = ? "
+            f"{prov} AND critique IS NOT NULL AND critique <> '' ORDER BY item_id, annotator",
+            key,
+        )
+        if not rows:
+            return {}
+        revised = {
+            (r[0], r[1]): int(r[2])
+            for r in self.db.rows(
+                "SELECT item_id, annotator, MAX(revision) FROM labels WHERE rubric_id = ? AND rubric_version = ? "
+                f"{prov} AND revision > 1 GROUP BY item_id, annotator",
+                key,
+            )
+        }
+        out: dict[str, list[str]] = {}
+        for item_id, annotator, revision, critique in rows:
+            if int(revision) == revised.get((item_id, annotator), 1) and str(critique).strip():
+                out.setdefault(str(item_id), []).append(str(critique).strip())
+        return out
+
     def latest_adjudications(self, rubric_id: str, rubric_version: int) -> list[tuple[Any, Any]]:
         """``(item_id, label)`` of the most recently submitted ``adjudicated`` label of every adjudicated item of a
         rubric version (any admin: the highest label id wins, so a second admin's resolution, or an admin's revision

@@ -104,3 +104,22 @@ def test_latest_label_rows_keep_the_latest_revision_of_each_provenance(project: 
     assert project.has_labels("helpfulness-pass-fail", 1, provenance="corrected")
     assert not project.has_labels("helpfulness-pass-fail", 1, provenance="adjudicated")
     assert not project.has_labels("helpfulness-pass-fail", 2)
+
+
+def test_latest_critiques_read_the_critiques_of_the_latest_labels_only(project: Project) -> None:
+    def crit(item: str, ann: str, text: str | None, provenance: str = "blind") -> HumanLabel:
+        return _label(item, ann, "fail", provenance).model_copy(update={"critique": text})
+
+    project.add_label(crit("i0", "ann", "dodges the question"))
+    project.add_label(crit("i0", "ann", None))  # revision 2 drops the critique: the latest has none
+    project.add_label(crit("i0", "bob", "wrong sum"))
+    project.add_label(crit("i1", "ann", "old words"))
+    project.add_label(crit("i1", "ann", "  hedges  "))  # revision 2 replaces it
+    project.add_label(crit("i1", "bob", "adjudicated note", "adjudicated"))
+    assert project.latest_critiques("helpfulness-pass-fail", 1) == {"i0": ["wrong sum"], "i1": ["hedges"]}
+    got = project.latest_critiques("helpfulness-pass-fail", 1, provenance="adjudicated")
+    assert got == {"i1": ["adjudicated note"]}
+    assert project.latest_critiques("helpfulness-pass-fail", 2) == {}
+    # the same as reading every latest blind label and keeping those with a critique
+    every = project.labels("helpfulness-pass-fail", 1, provenance="blind")
+    assert {lab.item_id for lab in every if lab.critique} == set(project.latest_critiques("helpfulness-pass-fail", 1))
