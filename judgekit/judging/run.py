@@ -458,6 +458,15 @@ def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop running: the usual case (a script, the CLI)
+        else:
+            raise RuntimeError(
+                f"this call starts its own event loop and cannot run inside one (a Jupyter notebook, an async "
+                f"function): use 'await {fn.__name__}(...)' there, with the same parameters"
+            )
         sink: list[RunSummary] = []
         token = _INTERRUPTED.set(sink)
         try:

@@ -5,8 +5,11 @@ the server received is checked), and resumes without paying twice."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections import Counter
+
+import pytest
 
 from judgekit.agreement import assess_run
 from judgekit.align import AlignmentRecord, AlignSettings, align, store
@@ -98,3 +101,16 @@ def test_an_align_stopped_by_the_budget_resumes_paying_for_nothing_twice(world: 
     runs = sum(float(w.project.run(c.run).meta.get("cost_usd") or 0) for c in second.candidates if c.run)
     assert abs(second.cost.total - (runs + second.cost.proposer)) < 1e-9
     assert second.cost.total <= 1.0
+
+
+def test_the_blocking_calls_inside_a_running_event_loop_name_their_async_twin() -> None:
+    """A notebook runs an event loop: ``align()`` / ``run_judge()`` there say to await ``aalign`` / ``arun_judge``
+    (before anything starts), instead of asyncio's bare error."""
+    from judgekit.judging import run_judge
+
+    async def inside() -> None:
+        for call, twin in ((align, "aalign"), (run_judge, "arun_judge")):
+            with pytest.raises(RuntimeError, match=f"await {twin}"):
+                call(None, None)  # type: ignore[arg-type]
+
+    asyncio.run(inside())

@@ -45,4 +45,7 @@ def test_notebook_runs_top_to_bottom(venv_kernel: str, tmp_path: Path) -> None:
         for o in c.outputs
     )
     assert "NOT TRUSTED" in text and "report.html" in text
+    # the align cells: failure modes on dev, then the one look at test confirms the scripted rules
+    assert "the dev part of split main@1" in text and "people say tie" in text
+    assert "CONFIRMED ON TEST" in text and "NOT TRUSTED -> TRUSTED" in text
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
