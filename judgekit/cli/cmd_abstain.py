@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import abstention_options, db_option, echo, open_project
 from judgekit.io import detect_format, write_export, write_records
 
 
 @click.command("abstain")
 @click.argument("run")
 @db_option
-@click.option("--target", type=float, default=0.9, show_default=True, help="Agreement required on kept items.")
-@click.option("--delta", type=float, default=0.1, show_default=True, help="Tolerated chance the guarantee fails.")
+@abstention_options
 @click.option("--split", "split_name", default=None, help="Calibrate on this split's dev part, check on its test part.")
 @click.option("--escalate", is_flag=True, help="Raise the label-queue priority of the items under the threshold.")
 @click.option(

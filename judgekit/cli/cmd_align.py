@@ -6,13 +6,25 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import SEED, FiniteFloatRange, config_option, db_option, echo, open_project, reference_option
+from judgekit.cli.common import (
+    SEED,
+    FiniteFloatRange,
+    abstention_options,
+    criteria_options,
+    db_option,
+    echo,
+    json_option,
+    model_call_options,
+    open_project,
+    quiet_option,
+    split_option,
+)
 
 
 @click.command("align")
 @click.argument("run")
 @db_option
-@click.option("--split", "split_name", required=True, help="The locked split (NAME or NAME@VERSION): dev to tune on.")
+@split_option(required=True, help="The locked split (NAME or NAME@VERSION): dev to tune on.")
 @click.option(
     "--strategies",
     default=None,
@@ -23,15 +35,9 @@ from judgekit.cli.common import SEED, FiniteFloatRange, config_option, db_option
 )
 @click.option("--judge-model", default=None, help="PROVIDER:MODEL judging the candidates (default: the run's model).")
 @click.option("--candidate-model", "candidate_models", multiple=True, help="Another model to try (repeatable).")
-@click.option("--base-url", default=None, help="Server of the judge and proposer (default from OPENAI_BASE_URL ...).")
-@click.option(
-    "--max-cost", type=FiniteFloatRange(0), default=None, help="USD for the proposer, the candidates and the test look."
-)
-@click.option(
-    "--prices",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Price overrides, JSON or TOML (USD per 1M input/output tokens); env JUDGEKIT_PRICES.",
+@model_call_options(
+    base_url_help="Server of the judge and proposer (default from OPENAI_BASE_URL / ANTHROPIC_BASE_URL).",
+    max_cost_help="USD for the proposer, the candidates and the test look together.",
 )
 @click.option(
     "--select-fraction",
@@ -42,29 +48,14 @@ from judgekit.cli.common import SEED, FiniteFloatRange, config_option, db_option
 )
 @click.option("--k", "k", type=click.IntRange(1, 32), default=4, show_default=True, help="Few-shot examples.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the fit/select division of dev.")
-@click.option(
-    "--target",
-    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="Abstention: agreement on kept items.",
-)
-@click.option(
-    "--delta",
-    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-    default=0.1,
-    show_default=True,
-    help="Abstention: tolerated failure chance.",
-)
-@click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Calls in flight.")
+@abstention_options
 @click.option(
     "-o", "--out", default=None, help="The new rubric file (default rubrics/ID.yaml), written when test confirms."
 )
 @click.option("--new", is_flag=True, help="Start a new alignment even if the same one was run before.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print the alignment record as JSON.")
-@config_option
-@reference_option
+@quiet_option
+@json_option("the alignment record")
+@criteria_options
 def command(
     run: str,
     db: Path | None,

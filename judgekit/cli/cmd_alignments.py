@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import db_option, echo, json_option, open_project
 
 
 @click.command("alignments")
 @click.argument("name", required=False)
 @db_option
 @click.option("--diff", "show_diff", is_flag=True, help="With NAME: print each candidate's rubric diff.")
-@click.option("--json", "as_json", is_flag=True, help="Print the record(s) as JSON.")
+@json_option("the record(s)")
 def command(name: str | None, db: Path | None, show_diff: bool, as_json: bool) -> None:
     """List the alignments (judgekit align) of the project, or show one: every candidate with its dev figures
     and cost, the selection rule, the choice and the one look at the test split.

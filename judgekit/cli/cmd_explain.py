@@ -6,19 +6,18 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import config_option, db_option, echo, open_project, reference_option
+from judgekit.cli.common import criteria_options, db_option, echo, json_option, open_project, split_option
 
 
 @click.command("explain")
 @click.argument("run")
 @db_option
-@click.option("--split", "split_name", default=None, help="Explain on this split's dev part (default: the newest).")
+@split_option(required=False, help="Explain on this split's dev part (default: the newest split of the labels).")
 @click.option("--all", "everything", is_flag=True, help="Every labelled item, test items included.")
 @click.option("--min-items", type=click.IntRange(1), default=3, show_default=True, help="Smallest group shown.")
 @click.option("--largest", type=click.IntRange(1, 50), default=5, show_default=True, help="Failure modes detailed.")
-@click.option("--json", "as_json", is_flag=True, help="Print every group as JSON.")
-@config_option
-@reference_option
+@json_option("every group")
+@criteria_options
 def command(
     run: str,
     db: Path | None,

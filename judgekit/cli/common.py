@@ -144,3 +144,71 @@ def server_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
         raise click.BadParameter(f"{value!r}: expected a URL such as http://localhost:11434/v1")
     del port
     return value.strip()
+
+
+def json_option(what: str) -> Callable[[F], F]:
+    """``--json`` (parameter ``as_json``): print ``what`` as JSON instead of text."""
+
+    def decorate(f: F) -> F:
+        return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON.")(f)
+
+    return decorate
+
+
+def criteria_options(f: F) -> F:
+    """``--config`` and ``--reference``: the trust criteria a command measures with, and against what."""
+    return config_option(reference_option(f))
+
+
+def split_option(*, required: bool, help: str) -> Callable[[F], F]:
+    """``--split NAME[@VERSION]`` (parameter ``split_name``): a calibration split of the project."""
+
+    def decorate(f: F) -> F:
+        return click.option("--split", "split_name", required=required, default=None, metavar="NAME", help=help)(f)
+
+    return decorate
+
+
+def abstention_options(f: F) -> F:
+    """``--target`` and ``--delta`` of a Trust or Escalate threshold (Jung et al., ICLR 2025): the agreement the
+    judge must reach on the items it keeps, with probability at least 1 - delta; both strictly between 0 and 1."""
+    share = FiniteFloatRange(0, 1, min_open=True, max_open=True)
+    f = click.option(
+        "--delta",
+        type=share,
+        default=0.1,
+        show_default=True,
+        help="Trust or Escalate: tolerated chance that the guarantee fails.",
+    )(f)
+    return click.option(
+        "--target",
+        type=share,
+        default=0.9,
+        show_default=True,
+        help="Trust or Escalate: agreement required on the items the judge keeps.",
+    )(f)
+
+
+def model_call_options(*, base_url_help: str, max_cost_help: str) -> Callable[[F], F]:
+    """``--base-url`` (checked by :func:`server_url`), ``--max-cost`` (finite USD), ``--prices`` and
+    ``--concurrency``: where and how a command that calls models sends its requests, and what it may spend."""
+
+    def decorate(f: F) -> F:
+        f = click.option(
+            "--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Calls in flight."
+        )(f)
+        f = click.option(
+            "--prices",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Price overrides, JSON or TOML (USD per 1M input/output tokens); env JUDGEKIT_PRICES.",
+        )(f)
+        f = click.option("--max-cost", type=FiniteFloatRange(0), default=None, help=max_cost_help)(f)
+        return click.option("--base-url", default=None, callback=server_url, help=base_url_help)(f)
+
+    return decorate
+
+
+def quiet_option(f: F) -> F:
+    """``--quiet``: no progress display on stderr."""
+    return click.option("--quiet", is_flag=True, help="No progress lines.")(f)
