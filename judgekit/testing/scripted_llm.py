@@ -40,6 +40,7 @@ item keys it contains, so a test can prove which items reached which prompt. ``G
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -47,11 +48,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from judgekit.align.proposer import MAX_RULES, PROPOSAL_SCHEMA_NAME
+from judgekit.testing.llm_http import (
+    HTTPReply,
+    HTTPRequest,
+    LoopbackHTTPServer,
+    anthropic_message,
+    conversation,
+    json_reply,
+    label_logprobs,
+    openai_chat_completion,
+    openai_error,
+    prompt_tokens,
+    reply_schema,
+)
 
 __all__ = [
     "PROPOSAL_SCHEMA_NAME",
@@ -327,36 +340,6 @@ def single_classes(
 # -- answering -------------------------------------------------------------------------------------------------
 
 
-def _reply_schema(body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    rf = body.get("response_format")
-    if isinstance(rf, dict) and rf.get("type") == "json_schema":
-        return rf["json_schema"].get("name"), rf["json_schema"].get("schema")
-    for tool in body.get("tools") or []:
-        return tool.get("name"), tool.get("input_schema")
-    return None, None
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
-def _messages(body: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
-    """``(system text, [(role, text), ...])`` of an OpenAI or Anthropic request."""
-    system = _text_of(body.get("system")) if body.get("system") is not None else ""
-    turns: list[tuple[str, str]] = []
-    for m in body.get("messages") or []:
-        role, text = str(m.get("role")), _text_of(m.get("content"))
-        if role == "system":
-            system += ("\n" if system else "") + text
-        else:
-            turns.append((role, text))
-    return system, turns
-
-
 _TEXT_LEVELS = re.compile(r'"label": <one of ([^>]*)>')
 
 
@@ -398,13 +381,17 @@ class Received:
     body: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
-class ScriptedLLMServer:
+class ScriptedLLMServer(LoopbackHTTPServer):
     """The scripted judge and proposer on ``127.0.0.1:port`` (0: a free port), in a background thread.
 
     ``key`` is an :class:`AnswerKey`, or a callable returning one (called at the first request and again whenever
     it returns a different object: :meth:`from_project_file` rebuilds the key when the project file changes), or
-    ``None`` (every item unknown). Use as a context manager, or :meth:`start` / :meth:`stop`.
+    ``None`` (every item unknown). Use as a context manager, or :meth:`start` / :meth:`stop`. The HTTP layer is
+    :class:`~judgekit.testing.llm_http.LoopbackHTTPServer`; each request is answered by :meth:`handle` in a worker
+    thread (building a key from a project reads its database).
     """
+
+    thread_name = "scripted-llm"
 
     def __init__(
         self,
@@ -415,16 +402,14 @@ class ScriptedLLMServer:
         min_support: int = 2,
         record: bool = True,
     ) -> None:
+        super().__init__(host=host, port=port)
         self._key_source = key
         self._key: AnswerKey | None = key if isinstance(key, AnswerKey) else None
-        self.host, self.port = host, port
         self.min_support = min_support
         self.record = record
         self.requests: list[Received] = []
         self.count = 0
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_project_file(cls, path: str | Path, rubric_id: str | None = None, **kw: Any) -> ScriptedLLMServer:
@@ -446,78 +431,25 @@ class ScriptedLLMServer:
 
         return cls(load, **kw)
 
-    # -- lifecycle --------------------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def openai_url(self) -> str:
-        """Base URL for the OpenAI SDK (``OPENAI_BASE_URL``)."""
-        return f"{self.url}/v1"
-
-    @property
-    def anthropic_url(self) -> str:
-        """Base URL for the Anthropic SDK (``ANTHROPIC_BASE_URL``)."""
-        return self.url
-
     def start(self) -> ScriptedLLMServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                if self.path.rstrip("/") in ("/health", "/v1/health"):
-                    self._send(200, {"ok": True})
-                elif self.path.startswith("/_requests"):
-                    self._send(200, {"requests": [server._summary(r) for r in server.requests]})
-                else:
-                    self._send(404, {"error": {"message": f"no such path {self.path}", "type": "not_found"}})
-
-            def do_POST(self) -> None:
-                n = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(n) if n else b""
-                try:
-                    body = json.loads(raw) if raw else {}
-                except json.JSONDecodeError:
-                    self._send(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
-                    return
-                status, payload = server.handle(self.path, body)
-                self._send(status, payload)
-
-        self._httpd = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True, name="scripted-llm")
-        self._thread.start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
 
     def __enter__(self) -> ScriptedLLMServer:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    async def respond(self, request: HTTPRequest) -> HTTPReply:
+        if request.method == "GET":
+            if request.path.rstrip("/") in ("/health", "/v1/health"):
+                return json_reply(200, {"ok": True})
+            if request.path.startswith("/_requests"):
+                return json_reply(200, {"requests": [self._summary(r) for r in list(self.requests)]})
+            return json_reply(404, openai_error(f"no such path {request.path}", "not_found"))
+        body = request.json()
+        if request.raw and not isinstance(body, dict):
+            return json_reply(400, openai_error("body is not a JSON object", "invalid_request_error"))
+        status, payload = await asyncio.to_thread(self.handle, request.path, body or {})
+        return json_reply(status, payload)
 
     # -- answering --------------------------------------------------------------------------------------------
     @property
@@ -543,9 +475,9 @@ class ScriptedLLMServer:
         """The status and JSON reply for one POST (the HTTP layer only moves bytes)."""
         anthropic = path.rstrip("/").endswith("/messages")
         if not anthropic and not path.rstrip("/").endswith("/chat/completions"):
-            return 404, {"error": {"message": f"no such path {path}", "type": "not_found"}}
-        name, schema = _reply_schema(body)
-        system, turns = _messages(body)
+            return 404, openai_error(f"no such path {path}", "not_found")
+        name, schema = reply_schema(body)
+        system, turns = conversation(body)
         users = [t for r, t in turns if r == "user"]
         prompt = users[-1] if users else ""
         model = str(body.get("model") or "")
@@ -574,45 +506,30 @@ class ScriptedLLMServer:
             if self.record:
                 self.requests.append(rec)
         text = json.dumps(obj, ensure_ascii=False)
-        in_tok = max(1, len(json.dumps(body.get("messages", []))) // 4)
-        out_tok = max(1, len(text) // 4)
+        in_tok, out_tok = prompt_tokens(body), max(1, len(text) // 4)
         if anthropic:
             content = (
                 [{"type": "tool_use", "id": "toolu_1", "name": name, "input": obj}]
                 if name
                 else [{"type": "text", "text": text}]
             )
-            return 200, {
-                "id": "msg_scripted",
-                "type": "message",
-                "role": "assistant",
-                "model": model,
-                "content": content,
-                "stop_reason": "tool_use" if name else "end_turn",
-                "stop_sequence": None,
-                "usage": {"input_tokens": in_tok, "output_tokens": out_tok},
-            }
+            stop = "tool_use" if name else "end_turn"
+            reply = anthropic_message(
+                model, content, stop_reason=stop, input_tokens=in_tok, output_tokens=out_tok, reply_id="msg_scripted"
+            )
+            return 200, reply
         logprobs = None
         if body.get("logprobs") and "label" in obj:
-            logprobs = {
-                "content": _label_logprobs(text, str(obj["label"]), obj.get("confidence", 0.8)),
-                "refusal": None,
-            }
-        return 200, {
-            "id": "chatcmpl-scripted",
-            "object": "chat.completion",
-            "created": 0,
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "logprobs": logprobs,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                }
-            ],
-            "usage": {"prompt_tokens": in_tok, "completion_tokens": out_tok, "total_tokens": in_tok + out_tok},
-        }
+            label = str(obj["label"])
+            logprobs = label_logprobs(text, label, {label: min(max(float(obj.get("confidence", 0.8)), 1e-6), 1.0)})
+        return 200, openai_chat_completion(
+            model,
+            text,
+            logprobs=logprobs,
+            prompt_tokens=in_tok,
+            completion_tokens=out_tok,
+            reply_id="chatcmpl-scripted",
+        )
 
     def _judge(
         self,
@@ -691,27 +608,6 @@ class ScriptedLLMServer:
         }
 
 
-def _label_logprobs(text: str, label: str, confidence: float) -> list[dict[str, Any]]:
-    import math
-
-    needle = f'"label": "{label}"'
-    pos = text.find(needle)
-    if pos < 0:
-        return [{"token": text, "logprob": 0.0, "bytes": None, "top_logprobs": []}]
-    start = pos + len('"label": "')
-    p = min(max(float(confidence), 1e-6), 1.0)
-    return [
-        {"token": text[:start], "logprob": 0.0, "bytes": None, "top_logprobs": []},
-        {
-            "token": label,
-            "logprob": math.log(p),
-            "bytes": None,
-            "top_logprobs": [{"token": label, "logprob": math.log(p), "bytes": None}],
-        },
-        {"token": text[start + len(label) :], "logprob": 0.0, "bytes": None, "top_logprobs": []},
-    ]
-
-
 def serve(
     *,
     db: str | Path | None = None,
@@ -735,17 +631,17 @@ def serve(
         server = ScriptedLLMServer(port=port, host=host)
         source = "no answer key (every item answered by a hash of its text)"
     server.record = False
-    server.start()
+    try:
+        server.start()
+    except OSError as e:
+        from judgekit.errors import UserError
+
+        raise UserError(
+            f"cannot serve on {host}:{port}: {e.strerror or e} (another dev-server? choose --port N)"
+        ) from e
     echo(f"scripted LLM server: {server.openai_url} (OpenAI) and {server.anthropic_url} (Anthropic); {source}")
     echo(f"use it with: export OPENAI_BASE_URL={server.openai_url} OPENAI_API_KEY=scripted; Ctrl+C stops it")
-    stop = until or threading.Event()
-    try:
-        while not stop.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_until_stopped(until)
 
 
 def wait_until_serving(port: int, *, host: str = "127.0.0.1", timeout: float = 60.0) -> None:

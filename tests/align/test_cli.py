@@ -4,12 +4,16 @@ its exit codes, alignments, and the scripted server's documented rules."""
 from __future__ import annotations
 
 import json
+import socket
+import urllib.error
+import urllib.request
 
 import pytest
 
 from judgekit.cli import main
 from judgekit.judging.prompts import build_messages
 from judgekit.models import Item
+from judgekit.testing.scripted_llm import ScriptedLLMServer
 from tests.align.world import HEDGE, World
 
 
@@ -74,3 +78,32 @@ def test_the_scripted_judge_decides_a_class_only_when_a_rule_or_example_teaches_
     assert answer([HEDGE.rule]) == "fail"
     assert answer([], [w.project.items(["q006"])[0]]) == "fail"
     assert answer([], [w.project.items(["q001"])[0]]) == "pass"  # an ordinary example does not teach hedges
+
+
+def test_dev_server_on_a_taken_port_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["dev-server", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+
+
+def test_the_scripted_server_over_http_health_requests_and_bad_bodies() -> None:
+    with ScriptedLLMServer() as server:
+        assert _get(f"{server.url}/health") == (200, {"ok": True})
+        assert _get(f"{server.url}/nowhere")[0] == 404
+        req = urllib.request.Request(f"{server.openai_url}/chat/completions", data=b"[1, 2", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(req, timeout=30)
+        assert bad.value.code == 400
+        assert _get(f"{server.url}/_requests") == (200, {"requests": []})
+
+
+def _get(url: str) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

@@ -41,6 +41,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from fake_llm_server import Action, FakeLLMServer
 
+from judgekit.testing.llm_http import HTTPReply, json_reply
+
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ids = itertools.count(1)
 
@@ -70,13 +72,11 @@ class _Batch:
     cancel: bool = False
 
 
-def _http(status: int, payload: bytes, content_type: str = "application/json") -> bytes:
-    head = [f"HTTP/1.1 {status} X", f"content-type: {content_type}", f"content-length: {len(payload)}"]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+def _http(status: int, payload: bytes, content_type: str = "application/json") -> HTTPReply:
+    return HTTPReply(status, payload, content_type=content_type)
 
 
-def _json(status: int, obj: Any) -> bytes:
-    return _http(status, json.dumps(obj).encode())
+_json = json_reply
 
 
 def _iso(t: float) -> str:
@@ -157,7 +157,7 @@ class BatchServer(FakeLLMServer):
             self.reset_batches()
         return self.batch_stats()
 
-    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> bytes | None:
+    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> HTTPReply | None:
         if path == "/_batch_stats":
             return _json(200, self.batch_stats())
         if path == "/_control" and method == "POST":
@@ -190,7 +190,9 @@ class BatchServer(FakeLLMServer):
 
     # -- OpenAI files -----------------------------------------------------------------------------------------
 
-    async def _files(self, method: str, p: str, query: dict[str, str], headers: dict[str, str], raw: bytes) -> bytes:
+    async def _files(
+        self, method: str, p: str, query: dict[str, str], headers: dict[str, str], raw: bytes
+    ) -> HTTPReply:
         parts = p.split("/")  # ['', 'v1', 'files', id?, 'content'?]
         if method == "POST" and len(parts) == 3:
             fields = _multipart(headers.get("content-type", ""), raw)
@@ -247,7 +249,7 @@ class BatchServer(FakeLLMServer):
 
     # -- OpenAI batches ---------------------------------------------------------------------------------------
 
-    async def _openai(self, method: str, p: str, query: dict[str, str], raw: bytes) -> bytes:
+    async def _openai(self, method: str, p: str, query: dict[str, str], raw: bytes) -> HTTPReply:
         parts = p.split("/")  # ['', 'v1', 'batches', id?, 'cancel'?]
         if method == "POST" and len(parts) == 3:
             await self._maybe_drop()
@@ -399,7 +401,7 @@ class BatchServer(FakeLLMServer):
 
     # -- Anthropic message batches ----------------------------------------------------------------------------
 
-    async def _anthropic(self, method: str, p: str, query: dict[str, str], raw: bytes) -> bytes:
+    async def _anthropic(self, method: str, p: str, query: dict[str, str], raw: bytes) -> HTTPReply:
         parts = p.split("/")  # ['', 'v1', 'messages', 'batches', id?, 'results'|'cancel'?]
         if method == "POST" and len(parts) == 4:
             await self._maybe_drop()
@@ -539,11 +541,7 @@ def main() -> None:  # pragma: no cover - the benchmark's server: python tests/j
     srv.record = False
     srv.start()
     print(srv.openai_url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        srv.stop()
+    srv.serve_until_stopped()
     sys.exit(0)
 
 

@@ -1,9 +1,9 @@
 """A scripted OpenAI- and Anthropic-compatible HTTP server on 127.0.0.1, for tests and the benchmark.
 
-Why a real server: the provider SDKs are built on ``httpx2``, which HTTP mocking libraries do not reach; a loopback
-server exercises the SDKs' real request building, response parsing and error mapping.
-
-It speaks HTTP/1.1 with keep-alive on an asyncio loop in a background thread. Each request takes the next
+Why a real server: the provider SDKs are built on ``httpx``, which HTTP mocking libraries do not reach; a loopback
+server exercises the SDKs' real request building, response parsing and error mapping. The HTTP layer and the
+reply shapes are judgekit's own (:mod:`judgekit.testing.llm_http`, shared with the scripted judge of
+``judgekit dev-server``); this module adds the faults and the counting. Each request takes the next
 :class:`Action` from the script (``server.script(...)``), else the first matching rule (``server.rules``), else the
 default: a valid structured verdict whose label comes from ``labeler(prompt_text, levels)``. It records every
 request and counts, per item (the text between ``<<<INPUT>>>`` markers), the requests received and the 200
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import random
@@ -25,6 +24,21 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from judgekit.testing.llm_http import (
+    HTTPReply,
+    HTTPRequest,
+    LoopbackHTTPServer,
+    anthropic_error,
+    anthropic_message,
+    json_reply,
+    label_logprobs,
+    last_user_text,
+    openai_chat_completion,
+    openai_error,
+    prompt_tokens,
+    reply_schema,
+)
 
 _INPUT = re.compile(r"<<<INPUT>>>\n(.*?)\n<<<END INPUT>>>", re.S)
 
@@ -58,29 +72,14 @@ class Received:
 
 
 def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
-    schema = None
-    rf = body.get("response_format")
-    if isinstance(rf, dict) and rf.get("type") == "json_schema":
-        schema = rf["json_schema"]["schema"]
-    for tool in body.get("tools") or []:
-        schema = tool.get("input_schema")
-    return schema
+    return reply_schema(body)[1]
 
 
 def _levels(body: dict[str, Any]) -> list[str]:
     schema = _schema(body)
-    if schema and "label" in schema["properties"]:
+    if schema and "label" in (schema.get("properties") or {}):
         return list(schema["properties"]["label"].get("enum", []))
     return []
-
-
-def _prompt_text(body: dict[str, Any]) -> str:
-    msgs = body.get("messages") or []
-    for m in reversed(msgs):
-        if m.get("role") == "user":
-            c = m.get("content")
-            return c if isinstance(c, str) else json.dumps(c)
-    return ""
 
 
 class RateLimiter:
@@ -119,8 +118,10 @@ class RateLimiter:
         return Action(kind="status", status=429, headers={"retry-after-ms": str(wait_ms)})
 
 
-class FakeLLMServer:
+class FakeLLMServer(LoopbackHTTPServer):
     """Start with :meth:`start` (or as a context manager); ``openai_url`` / ``anthropic_url`` for the SDKs."""
+
+    thread_name = "fake-llm-server"
 
     def __init__(
         self,
@@ -130,6 +131,7 @@ class FakeLLMServer:
         limiter: RateLimiter | None = None,
         criteria_labeler: Callable[[str, str, dict[str, Any]], Any] | None = None,
     ) -> None:
+        super().__init__()
         self.latency = latency
         self.labeler = labeler
         self.criteria_labeler = criteria_labeler
@@ -154,77 +156,19 @@ class FakeLLMServer:
         self.hold_limit_s = 120.0
         self.record = True
         self.count = 0
-        self.connections = 0
-        """TCP connections accepted so far (a client that keeps its connections alive opens few)."""
         self.in_flight = 0
         """Requests being answered now (received, reply not yet written)."""
         self.in_flight_seen: list[int] = []
         """Requests in flight at each arrival (how many calls the client keeps going)."""
         self._ok = 0
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.base_events.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    # -- lifecycle ------------------------------------------------------------------------------------------
-
-    @property
-    def openai_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def anthropic_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeLLMServer:
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-
-            async def main() -> None:
-                self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
-                self.port = self._server.sockets[0].getsockname()[1]
-                ready.set()
-
-            loop.run_until_complete(main())
-            loop.run_forever()
-            loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True, name="fake-llm-server")
-        self._thread.start()
-        ready.wait(10)
+        super().start()
         return self
-
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-
-        async def shutdown() -> None:
-            if self._server is not None:
-                self._server.close()
-            for t in list(self._tasks):
-                t.cancel()
-            await asyncio.sleep(0)
-
-        fut = asyncio.run_coroutine_threadsafe(shutdown(), loop)
-        with contextlib.suppress(Exception):
-            fut.result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
-        self._loop = None
 
     def __enter__(self) -> FakeLLMServer:
         return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- scripting ------------------------------------------------------------------------------------------
 
@@ -275,110 +219,68 @@ class FakeLLMServer:
 
     # -- HTTP -------------------------------------------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self.connections += 1
+    async def respond(self, request: HTTPRequest) -> HTTPReply:
+        path = request.path
+        if path == "/_count":  # the benchmark reads the counts of a server in another process
+            return json_reply(200, self.stats())
+        response = await self.route(request.method, path, request.headers, request.raw)
+        if response is not None:  # endpoints a subclass adds (batch_server.BatchServer: files, batches)
+            return response
+        parsed = request.json()
+        body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+        m = _INPUT.search(last_user_text(body))
+        item = m.group(1) if m else None
+        rec = Received(path, body, item, request.headers, time.monotonic())
+        with self._lock:
+            if self.first_request is None:
+                self.first_request = time.time()
+            self.in_flight += 1
+            if self.record:
+                self.in_flight_seen.append(self.in_flight)
+            self.count += 1
+            if self.record:
+                self.requests.append(rec)
+            if item is not None:
+                self.received[item] += 1
         try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    return
-                _method, path, _ = line.decode("latin-1").split(" ", 2)
-                headers: dict[str, str] = {}
-                while True:
-                    h = await reader.readline()
-                    if h in (b"\r\n", b"\n", b""):
-                        break
-                    k, _, v = h.decode("latin-1").partition(":")
-                    headers[k.strip().lower()] = v.strip()
-                n = int(headers.get("content-length", "0"))
-                raw = await reader.readexactly(n) if n else b""
-                if path == "/_count":  # the benchmark reads the counts of a server in another process
-                    payload = json.dumps(self.stats()).encode()
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                        + str(len(payload)).encode()
-                        + b"\r\n\r\n"
-                        + payload
-                    )
-                    await writer.drain()
-                    continue
-                response = await self.route(_method, path, headers, raw)
-                if response is not None:  # endpoints a subclass adds (batch_server.BatchServer: files, batches)
-                    writer.write(response)
-                    await writer.drain()
-                    continue
-                try:
-                    body = json.loads(raw) if raw else {}
-                except json.JSONDecodeError:
-                    body = {}
-                m = _INPUT.search(_prompt_text(body))
-                item = m.group(1) if m else None
-                rec = Received(path, body, item, headers, time.monotonic())
-                with self._lock:
-                    if self.first_request is None:
-                        self.first_request = time.time()
-                    self.in_flight += 1
-                    if self.record:
-                        self.in_flight_seen.append(self.in_flight)
-                    self.count += 1
-                    if self.record:
-                        self.requests.append(rec)
-                    if item is not None:
-                        self.received[item] += 1
-                try:
-                    action = self._action(rec)
-                    delay = action.delay + self.latency
-                    if action.kind == "hang":
-                        await asyncio.sleep(3600)
-                        return
-                    until = self.hold(rec) if self.hold is not None else None
-                    if until is not None:
-                        give_up = time.monotonic() + self.hold_limit_s
-                        while not until() and time.monotonic() < give_up:
-                            await asyncio.sleep(0.005)
-                    if action.kind == "reset":
-                        with contextlib.suppress(Exception):
-                            writer.transport.abort()  # RST, no reply
-                        return
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                finally:
-                    with self._lock:
-                        self.in_flight -= 1
-                status, extra_headers, payload = self._respond(path, body, action)
-                head = [
-                    f"HTTP/1.1 {status} X",
-                    "content-type: application/json",
-                    f"content-length: {len(payload)}",
-                    "connection: keep-alive",
-                ]
-                head += [f"{k}: {v}" for k, v in extra_headers.items()]
-                writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
-                await writer.drain()
-                if status == 200:
-                    with self._lock:
-                        self._ok += 1
-                        self.last_reply = time.time()
-                        if item is not None:
-                            self.answered[item] += 1
-        except (asyncio.CancelledError, ConnectionError, asyncio.IncompleteReadError, ValueError):
-            return
+            action = self._action(rec)
+            delay = action.delay + self.latency
+            if action.kind == "hang":
+                await asyncio.sleep(3600)
+                return HTTPReply.reset()
+            until = self.hold(rec) if self.hold is not None else None
+            if until is not None:
+                give_up = time.monotonic() + self.hold_limit_s
+                while not until() and time.monotonic() < give_up:
+                    await asyncio.sleep(0.005)
+            if action.kind == "reset":
+                return HTTPReply.reset()
+            if delay > 0:
+                await asyncio.sleep(delay)
         finally:
-            if task is not None:
-                self._tasks.discard(task)
-            with contextlib.suppress(Exception):
-                writer.close()
+            with self._lock:
+                self.in_flight -= 1
+        status, extra_headers, payload = self._respond(path, body, action)
+        reply = HTTPReply(status, payload, {"connection": "keep-alive", **extra_headers})
+        if status == 200:
+            reply.on_sent = lambda: self._answered(item)
+        return reply
 
-    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> bytes | None:
-        """A whole HTTP response for a request this server answers itself, or ``None`` (a model call)."""
+    def _answered(self, item: str | None) -> None:
+        """A 200 reply was fully written."""
+        with self._lock:
+            self._ok += 1
+            self.last_reply = time.time()
+            if item is not None:
+                self.answered[item] += 1
+
+    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> HTTPReply | None:
+        """The reply to a request this server answers itself, or ``None`` (a model call)."""
         return None
 
     def _criterion_label(self, body: dict[str, Any], name: str, label_schema: dict[str, Any]) -> Any:
         if self.criteria_labeler is not None:
-            return self.criteria_labeler(_prompt_text(body), name, label_schema)
+            return self.criteria_labeler(last_user_text(body), name, label_schema)
         if label_schema.get("type") == "number":
             return 0.5
         return label_schema["enum"][0]
@@ -396,11 +298,8 @@ class FakeLLMServer:
         # Anthropic's Messages API, and the same body on Bedrock (/model/M/invoke) and Vertex (...:rawPredict)
         anthropic = path.rstrip("/").endswith(("/messages", "/invoke", ":rawPredict"))
         if a.kind == "status":
-            if anthropic:
-                etype = {429: "rate_limit_error", 529: "overloaded_error"}.get(a.status, "api_error")
-                err: dict[str, Any] = {"type": "error", "error": {"type": etype, "message": f"status {a.status}"}}
-            else:
-                err = {"error": {"message": f"status {a.status}", "type": "error", "code": None}}
+            message = f"status {a.status}"
+            err = anthropic_error(a.status, message) if anthropic else openai_error(message)
             return a.status, a.headers, json.dumps(err).encode()
         if a.kind == "malformed":
             return 200, a.headers, b'{"choices": [ this is not json'
@@ -409,7 +308,7 @@ class FakeLLMServer:
         levels = _levels(body)
         label = a.label
         if label is None:
-            label = self.labeler(_prompt_text(body), levels) if self.labeler else (levels[0] if levels else "A")
+            label = self.labeler(last_user_text(body), levels) if self.labeler else (levels[0] if levels else "A")
         schema = _schema(body) or {"properties": {}}
         props = schema["properties"]
         if props and "label" not in props:  # rated criteria: one answer object per criterion
@@ -421,7 +320,7 @@ class FakeLLMServer:
             if "label" in props and props["label"].get("type") == "number" and a.label is None:
                 label = self._criterion_label(body, "", props["label"])
             obj = self._answer(a, label, props)
-        in_tok = max(1, len(json.dumps(body.get("messages", []))) // 4)
+        in_tok = prompt_tokens(body)
         model = body.get("model", "m")
         if anthropic:
             if a.kind == "refusal":
@@ -434,16 +333,7 @@ class FakeLLMServer:
                 content = [{"type": "tool_use", "id": "toolu_1", "name": body["tools"][0]["name"], "input": obj}]
                 stop = "tool_use"
             out_tok = max(1, len(json.dumps(content)) // 4)
-            msg = {
-                "id": "msg_1",
-                "type": "message",
-                "role": "assistant",
-                "model": model,
-                "content": content,
-                "stop_reason": stop,
-                "stop_sequence": None,
-                "usage": {"input_tokens": in_tok, "output_tokens": out_tok},
-            }
+            msg = anthropic_message(model, content, stop_reason=stop, input_tokens=in_tok, output_tokens=out_tok)
             return 200, a.headers, json.dumps(msg).encode()
         refusal = None
         if a.kind == "refusal":
@@ -453,48 +343,12 @@ class FakeLLMServer:
             text = a.text or ""
         else:
             text = json.dumps(obj, separators=(",", ":"))
-        logprobs = None
-        if body.get("logprobs") and text is not None:
-            logprobs = {"content": _tokens(text, label, a.probs, levels), "refusal": None}
+        logprobs = label_logprobs(text, label, a.probs) if body.get("logprobs") and text is not None else None
         out_tok = max(1, len(text or refusal or "") // 4)
-        resp = {
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 0,
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "logprobs": logprobs,
-                    "message": {"role": "assistant", "content": text, "refusal": refusal},
-                }
-            ],
-            "usage": {"prompt_tokens": in_tok, "completion_tokens": out_tok, "total_tokens": in_tok + out_tok},
-        }
+        resp = openai_chat_completion(
+            model, text, refusal=refusal, logprobs=logprobs, prompt_tokens=in_tok, completion_tokens=out_tok
+        )
         return 200, a.headers, json.dumps(resp).encode()
-
-
-def _tokens(text: str, label: Any, probs: dict[str, float] | None, levels: list[str]) -> list[dict[str, Any]]:
-    """Split ``text`` into tokens with the label value as one token carrying ``probs`` as top alternatives."""
-    needle = f'"label":"{label}"'
-    pos = text.find(needle)
-    if pos == -1:
-        return [{"token": text, "logprob": 0.0, "bytes": None, "top_logprobs": []}]
-    start = pos + len('"label":"')
-    parts = [(text[:start], None), (label, probs or {label: 1.0}), (text[start + len(label) :], None)]
-    out = []
-    for tok, p in parts:
-        if not tok:
-            continue
-        if p is None:
-            out.append({"token": tok, "logprob": 0.0, "bytes": None, "top_logprobs": []})
-        else:
-            top = [{"token": k, "logprob": math.log(v), "bytes": None} for k, v in p.items() if v > 0]
-            out.append(
-                {"token": tok, "logprob": math.log(p.get(tok, 1e-9) or 1e-9), "bytes": None, "top_logprobs": top}
-            )
-    return out
 
 
 def main() -> None:  # pragma: no cover - the benchmark's server: python tests/judging/fake_llm_server.py ...
@@ -512,11 +366,7 @@ def main() -> None:  # pragma: no cover - the benchmark's server: python tests/j
     srv.record = False
     srv.start()
     print(srv.openai_url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        srv.stop()
+    srv.serve_until_stopped()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ from judgekit.judging.options import BatchOptions
 from judgekit.judging.providers import get_provider
 from judgekit.judging.providers.gemini import GEMINI_OPENAI_URL
 from judgekit.storage import Project
+from judgekit.testing.llm_http import HTTPReply, json_reply
 
 PASS_FAIL = bundled("helpfulness_pass_fail")
 
@@ -158,7 +159,7 @@ class TokenServer(FakeLLMServer):
     refuse = False
     grants: ClassVar[list[dict[str, Any]]] = []
 
-    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> bytes | None:
+    async def route(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> HTTPReply | None:
         if path != "/token":
             return None
         from urllib.parse import parse_qs
@@ -166,17 +167,12 @@ class TokenServer(FakeLLMServer):
         from google.auth import jwt
 
         if self.refuse:
-            body = b'{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}'
-            return b"HTTP/1.1 400 X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
-                len(body),
-                body,
-            )
+            return json_reply(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
         form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
         claims = jwt.decode(form["assertion"], certs=self.public_key, verify=True, audience=None)
         self.grants.append(claims)
-        body = json.dumps({"access_token": "ya29.loopback", "expires_in": 3600, "token_type": "Bearer"}).encode()
-        return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+        return json_reply(200, {"access_token": "ya29.loopback", "expires_in": 3600, "token_type": "Bearer"})
 
 
 def _vertex_env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
