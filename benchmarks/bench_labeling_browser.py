@@ -23,66 +23,19 @@ and p95/budget. The machine is shared: the load average is printed beside every 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(REPO / "tests" / "labeling"))
-from bench_labeling import build  # noqa: E402
-from browser_support import APP, PROBE_JS, launch, serve_app  # noqa: E402
+from browser_rounds import APP, PROBE_JS, Series, access_code, bench_db, data_options, launch, load1, pct, serve_app  # noqa: E402
 
-from judgekit.labeling import add_annotator, get_annotator, reset_code  # noqa: E402
 from judgekit.storage import Project  # noqa: E402
 
 BUDGETS_MS = {"next item": 300.0, "sign-in": 1000.0, "reload": 1000.0}
 BASELINE_REV = "b0cc0cd"  # main before the desk: Streamlit widgets, keys by st.button(shortcut=...)
-
-
-@dataclass
-class Series:
-    name: str
-    rounds: list[list[float]] = field(default_factory=list)
-    loads: list[float] = field(default_factory=list)
-
-
-def pct(ms: list[float], q: float) -> float:
-    s = sorted(ms)
-    return s[max(0, round(q * len(s)) - 1)]
-
-
-def load1() -> float:
-    return os.getloadavg()[0]
-
-
-def print_round(app: str, s: Series, k: int) -> None:
-    ms = s.rounds[k]
-    print(
-        f"  {app:<8} {s.name:<10} round {k + 1}: n={len(ms):>3}  median {statistics.median(ms):7.1f} ms  "
-        f"p95 {pct(ms, 0.95):7.1f} ms  max {max(ms):7.1f} ms   load {s.loads[k]:.2f}",
-        flush=True,
-    )
-
-
-def summary(app: str, s: Series) -> None:
-    if not s.rounds:
-        return
-    p95s = [pct(r, 0.95) for r in s.rounds]
-    meds = [statistics.median(r) for r in s.rounds]
-    best = min(p95s)
-    budget = BUDGETS_MS[s.name]
-    print(
-        f"{app:<8} {s.name:<10} best-of-{len(p95s)} p95 {best:7.1f} ms (spread {min(p95s):.1f}-{max(p95s):.1f}; "
-        f"median {min(meds):.1f}-{max(meds):.1f}; max {max(max(r) for r in s.rounds):.1f})  "
-        f"p95/budget {best / budget:.3f}  (budget {budget:.0f} ms; load {min(s.loads):.2f}-{max(s.loads):.2f})"
-    )
 
 
 def baseline_app(rev: str, folder: Path) -> Path:
@@ -94,13 +47,6 @@ def baseline_app(rev: str, folder: Path) -> Path:
     path = folder / "app.py"
     path.write_text(text)
     return path
-
-
-def code_for(db: Path, name: str) -> str:
-    with Project(db, create=False) as project:
-        if get_annotator(project, name) is None:
-            return add_annotator(project, name)
-        return reset_code(project, name)
 
 
 def sign_in(page: object, url: str, code: str) -> float:
@@ -146,8 +92,8 @@ def reload_ms(page: object) -> float:
 def measure_app(label: str, app: Path, db: Path, work: Path, args: argparse.Namespace) -> list[Series]:
     from playwright.sync_api import sync_playwright
 
-    nxt, sgn, rld = Series("next item"), Series("sign-in"), Series("reload")
-    code = code_for(db, "a00")  # the heaviest kind of annotator: ~20,000 labels already
+    nxt, sgn, rld = (Series(name, BUDGETS_MS[name]) for name in ("next item", "sign-in", "reload"))
+    code = access_code(db, "a00")  # the heaviest kind of annotator: ~20,000 labels already
     with serve_app(db, work, app=app) as url, sync_playwright() as p:
         browser = launch(p)
         try:
@@ -157,7 +103,7 @@ def measure_app(label: str, app: Path, db: Path, work: Path, args: argparse.Name
             page = ctx.new_page()
             sign_in(page, url, code)
             ctx.close()
-            for k in range(args.rounds):
+            for _ in range(args.rounds):
                 times = []
                 for _ in range(args.sign_ins):
                     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -165,20 +111,17 @@ def measure_app(label: str, app: Path, db: Path, work: Path, args: argparse.Name
                     page = ctx.new_page()
                     times.append(sign_in(page, url, code))
                     ctx.close()
-                sgn.rounds.append(times)
-                sgn.loads.append(load1())
-                print_round(label, sgn, k)
+                sgn.add(times)
+                print(sgn.round_line(f"{label:<8} "), flush=True)
                 ctx = browser.new_context(viewport={"width": 1280, "height": 900})
                 ctx.add_init_script(PROBE_JS)
                 page = ctx.new_page()
                 sign_in(page, url, code)
-                nxt.rounds.append([label_one(page, args.think_ms) for _ in range(args.per_round)])
-                nxt.loads.append(load1())
-                print_round(label, nxt, k)
+                nxt.add([label_one(page, args.think_ms) for _ in range(args.per_round)])
+                print(nxt.round_line(f"{label:<8} "), flush=True)
                 if label != "baseline":  # the old app signs out on a reload: nothing to time
-                    rld.rounds.append([reload_ms(page) for _ in range(args.reloads)])
-                    rld.loads.append(load1())
-                    print_round(label, rld, k)
+                    rld.add([reload_ms(page) for _ in range(args.reloads)])
+                    print(rld.round_line(f"{label:<8} "), flush=True)
                 ctx.close()
         finally:
             browser.close()
@@ -187,10 +130,7 @@ def measure_app(label: str, app: Path, db: Path, work: Path, args: argparse.Name
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", type=Path, default=None, help="reuse or create this database (default: a temp file)")
-    ap.add_argument("--items", type=int, default=100_000)
-    ap.add_argument("--labels", type=int, default=1_000_000)
-    ap.add_argument("--rounds", type=int, default=3)
+    data_options(ap)
     ap.add_argument("--per-round", type=int, default=30, help="items labelled per round")
     ap.add_argument("--sign-ins", type=int, default=8, help="sign-ins per round")
     ap.add_argument(
@@ -203,12 +143,7 @@ def main() -> None:
     ap.add_argument("--apps", default="desk,baseline", help="which apps: desk (this checkout), baseline")
     ap.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline app")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="jk-bench-browser-"))
-    db = args.db or work / "bench.db"
-    if not db.exists():
-        t0 = time.perf_counter()
-        build(db, args.items, args.labels)
-        print(f"built {db}: {args.items:,} items, {args.labels:,} labels in {time.perf_counter() - t0:.1f} s")
+    work, db = bench_db(args, "jk-bench-browser-")
     with Project(db, create=False) as project:  # migrations and the queue, once, before anything is timed
         from judgekit.labeling import ensure_queue
 
@@ -222,7 +157,8 @@ def main() -> None:
     print("\nsummary (p95 against budget; best-of-N rounds, spread across rounds, load average 1 min)")
     for name, series in results.items():
         for s in series:
-            summary(name, s)
+            if s.rounds:
+                print(s.summary_line(f"{name:<8} "))
     if "desk" in results and "baseline" in results:
         for a, b in zip(results["desk"], results["baseline"], strict=True):
             if a.rounds and b.rounds:

@@ -11,6 +11,9 @@
 // What it decides is only presentation: the rows, their order, the labels, the judges' verdicts and what a level
 // is called all come from the server (judgekit.labeling). Item HTML (already rendered to safe HTML by
 // judgekit.labeling.render_markdown) is the only thing set with innerHTML; everything else is set as text.
+//
+// uid, store, load, el and paneEl come from prelude.js (loaded in front of this file). The session cookie is kept
+// set by the admin page's own small component (admin_page.py), whichever section is open.
 
 const RESEND_MS = 3000;
 const BUSY_RETRY_MS = 2000;
@@ -18,46 +21,8 @@ const LAG_MS = 250;
 const AHEAD = 2;
 const KEEP_DETAILS = 120;
 
-function uid() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function store(key, value) {
-  try {
-    if (value === null || value === undefined) localStorage.removeItem(key);
-    else localStorage.setItem(key, JSON.stringify(value));
-  } catch (e) {
-    /* private mode or full: the outbox is still in memory */
-  }
-}
-
-function load(key, fallback) {
-  try {
-    const raw = localStorage.getItem(key);
-    return raw === null ? fallback : JSON.parse(raw);
-  } catch (e) {
-    return fallback;
-  }
-}
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}
-
 function fmtConf(c) {
   return c === null || c === undefined ? "" : ` (${Number(c).toFixed(2)})`;
-}
-
-// The session cookie, as the desk sets it (desk.js): a reload of the admin page stays signed in.
-function setCookie(c) {
-  if (!c) return;
-  if (document.cookie.split("; ").some((p) => p === `${c.name}=${c.token}`)) return;
-  const secure = location.protocol === "https:" ? "; Secure" : "";
-  document.cookie = `${c.name}=${c.token}; Max-Age=${c.max_age}; Path=/; SameSite=Strict${secure}`;
 }
 
 // -- state that outlives one call (the component function runs again on every server round) ------------------
@@ -462,17 +427,6 @@ function renderList(g) {
   }
 }
 
-function paneEl(p) {
-  const sec = el("section", `jk-pane jk-pane-${p.key}`);
-  sec.dataset.jkPane = p.key;
-  const cap = el("div", "jk-caption");
-  cap.append(el("span", "", p.title));
-  const content = el("div", "jk-content");
-  content.innerHTML = p.html; // rendered and sanitized on the server (markdown-it without HTML, then nh3)
-  sec.append(cap, content);
-  return sec;
-}
-
 function renderDetail(g) {
   const d = g.dom;
   const id = g.selected;
@@ -586,7 +540,6 @@ function render(g) {
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   if (!data) return undefined;
-  setCookie(data.cookie);
   const g = adminState(data.scope);
   g.setState = setStateValue;
   build(parentElement, g);

@@ -20,10 +20,10 @@ import re
 import time
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from browser_components import SESSION, component
 
 from judgekit.agreement import TrustCriteria, load_criteria, render_text
 from judgekit.agreement.render import figure_cell
@@ -57,7 +57,6 @@ from judgekit.labeling import (
 from judgekit.models import PROVENANCES, Rubric
 from judgekit.storage import Project
 
-HERE = Path(__file__).resolve().parent
 KEY = "adjudication"
 POLL_S = 3.0
 """How often the page checks for new figures (a few indexed reads)."""
@@ -66,14 +65,12 @@ _KEEP_DONE = 500
 _SHOWN = "_adj_shown"  # the query of the page last sent, to send its first items' details with a new one
 KINDS = [["judge", "Judge vs people"], ["tie", "People tied (no majority)"], ["all", "Both"]]
 STATUSES = [["open", "Not adjudicated"], ["resolved", "Adjudicated"], ["all", "All"]]
+SECTIONS = ["Agreement", "Disagreements", "Annotators", "Flags & queue", "Sign-ins", "Export"]
+TAB_KEY = "section"
+"""The tabs' key: also the URL's query parameter naming the open section (``?page=admin&section=Disagreements``)."""
 VERDICT_BOX = {"TRUSTED": st.success, "NOT TRUSTED": st.error, "INSUFFICIENT EVIDENCE": st.warning}
 
-BROWSER = st.components.v2.component(
-    "judgekit_admin",
-    js=(HERE / "admin.js").read_text(encoding="utf-8"),
-    css=(HERE / "desk.css").read_text(encoding="utf-8") + (HERE / "admin.css").read_text(encoding="utf-8"),
-    isolate_styles=False,  # in the page's DOM: the keyboard handler sees focus anywhere, tests find the text
-)
+BROWSER = component("judgekit_admin", js="admin.js", css=["desk.css", "admin.css"])
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$])")
 
@@ -99,6 +96,9 @@ def render(project: Project, rubric: Rubric, who: Annotator, session: Session) -
         st.error(f"The trust criteria could not be read: {exc}")
         return
     st.title(f"Admin · {_md(rubric.key)}")
+    left = max(60, int(session.expires_at - time.time()))
+    cookie = {"name": cookie_name(project), "token": session.token, "max_age": left}
+    SESSION(key="session_cookie", data={"cookie": cookie})  # a reload stays signed in, whichever section is open
     state = snapshot_state(project, rubric, criteria)
     if request_refresh(project, rubric, criteria, state=state) and state.snapshot is None:
         state = snapshot_state(project, rubric, criteria)  # an inline refresh has finished by now
@@ -106,19 +106,28 @@ def render(project: Project, rubric: Rubric, who: Annotator, session: Session) -
     _freshness(project, rubric, criteria, None if snapshot is None else snapshot.computed_at)
     done = completion(project, rubric)
     st.progress(done.fraction, text=done.line())
-    tabs = st.tabs(["Agreement", "Disagreements", "Annotators", "Flags & queue", "Sign-ins", "Export"])
-    with tabs[0]:
-        _agreement(snapshot)
-    with tabs[1]:
-        _browser(project, rubric, session, snapshot)
-    with tabs[2]:
-        _annotators(snapshot)
-    with tabs[3]:
-        _flags_and_queue(project, rubric, snapshot)
-    with tabs[4]:
-        _sign_ins(project)
-    with tabs[5]:
-        _export(project, rubric)
+    # Only the open section is computed and sent (a tab switch is a run): the page the browser builds holds one
+    # section's elements, not six; the open section is in the URL, so a reload (or a bookmark) reopens it.
+    tabs = st.tabs(SECTIONS, key=TAB_KEY, on_change="rerun", bind="query-params")
+    agreement, browser, people, flagged, sign_ins, export = tabs
+    if agreement.open:
+        with agreement:
+            _agreement(snapshot)
+    if browser.open:
+        with browser:
+            _browser(project, rubric, session, snapshot)
+    if people.open:
+        with people:
+            _annotators(snapshot)
+    if flagged.open:
+        with flagged:
+            _flags_and_queue(project, rubric, snapshot)
+    if sign_ins.open:
+        with sign_ins:
+            _sign_ins(project)
+    if export.open:
+        with export:
+            _export(project, rubric)
 
 
 # -- freshness ----------------------------------------------------------------------------------------------------
@@ -169,7 +178,9 @@ def _figure_table(rows: list[Any], *, both: bool) -> None:
     st.table(data)  # a static table: a few rows, readable text (cells are our own formatted figures)
 
 
+@st.fragment
 def _agreement(snapshot: AdminSnapshot | None) -> None:
+    """The figures; a fragment, so opening one of its expanders (lazy: sent when opened) reruns only this."""
     if snapshot is None:
         st.info("Computing the figures for the first time: they appear here when ready.")
         return
@@ -185,8 +196,13 @@ def _agreement(snapshot: AdminSnapshot | None) -> None:
     st.subheader("Human ceiling (people vs people)")
     _figure_table(ceiling_rows(snapshot.ceiling), both=False)
     counted = snapshot.ceiling.n_pairs_counted
-    with st.expander(f"Every annotator pair ({len(snapshot.ceiling.pairs)}; {counted} with enough shared items)"):
-        st.dataframe(
+    pairs = st.expander(
+        f"Every annotator pair ({len(snapshot.ceiling.pairs)}; {counted} with enough shared items)",
+        key="pairs_open",
+        on_change="rerun",  # lazy: the table (1,225 rows at 50 annotators) is sent only when opened
+    )
+    if pairs.open:
+        pairs.dataframe(
             [
                 {
                     "pair": f"{p.a} vs {p.b}",
@@ -224,8 +240,9 @@ def _agreement(snapshot: AdminSnapshot | None) -> None:
             with cols[n % 2]:
                 st.caption(name.replace("_", " "))
                 st.image(svg)
-        with st.expander("As judgekit agree prints it"):
-            st.code(render_text(a), language=None)
+        printed = st.expander("As judgekit agree prints it", key=f"printed_open_{a.run}", on_change="rerun")
+        if printed.open:  # lazy: a long text block is costly to lay out, and rarely opened
+            printed.code(render_text(a), language=None)
 
 
 # -- the disagreement browser -------------------------------------------------------------------------------------
@@ -246,8 +263,7 @@ def _outcomes(project: Project, token: str, rubric: Rubric, raw: Any) -> list[Ou
 @st.fragment
 def _browser(project: Project, rubric: Rubric, session: Session, snapshot: AdminSnapshot | None) -> None:
     """One round of the browser: apply the gold labels sent, then send the page asked for and the details
-    wanted. It also keeps the session cookie set (as the desk does), so a reload of the admin page stays signed
-    in."""
+    wanted."""
     token = session.token
     raw = st.session_state.get(KEY) or {}
     state = raw.get("adj") if isinstance(raw, dict) else None
@@ -294,11 +310,6 @@ def _browser(project: Project, rubric: Rubric, session: Session, snapshot: Admin
         "outcomes": [o.model_dump(mode="json") for o in outcomes],
         "note": note,
         "page_size": PAGE_SIZE,
-        "cookie": {
-            "name": cookie_name(project),
-            "token": token,
-            "max_age": max(60, int(session.expires_at - time.time())),
-        },
     }
     BROWSER(key=KEY, data=data, default={"adj": {}}, on_adj_change=_noop)
 

@@ -84,7 +84,8 @@ def _rubric(project: Project) -> Rubric | None:
         return None
     if len(latest) == 1:
         return next(iter(latest.values()))
-    choice = st.sidebar.selectbox("Rubric", sorted(latest), key="rubric_choice")
+    # in the URL (?rubric=ID): a reload or a bookmark stays on the rubric chosen
+    choice = st.sidebar.selectbox("Rubric", sorted(latest), key="rubric", bind="query-params")
     return latest[str(choice)]
 
 

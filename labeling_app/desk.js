@@ -12,40 +12,12 @@
 // Kept in localStorage per project, annotator and rubric ("scope"): the outbox (so a reload or a closed tab loses
 // no label: it is sent again, and the server stores each request id once) and a draft per item (choice, critique,
 // flag), so a reload or a server restart keeps what was typed.
+//
+// uid, store, load, el, setCookie, dropCookie and paneEl come from prelude.js (loaded in front of this file).
 
 const RESEND_MS = 3000;
 const BUSY_RETRY_MS = 2000;
 const LAG_MS = 250;
-
-function uid() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function store(key, value) {
-  try {
-    if (value === null || value === undefined) localStorage.removeItem(key);
-    else localStorage.setItem(key, JSON.stringify(value));
-  } catch (e) {
-    /* private mode or full: drafts are a convenience, the outbox is still in memory */
-  }
-}
-
-function load(key, fallback) {
-  try {
-    const raw = localStorage.getItem(key);
-    return raw === null ? fallback : JSON.parse(raw);
-  } catch (e) {
-    return fallback;
-  }
-}
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function forgetScope(prefix) {
   try {
@@ -56,18 +28,6 @@ function forgetScope(prefix) {
   } catch (e) {
     /* nothing to forget */
   }
-}
-
-function setCookie(c) {
-  if (!c) return;
-  const have = document.cookie.split("; ").some((p) => p === `${c.name}=${c.token}`);
-  if (have) return;
-  const secure = location.protocol === "https:" ? "; Secure" : "";
-  document.cookie = `${c.name}=${c.token}; Max-Age=${c.max_age}; Path=/; SameSite=Strict${secure}`;
-}
-
-function dropCookie(name) {
-  document.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Strict`;
 }
 
 // -- state that outlives one call (the component function runs again on every server round) -----------------
@@ -498,30 +458,6 @@ function build(parent, g) {
     keys,
   };
   g.levelsDrawn = null;
-}
-
-function paneEl(p) {
-  const sec = el("section", `jk-pane jk-pane-${p.key}`);
-  sec.dataset.jkPane = p.key;
-  const cap = el("div", "jk-caption");
-  cap.append(el("span", "", p.title));
-  const raw = el("button", "jk-raw", "raw");
-  raw.type = "button";
-  raw.tabIndex = -1;
-  raw.title = "Show the text exactly as stored";
-  cap.append(raw);
-  const content = el("div", "jk-content");
-  content.innerHTML = p.html; // rendered and sanitized on the server (markdown-it without HTML, then nh3)
-  const pre = el("pre", "jk-rawtext");
-  pre.textContent = p.text;
-  pre.hidden = true;
-  raw.addEventListener("click", () => {
-    pre.hidden = !pre.hidden;
-    content.hidden = !pre.hidden;
-    raw.classList.toggle("jk-on", !pre.hidden);
-  });
-  sec.append(cap, content, pre);
-  return sec;
 }
 
 function renderItem(g) {

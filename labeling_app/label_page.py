@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from browser_components import component
 
 from judgekit.errors import UserError
 from judgekit.labeling import (
@@ -37,17 +37,11 @@ from judgekit.labeling import (
 from judgekit.models import Rubric
 from judgekit.storage import Project
 
-HERE = Path(__file__).resolve().parent
 KEY = "desk"
 _DONE = "_desk_done"  # outcomes already given this browser session, by request id
 _KEEP_DONE = 500
 
-DESK = st.components.v2.component(
-    "judgekit_desk",
-    js=(HERE / "desk.js").read_text(encoding="utf-8"),
-    css=(HERE / "desk.css").read_text(encoding="utf-8"),
-    isolate_styles=False,  # in the page's DOM: the keyboard handler sees focus anywhere, tests find the text
-)
+DESK = component("judgekit_desk", js="desk.js", css=["desk.css"])
 
 
 def scope(project: Project, who: str, rubric: Rubric) -> str:

@@ -17,9 +17,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from judgekit.cli.cmd_label import streamlit_command
 
 REPO = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ["JUDGEKIT_SCREENSHOTS"]) if os.environ.get("JUDGEKIT_SCREENSHOTS") else None
+"""Where the browser tests keep their screenshots (``JUDGEKIT_SCREENSHOTS``; by default the test's temp folder)."""
+UI_WAIT_MS = 20_000
+"""How long a check waits for the page to show something. Correctness is asserted in the tests, speed in
+``benchmarks/bench_labeling_browser.py`` and ``bench_admin_browser.py``: on a shared CI machine at load 8 a save
+confirmation can take seconds."""
 APP = REPO / "labeling_app" / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -144,3 +152,46 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
 def launch(playwright: Any) -> Any:
     """Debian's Chromium through Playwright (never a downloaded browser)."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def require_chromium() -> None:
+    """Fail (or skip, with ``JUDGEKIT_SKIP_BROWSER=1``) when Debian's Chromium is missing."""
+    if not CHROMIUM.exists():
+        if os.environ.get("JUDGEKIT_SKIP_BROWSER") == "1":
+            pytest.skip("JUDGEKIT_SKIP_BROWSER=1 and /usr/bin/chromium is missing")
+        pytest.fail("/usr/bin/chromium is missing: install chromium or set JUDGEKIT_SKIP_BROWSER=1")
+
+
+def new_page(browser: Any, height: int = 900, width: int = 1280) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(UI_WAIT_MS)
+    return page
+
+
+def shot(page: Any, tmp_path: Path, name: str, *, full_page: bool = False) -> None:
+    """A screenshot ``name.png`` in ``JUDGEKIT_SCREENSHOTS`` (or ``tmp_path``), to look at."""
+    shots = SHOTS or tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page: Any, url: str, code: str) -> None:
+    """Open the app, sign in with ``code`` and wait for the desk's first item."""
+    page.goto(url)
+    page.get_by_label("Access code").fill(code)
+    page.get_by_label("Access code").press("Enter")
+    page.locator("[data-jk-heading]").wait_for()
+
+
+def expect_heading(page: Any, item: str) -> None:
+    """The desk shows item ``item``."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-jk-heading]")).to_have_text(f"Item {item}", timeout=UI_WAIT_MS)
+
+
+def expect_status(page: Any, text: str) -> None:
+    """The desk's status line says ``text``."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".jk-status")).to_have_text(text, timeout=UI_WAIT_MS)

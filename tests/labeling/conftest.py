@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from judgekit.labeling import add_annotator, submit_label
 from judgekit.models import Item, ItemMetadata, JudgeConfig, JudgeVerdict, load_rubric
 from judgekit.storage import Project
+
+from .browser_support import UI_WAIT_MS, launch, require_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 RUBRICS = REPO / "rubrics"
@@ -83,3 +87,16 @@ def binary_project(db_url: str, tmp_path: Path) -> tuple[Project, dict[str, str]
     p, codes = build_project(db_url, BINARY)
     yield p, codes
     p.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, for one test (checks wait up to ``UI_WAIT_MS``)."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        expect.set_options(timeout=UI_WAIT_MS)
+        b = launch(p)
+        yield b
+        b.close()

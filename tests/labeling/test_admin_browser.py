@@ -8,8 +8,6 @@ Needs /usr/bin/chromium; set JUDGEKIT_SKIP_BROWSER=1 to skip on machines without
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +15,12 @@ import pytest
 
 from judgekit.storage import Project
 
-from .browser_support import CHROMIUM, launch, serve_app
+from .browser_support import serve_app, shot
 from .conftest import build_disagreements
 
-SHOTS = Path(os.environ["JUDGEKIT_SCREENSHOTS"]) if os.environ.get("JUDGEKIT_SCREENSHOTS") else None
 FIGURES_TIMEOUT_MS = 300_000  # the first figures come from a separate process (imports + bootstrap, under load)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _chromium() -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("JUDGEKIT_SKIP_BROWSER") == "1":
-            pytest.skip("JUDGEKIT_SKIP_BROWSER=1 and /usr/bin/chromium is missing")
-        pytest.fail("/usr/bin/chromium is missing: install chromium or set JUDGEKIT_SKIP_BROWSER=1")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
-def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    shots = SHOTS or tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 def test_adjudicate_by_keyboard_in_the_browser(tmp_path: Path, browser: Any) -> None:
@@ -67,8 +40,9 @@ def test_adjudicate_by_keyboard_in_the_browser(tmp_path: Path, browser: Any) -> 
         expect(page.get_by_text("Up to date.", exact=False)).to_be_visible(timeout=FIGURES_TIMEOUT_MS)
         expect(page.get_by_text("Judge judge-x (external:judge-x)")).to_be_visible()
         expect(page.get_by_text("of the wanted labels given", exact=False)).to_be_visible()
-        _shot(page, tmp_path, "admin-agreement")
+        shot(page, tmp_path, "admin-agreement", full_page=True)
 
+        assert page.locator(".jk-adj").count() == 0  # only the open section is sent: the browser comes with its tab
         page.get_by_role("tab", name="Disagreements").click()
         rows = page.locator(".jk-adj-row")
         expect(rows).to_have_count(4)
@@ -110,16 +84,20 @@ def test_adjudicate_by_keyboard_in_the_browser(tmp_path: Path, browser: Any) -> 
         )
         expect(heading).to_have_text("Item it6")  # the next open entry
         expect(rows).to_have_count(3)  # it9 is no longer open
-        _shot(page, tmp_path, "admin-disagreements")
+        shot(page, tmp_path, "admin-disagreements", full_page=True)
 
         page.locator("[data-testid=jk-adj-status-filter]").select_option("resolved")
         expect(rows).to_have_count(1)
         expect(rows.nth(0)).to_contain_text("gold: Fail")
 
-        # a reload stays signed in and on the admin page; the figures say a label arrived since
+        # a reload stays signed in, on the admin page and on its section (in the URL); the figures say a label
+        # arrived since
+        assert "section=Disagreements" in page.url
         page.reload()
         expect(page.get_by_text("Figures computed from the data as of", exact=False)).to_be_visible()
         expect(page.get_by_label("Access code")).to_have_count(0)
+        expect(page.locator(".jk-adj-row").first).to_be_visible()
+        expect(page.get_by_text("Judge judge-x (external:judge-x)")).to_have_count(0)
 
     with Project(db, create=False) as p:
         (gold,) = p.labels(provenance="adjudicated", history=True)

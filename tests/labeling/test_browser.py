@@ -15,8 +15,6 @@ Needs /usr/bin/chromium; set JUDGEKIT_SKIP_BROWSER=1 to skip on machines without
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,69 +24,13 @@ from judgekit.labeling import set_active
 from judgekit.models import Item
 from judgekit.storage import Project
 
-from .browser_support import CHROMIUM, free_port, launch, serve_app
+from .browser_support import expect_heading, expect_status, free_port, new_page, serve_app, shot, sign_in
 from .conftest import BINARY, PAIRWISE, SCRIPT_ITEM, build_project
 
-SHOTS = Path(os.environ["JUDGEKIT_SCREENSHOTS"]) if os.environ.get("JUDGEKIT_SCREENSHOTS") else None
 LONG_CODE = "Here is the fix:\n\n```python\n" + "\n".join(f"value_{i} = compute({i})  # step {i}" for i in range(150))
 LONG_CODE += "\n```\n\n| col | val |\n|---|---|\n| a | 1 |"
 
 pytestmark = pytest.mark.browser
-# How long a check waits for the page to show something. Correctness is asserted here, speed in
-# benchmarks/bench_labeling_browser.py: on a shared CI machine at load 8 a save confirmation can take seconds.
-UI_WAIT_MS = 20_000
-
-
-@pytest.fixture(autouse=True)
-def _chromium() -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("JUDGEKIT_SKIP_BROWSER") == "1":
-            pytest.skip("JUDGEKIT_SKIP_BROWSER=1 and /usr/bin/chromium is missing")
-        pytest.fail("/usr/bin/chromium is missing: install chromium or set JUDGEKIT_SKIP_BROWSER=1")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        from playwright.sync_api import expect
-
-        expect.set_options(timeout=UI_WAIT_MS)
-        b = launch(p)
-        yield b
-        b.close()
-
-
-def _page(browser: Any, height: int = 900) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": height})
-    page.set_default_timeout(20_000)
-    return page
-
-
-def _sign_in(page: Any, url: str, code: str) -> None:
-    page.goto(url)
-    page.get_by_label("Access code").fill(code)
-    page.get_by_label("Access code").press("Enter")
-    page.locator("[data-jk-heading]").wait_for()
-
-
-def _heading(page: Any, item: str) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator("[data-jk-heading]")).to_have_text(f"Item {item}", timeout=UI_WAIT_MS)
-
-
-def _status(page: Any, text: str) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator(".jk-status")).to_have_text(text, timeout=UI_WAIT_MS)
-
-
-def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    shots = SHOTS or tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / f"{name}.png"))
 
 
 def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
@@ -98,29 +40,29 @@ def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
     project, codes = build_project(db, BINARY, n_items=8, script_item=True)
     project.close()
     with serve_app(db, tmp_path) as url:
-        page = _page(browser)
+        page = new_page(browser)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
-        _sign_in(page, url, codes["alice"])
-        _heading(page, "it0")
+        sign_in(page, url, codes["alice"])
+        expect_heading(page, "it0")
         # the <script> item shows as text: nothing ran or loaded
         expect(page.locator("[data-jk-pane=input]")).to_contain_text("<script>document.title")
         expect(page.locator("[data-jk-pane=input]")).to_contain_text("[image: x]")
         assert page.evaluate("window.__pwned") is None and page.title() != "PWNED"
         assert not any(":9/" in r for r in requests) and not dialogs
         expect(page.locator("[data-jk-pane=output] strong")).to_have_text("bold")  # markdown renders
-        _shot(page, tmp_path, "labeling-item")
+        shot(page, tmp_path, "labeling-item")
 
         # keys back to back, nothing focused: 1 picks, Enter submits, the next item is there at once
         page.evaluate("window.__same_page = 1")
         for expected in ("it0", "it1"):
-            _heading(page, expected)
+            expect_heading(page, expected)
             page.keyboard.press("1")
             page.keyboard.press("Enter")
-        _heading(page, "it2")
-        _status(page, "Saved label for item it1 (revision 1).")
+        expect_heading(page, "it2")
+        expect_status(page, "Saved label for item it1 (revision 1).")
         assert page.evaluate("window.__same_page") == 1  # no page reload
 
         # the flag checkbox does not trap keys: 1 and Enter still act on the item
@@ -129,7 +71,7 @@ def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
         page.keyboard.press("1")
         expect(page.locator(".jk-level[aria-pressed=true]")).to_have_count(1)
         page.keyboard.press("Enter")
-        _heading(page, "it3")
+        expect_heading(page, "it3")
 
         # in the critique box digits and S are text; Esc returns focus to the item; Enter submits
         page.keyboard.press("2")
@@ -144,13 +86,13 @@ def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
         expect(page.locator(".jk-level[aria-pressed=true]")).to_contain_text("Fail")
         box.click()
         page.keyboard.press("Enter")
-        _heading(page, "it4")
-        _status(page, "Saved label for item it3 (revision 1).")
+        expect_heading(page, "it4")
+        expect_status(page, "Saved label for item it3 (revision 1).")
 
         # S skips
         page.keyboard.press("s")
-        _heading(page, "it5")
-        _status(page, "Skipped item it4.")
+        expect_heading(page, "it5")
+        expect_status(page, "Skipped item it4.")
 
         # Enter on "My labels" opens it (and submits nothing); revise it1 by keyboard only
         page.locator(".jk-labels-button").focus()
@@ -159,17 +101,17 @@ def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
         expect(page.locator(".jk-list-row").first).to_contain_text("Question number 3?")  # a snippet, not an id
         page.locator(".jk-revise[data-item=it1]").focus()
         page.keyboard.press("Enter")
-        _heading(page, "it1")
+        expect_heading(page, "it1")
         expect(page.locator(".jk-status")).to_contain_text("Revising your label on item it1")
         page.keyboard.press("2")
         page.keyboard.press("Enter")
-        _status(page, "A critique is required for 'Fail': say briefly why.")
+        expect_status(page, "A critique is required for 'Fail': say briefly why.")
         assert page.evaluate("document.activeElement.classList.contains('jk-critique')")
         page.keyboard.type("Misses the point.")
         page.keyboard.press("Enter")
-        _status(page, "Revised label for item it1 (revision 2).")
-        _heading(page, "it5")  # back where the annotator was
-        _shot(page, tmp_path, "labeling-after-revise")
+        expect_status(page, "Revised label for item it1 (revision 2).")
+        expect_heading(page, "it5")  # back where the annotator was
+        shot(page, tmp_path, "labeling-after-revise")
 
         # an annotator cannot open the admin page
         expect(page.get_by_text("Page", exact=True)).to_have_count(0)
@@ -178,8 +120,8 @@ def test_keyboard_revise_blind_and_safe(tmp_path: Path, browser: Any) -> None:
         expect(page.get_by_text("human ceiling (people vs people)", exact=False)).to_have_count(0)
 
         # the admin sees the admin page
-        admin = _page(browser, 1400)
-        _sign_in(admin, url, codes["root"])
+        admin = new_page(browser, 1400)
+        sign_in(admin, url, codes["root"])
         admin.get_by_text("Admin", exact=True).click()
         # the figures come from a background process (test_admin_browser.py drives the page itself)
         expect(admin.get_by_text("human ceiling (people vs people)", exact=False)).to_be_visible(timeout=300_000)
@@ -217,9 +159,9 @@ def test_long_items_reload_restart_and_deactivation(tmp_path: Path, browser: Any
     project.close()
     port = free_port()
     with serve_app(db, tmp_path, port=port) as url:
-        page = _page(browser)
-        _sign_in(page, url, codes["alice"])
-        _heading(page, "long0")
+        page = new_page(browser)
+        sign_in(page, url, codes["alice"])
+        expect_heading(page, "long0")
         # each side in its own scrolling pane, code as code, buttons on screen
         sides = page.locator(".jk-sides [data-jk-pane]")
         expect(sides).to_have_count(2)
@@ -230,12 +172,12 @@ def test_long_items_reload_restart_and_deactivation(tmp_path: Path, browser: Any
         for sel in (".jk-submit", ".jk-level >> nth=0"):
             box = page.locator(sel).bounding_box()
             assert box is not None and box["y"] + box["height"] <= 900, sel
-        _shot(page, tmp_path, "labeling-long-pairwise")
+        shot(page, tmp_path, "labeling-long-pairwise")
         # the next item appears at its top
         sides.first.evaluate("e => { e.scrollTop = e.scrollHeight }")
         page.keyboard.press("1")
         page.keyboard.press("Enter")
-        _heading(page, "long1")
+        expect_heading(page, "long1")
         assert sides.first.evaluate("e => e.scrollTop") == 0
         head = page.locator("[data-jk-heading]").bounding_box()
         assert head is not None and 0 <= head["y"] < 300
@@ -246,13 +188,13 @@ def test_long_items_reload_restart_and_deactivation(tmp_path: Path, browser: Any
         page.keyboard.press("3")
         page.locator(".jk-critique").fill("half written")
         page.reload()
-        _heading(page, "long1")
+        expect_heading(page, "long1")
         expect(page.locator(".jk-level[aria-pressed=true]")).to_contain_text("Response B is better")
         expect(page.locator(".jk-critique")).to_have_value("half written")
     with serve_app(db, tmp_path, port=port):  # a server restart on the same address
         page.reload()
         page.locator("[data-jk-heading]").wait_for(timeout=60_000)  # a fresh server imports the library first
-        _heading(page, "long1")
+        expect_heading(page, "long1")
         expect(page.locator(".jk-critique")).to_have_value("half written")
         # deactivated meanwhile: the next submit is refused and the session ends
         with Project(db, create=False) as p:

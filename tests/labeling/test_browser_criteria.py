@@ -12,15 +12,14 @@ import pytest
 from judgekit.models import Item, Message, ToolCall
 from judgekit.storage import Project
 
-from .browser_support import serve_app
+from .browser_support import UI_WAIT_MS, expect_heading, expect_status, new_page, serve_app, shot, sign_in
 from .conftest import build_project
-from .test_browser import UI_WAIT_MS, _heading, _page, _shot, _sign_in, _status, browser  # noqa: F401
 
 RATED = Path(__file__).resolve().parents[2] / "rubrics" / "assistant_turn_criteria.yaml"
 pytestmark = pytest.mark.browser
 
 
-def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, browser: Any) -> None:  # noqa: F811
+def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, browser: Any) -> None:
     from playwright.sync_api import expect
 
     db = tmp_path / "p.db"
@@ -34,25 +33,25 @@ def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, brows
     project.add_items([Item(id="conv", messages=trace)])
     project.close()
     with serve_app(db, tmp_path) as url:
-        page = _page(browser)
-        _sign_in(page, url, codes["alice"])
-        _heading(page, "it0")
+        page = new_page(browser)
+        sign_in(page, url, codes["alice"])
+        expect_heading(page, "it0")
         boxes = page.locator(".jk-criterion")
         expect(boxes).to_have_count(3)
         expect(boxes.locator("legend")).to_have_text(["helpfulness", "grounded", "safety"])
         # a submit with a criterion unrated says which, and stores nothing
         page.locator("[data-criterion=helpfulness] .jk-crit-level", has_text="Helpful").click()
         page.locator(".jk-submit").click()
-        _status(page, "Rate every criterion first: grounded, safety.")
+        expect_status(page, "Rate every criterion first: grounded, safety.")
         grounded = page.locator("[data-criterion=grounded] .jk-crit-number")
         expect(grounded).to_have_attribute("max", "1")
         grounded.fill("0.75")
         page.locator("[data-criterion=safety] .jk-crit-level", has_text="Safe").first.click()
         expect(page.locator(".jk-crit-level[aria-pressed=true]")).to_have_count(2)
-        _shot(page, tmp_path, "labeling-criteria")
+        shot(page, tmp_path, "labeling-criteria")
         grounded.press("Enter")  # Enter in the number box submits, as in the critique box
-        _heading(page, "conv")
-        _status(page, "Saved label for item it0 (revision 1).")
+        expect_heading(page, "conv")
+        expect_status(page, "Saved label for item it0 (revision 1).")
         # the conversation as turns: numbered by role, the tool call folded, the judged turn marked, text as text
         turns = page.locator(".jk-turn")
         expect(turns).to_have_count(4)
@@ -66,7 +65,7 @@ def test_one_control_per_criterion_and_every_answer_stored(tmp_path: Path, brows
         expect(call.locator("pre")).not_to_be_visible()  # folded until opened
         call.locator("summary").click()
         expect(call.locator("pre")).to_contain_text('"to": "CDG"')
-        _shot(page, tmp_path, "labeling-conversation")
+        shot(page, tmp_path, "labeling-conversation")
         # an off-step score is refused by the server with the scale's words, and nothing is stored
         page.locator("[data-criterion=helpfulness] .jk-crit-level", has_text="Useless").click()
         page.locator("[data-criterion=grounded] .jk-crit-number").fill("0.6")
