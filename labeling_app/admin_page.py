@@ -42,12 +42,15 @@ from judgekit.labeling import (
     ceiling_rows,
     completion,
     cookie_name,
+    criterion_figure_rows,
     disagreement_page,
     failed_attempts,
     item_detail,
     judge_rows,
+    lead_view,
     levels,
     lockouts,
+    numeric_figure_rows,
     parse_admin_actions,
     parse_query,
     queue_entries,
@@ -115,7 +118,7 @@ def render(project: Project, rubric: Rubric, who: Annotator, session: Session) -
             _agreement(snapshot)
     if browser.open:
         with browser:
-            _browser(project, rubric, session, snapshot)
+            _browser(project, lead_view(rubric), session, snapshot)  # rated criteria: the unit figures lead with
     if people.open:
         with people:
             _annotators(snapshot)
@@ -214,6 +217,9 @@ def _agreement(snapshot: AdminSnapshot | None) -> None:
             hide_index=True,
             key="pairs_table",
         )
+    if snapshot.runs and (people := numeric_figure_rows(snapshot.runs[0].assessment, "people")):
+        st.caption("Interval scales: people among themselves (as judgekit agree shows them)")
+        _figure_table(people, both=False)
     if not snapshot.runs:
         st.text("No judge run of this rubric version yet: the judge figures appear once one is imported or run.")
         return
@@ -224,6 +230,24 @@ def _agreement(snapshot: AdminSnapshot | None) -> None:
         st.subheader(f"Judge {_md(a.run)} ({_md(a.provider)}:{_md(a.model)})")
         VERDICT_BOX.get(a.verdict, st.info)(f"**{a.verdict}**" + "".join(f"\n- {_md(reason)}" for reason in a.reasons))
         _figure_table(judge_rows(a), both=True)
+        if per_criterion := criterion_figure_rows(a):
+            st.caption("Per criterion: people among themselves beside the judge, ICC on interval scales, else kappa")
+            st.table(
+                [
+                    {
+                        "criterion": c.criterion,
+                        "scale": c.scale,
+                        "estimand": c.estimand,
+                        "people [95% interval] n": figure_cell(c.people),
+                        "judge [95% interval] n": figure_cell(c.judge),
+                        "verdict": c.verdict,
+                    }
+                    for c in per_criterion
+                ]
+            )
+        if numeric := numeric_figure_rows(a, "judge"):
+            st.caption("Interval scales: the judge's numeric figures (as judgekit agree shows them)")
+            _figure_table(numeric, both=False)
         st.table(
             [
                 {

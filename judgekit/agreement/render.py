@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -107,18 +108,27 @@ def unit_lines(a: TrustAssessment) -> list[str]:
     return lines
 
 
-def numeric_rows(a: TrustAssessment) -> list[tuple[str, str, StatResult | None]]:
+def numeric_rows(
+    a: TrustAssessment, who: Literal["all", "people", "judge"] = "all"
+) -> list[tuple[str, str, StatResult | None]]:
     """``(criterion, figure, value)`` for every numeric figure of the assessment's interval scales (its units', or
-    its own on a rubric with one scale): what the report's numeric table shows, in this order."""
+    its own on a rubric with one scale): what the report's numeric table and the admin page show, in this order.
+    ``who``: every figure, only the people's among themselves (the ceiling: ICC, pairwise MAE), or only the
+    judge's."""
     units = [(p.scope or "", p.numeric) for p in a.parts] if a.parts else [(a.scope or "", a.numeric)]
     rows: list[tuple[str, str, StatResult | None]] = []
     for scope, n in units:
         if n is None:
             continue
         loa = "" if n.judge_bias is None else _limits(n.judge_bias)
-        rows += [
+        people = [
             (scope, f"people: {n.icc_design.split(':')[0]} among annotators", n.human_icc),
             (scope, "people: MAE between annotators, pairs by shared items", n.human_mae),
+        ]
+        rows += people if who != "judge" else []
+        if who == "people":
+            continue
+        rows += [
             (scope, f"judge vs the {n.reference}: ICC(A,1)", n.judge_icc),
             (scope, "judge: Lin's concordance", n.judge_ccc),
             (scope, "judge: Pearson's r", n.judge_pearson),

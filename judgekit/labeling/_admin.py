@@ -31,6 +31,7 @@ from judgekit.agreement import (
     title_of,
 )
 from judgekit.agreement.judge_people import wilson
+from judgekit.agreement.render import numeric_rows, unit_figures
 from judgekit.labeling._annotators import list_annotators
 from judgekit.labeling._queue import ensure_queue, open_item_count
 from judgekit.labeling._work import Progress, flagged_skips, progress
@@ -439,4 +440,37 @@ def judge_rows(a: TrustAssessment) -> list[FigureRow]:
             rows.append(FigureRow(title_of(fig.name), fig))
     if a.harmful.available and a.harmful.rate is not None:
         rows.append(FigureRow(title_of(a.harmful.rate.name), a.harmful.rate))
+    return rows
+
+
+def numeric_figure_rows(a: TrustAssessment, who: Literal["people", "judge"]) -> list[FigureRow]:
+    """The numeric figures of the interval scales of a judge run's assessment, titled ``criterion: figure``: the
+    people's among themselves (ICC in its design's form, MAE between annotators with pairs weighted by shared items)
+    or the judge's (ICC(A,1), Lin, Pearson, Spearman, Kendall, MAE, mean bias with its Bland-Altman limits, MAE
+    against each annotator and its gap to the people's), the rows of :func:`judgekit.agreement.render.numeric_rows`
+    (what ``judgekit agree`` and the report show). Empty on a rubric without an interval scale."""
+    return [FigureRow(f"{scope}: {title}" if scope else title, fig) for scope, title, fig in numeric_rows(a, who)]
+
+
+@dataclass(frozen=True)
+class CriterionFigures:
+    """One rated criterion of a judge run (or its overall rule): its scale, the headline estimand on it (ICC on an
+    interval scale, else kappa: :func:`judgekit.agreement.render.unit_figures`), the people's figure among
+    themselves beside the judge's, and the criterion's own verdict."""
+
+    criterion: str
+    scale: str
+    estimand: str
+    people: StatResult | None
+    judge: StatResult | None
+    verdict: str
+
+
+def criterion_figure_rows(a: TrustAssessment) -> list[CriterionFigures]:
+    """A row per rated criterion (and the overall rule), as ``judgekit agree`` and ``check`` list them; empty for a
+    rubric with one scale."""
+    rows = []
+    for part in a.parts:
+        estimand, people, judge = unit_figures(part)
+        rows.append(CriterionFigures(part.scope or "", part.scale, estimand, people, judge, part.verdict))
     return rows

@@ -48,7 +48,7 @@ from judgekit.agreement import (
 )
 from judgekit.labeling._admin import DisagreementTable, disagreement_table, flags, judge_runs, progress_all
 from judgekit.labeling._queue import ensure_queue, queue_stamp
-from judgekit.models import Rubric
+from judgekit.models import OVERALL, Rubric
 from judgekit.storage import Project
 
 SNAPSHOT_FORMAT = 1
@@ -177,6 +177,15 @@ class AdminSnapshot(BaseModel):
     """Items with an adjudicated label when the snapshot was computed."""
 
 
+def lead_view(rubric: Rubric) -> Rubric:
+    """The rubric itself, or for a rubric with rated criteria the unit its assessment leads with (the overall rule
+    if it has one, else its first criterion, as :func:`judgekit.agreement.combine_units` does): the labels the
+    page's human ceiling and disagreement browser read."""
+    if not rubric.is_rated:
+        return rubric
+    return rubric.view(OVERALL if rubric.overall is not None else rubric.criterion_names[0])
+
+
 def compute_snapshot(project: Project, rubric: Rubric, criteria: TrustCriteria) -> AdminSnapshot:
     """Compute the admin page's figures from the data as it is (see the module docstring): the trust assessment of
     every judge run of the rubric version (:class:`judgekit.agreement.ProjectEvidence`: labels read and coded once,
@@ -188,7 +197,8 @@ def compute_snapshot(project: Project, rubric: Rubric, criteria: TrustCriteria) 
     ensure_queue(project, rubric)  # progress reads the queue: bring it up to date before taking the stamp
     stamp = data_stamp(project, rubric, criteria)  # then: whatever arrives while computing makes it stale
     shared = ProjectEvidence(project)
-    humans = shared.humans(rubric)
+    lead = lead_view(rubric)
+    humans = shared.humans(lead)
     assessed = [shared.assess(run, criteria) for run in judge_runs(project, rubric)]
     if assessed:
         first = assessed[0][0]
@@ -200,7 +210,7 @@ def compute_snapshot(project: Project, rubric: Rubric, criteria: TrustCriteria) 
         )
         base = assessed[0][1]
     else:
-        overview = agreement_overview(project, rubric, criteria)
+        overview = agreement_overview(project, lead, criteria)
         n_items, n_overlap, reference, ceiling = (
             overview.n_items_labelled,
             overview.n_overlap_items,
@@ -214,7 +224,7 @@ def compute_snapshot(project: Project, rubric: Rubric, criteria: TrustCriteria) 
     ]
     comparison = F.svg_text(F.comparison_figure([a for a, _ in assessed])) if assessed else None
     table = disagreement_table(base, [data for _, data in assessed])
-    adjudicated = shared.humans(rubric, "adjudicated").item_ids
+    adjudicated = shared.humans(lead, "adjudicated").item_ids
     return AdminSnapshot(
         rubric=rubric.key,
         stamp=stamp,
