@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import click
 
 from judgekit import __version__
+from judgekit.cli.common import Group
 from judgekit.errors import CheckFailed, JudgekitError, UserError
 
 CONTEXT_SETTINGS = {
@@ -26,7 +27,7 @@ CONTEXT_SETTINGS = {
 }
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="judgekit")
 def cli() -> None:
     """judgekit: can your LLM judge be trusted?

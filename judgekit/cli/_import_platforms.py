@@ -89,8 +89,9 @@ def langfuse(**kwargs: Any) -> None:
 
     \b
     Example:
-      judgekit import langfuse traces.json --scores scores.json --score helpfulness \\
-          --rubric rubrics/helpfulness_pass_fail.yaml --value-map 1=pass --value-map 0=fail
+      judgekit import langfuse traces.json --scores scores.json \\
+          --score helpfulness --rubric rubrics/helpfulness_pass_fail.yaml \\
+          --value-map 1=pass --value-map 0=fail
     """
     shared, own = _split(kwargs)
     from judgekit.connectors.langfuse import read_langfuse
@@ -135,8 +136,9 @@ def phoenix(**kwargs: Any) -> None:
 
     \b
     Example:
-      judgekit import phoenix --url http://127.0.0.1:6006 --project my-app --score correctness \\
-          --rubric rubrics/helpfulness_pass_fail.yaml --value-map correct=pass --value-map incorrect=fail
+      judgekit import phoenix --url http://127.0.0.1:6006 --project my-app \\
+          --score correctness --rubric rubrics/helpfulness_pass_fail.yaml \\
+          --value-map correct=pass --value-map incorrect=fail
     """
     shared, own = _split(kwargs)
     from judgekit.connectors.phoenix import read_phoenix
@@ -176,7 +178,8 @@ def mlflow(**kwargs: Any) -> None:
 
     \b
     Example:
-      judgekit import mlflow --tracking-uri sqlite:///mlflow.db --experiment support-bot --score helpful \\
+      judgekit import mlflow --tracking-uri sqlite:///mlflow.db \\
+          --experiment support-bot --score helpful \\
           --rubric rubrics/helpfulness_pass_fail.yaml
     """
     shared, own = _split(kwargs)
@@ -202,7 +205,8 @@ def inspect_log(**kwargs: Any) -> None:
     \b
     Example:
       judgekit import inspect logs/2026-01-01_task.eval --score model_graded_qa \\
-          --rubric rubrics/helpfulness_pass_fail.yaml --value-map C=pass --value-map I=fail
+          --rubric rubrics/helpfulness_pass_fail.yaml \\
+          --value-map C=pass --value-map I=fail
     """
     shared, own = _split(kwargs)
     from judgekit.connectors.inspect import read_inspect
@@ -229,8 +233,9 @@ def langsmith(**kwargs: Any) -> None:
 
     \b
     Example:
-      judgekit import langsmith runs.jsonl --feedback feedback.jsonl --score correctness \\
-          --rubric rubrics/helpfulness_pass_fail.yaml --value-map 1=pass --value-map 0=fail
+      judgekit import langsmith runs.jsonl --feedback feedback.jsonl \\
+          --score correctness --rubric rubrics/helpfulness_pass_fail.yaml \\
+          --value-map 1=pass --value-map 0=fail
     """
     shared, own = _split(kwargs)
     from judgekit.connectors.langsmith import read_langsmith
@@ -284,8 +289,9 @@ def otel(**kwargs: Any) -> None:
 
     \b
     Example:
-      judgekit import otel traces.json logs.json --score relevance --others judge \\
-          --human-when evaluator.kind=human --author-attribute user.id --rubric rubrics/helpfulness_pass_fail.yaml
+      judgekit import otel traces.json logs.json --score relevance \\
+          --others judge --human-when evaluator.kind=human \\
+          --author-attribute user.id --rubric rubrics/helpfulness_pass_fail.yaml
     """
     shared, own = _split(kwargs)
     from judgekit.connectors.otel import read_otel
@@ -330,8 +336,10 @@ def huggingface(**kwargs: Any) -> None:
 
     \b
     Example:
-      judgekit import huggingface data/ratings --map id=conv_id --map messages=dialog --map label=rating \\
-          --map annotator=rater --rubric rubrics/helpfulness_pass_fail.yaml --value-map 1=pass --value-map 0=fail
+      judgekit import huggingface data/ratings --map id=conv_id \\
+          --map messages=dialog --map label=rating --map annotator=rater \\
+          --rubric rubrics/helpfulness_pass_fail.yaml \\
+          --value-map 1=pass --value-map 0=fail
     """
     from judgekit.connectors.huggingface import parse_columns, read_huggingface
 

@@ -92,8 +92,9 @@ def command(
     \b
     Example (scripted servers, no key needed):
       judgekit dev-server --db judgekit-demo.db     # in another terminal
-      judgekit align gpt-3.5-turbo --split main --judge-model openai:gpt-4o-mini --model openai:gpt-4.1 \\
-        --candidate-model openai:gpt-4.1 --base-url http://127.0.0.1:8787/v1 --max-cost 2
+      judgekit align gpt-3.5-turbo --split main --judge-model openai:gpt-4o-mini \\
+        --model openai:gpt-4.1 --candidate-model openai:gpt-4.1 \\
+        --base-url http://127.0.0.1:8787/v1 --max-cost 2
     """
     from judgekit.agreement import load_criteria
     from judgekit.align import AlignSettings, align, render_record

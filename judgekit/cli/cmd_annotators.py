@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import Group, db_option, echo, open_project
 from judgekit.errors import UserError
 
 
-@click.group("annotators")
+@click.group("annotators", cls=Group)
 def command() -> None:
     """Manage who may label: access codes, admins, and how many people label each item.
 
@@ -126,7 +126,8 @@ def assign(
 
     \b
     Example:
-      judgekit annotators assign --rubric helpfulness-pass-fail --per-item 1 --overlap 0.2 --overlap-annotators 3
+      judgekit annotators assign --rubric helpfulness-pass-fail --per-item 1 \\
+        --overlap 0.2 --overlap-annotators 3
     """
     from judgekit.labeling import AssignmentPolicy, get_policy, set_policy
 

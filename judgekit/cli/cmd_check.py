@@ -75,7 +75,8 @@ def command(
     \b
     Example:
       judgekit check --db judgekit.db
-      judgekit check gpt-4.1-mini --junit-xml judge.xml --summary "$GITHUB_STEP_SUMMARY"
+      judgekit check gpt-4.1-mini --junit-xml judge.xml \\
+        --summary "$GITHUB_STEP_SUMMARY"
       judgekit check --min-kappa 0.5 --no-alt-test
     """
     from judgekit.errors import CheckFailed

@@ -59,7 +59,8 @@ def command(
     \b
     Example:
       judgekit compare gpt-3.5-turbo pandalm-7b --db judgekit-demo.db
-      judgekit compare prompt-v1 prompt-v2 prompt-v3 --split main --on test --pairs first --json
+      judgekit compare prompt-v1 prompt-v2 prompt-v3 --split main --on test \\
+        --pairs first --json
     """
     from judgekit.agreement import load_criteria
     from judgekit.calibration import compare_runs, render_comparison

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import Group, db_option, echo, open_project
 from judgekit.storage import applied_migrations
 from judgekit.storage.copy import copy_project, table_counts
 from judgekit.storage.database import redact
 
 
-@click.group("db")
+@click.group("db", cls=Group)
 def command() -> None:
     """Project database: its engine and contents, and copying a project between SQLite and PostgreSQL."""
 
@@ -43,7 +43,8 @@ def copy(src: str, dst: str) -> None:
     \b
     Example:
       judgekit db copy judgekit.db postgresql://judgekit@db.internal/labels
-      judgekit db copy "postgresql://judgekit@db.internal/labels?schema=team_a" backup.db
+      judgekit db copy \\
+        "postgresql://judgekit@db.internal/labels?schema=team_a" backup.db
     """
     result = copy_project(src, dst, on_table=lambda t, n: echo(f"  {t:<14} {n:>10,} rows"))
     echo(f"copied {result.total:,} rows from {redact(src)} to {redact(dst)}")

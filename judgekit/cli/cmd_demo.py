@@ -19,8 +19,11 @@ from judgekit.cli.common import echo
     help="Demo database file (default ./judgekit-demo.db; replaced if it is a demo database).",
 )
 def command(dataset: str, db: Path | None) -> None:
-    """Import a bundled data set and assess its two real LLM judges: PandaLM (default; 999 pairwise items, 3
-    annotators) or HANNA (1,056 stories, 6 criteria rated 1-5 by 3 people; a row per criterion).
+    """Import a bundled, human-labelled data set and assess its judges: PandaLM, HANNA or DICES.
+
+    PandaLM (the default): 999 pairwise items, 3 annotators, two real LLM judges. HANNA: 1,056 stories, 6 criteria
+    rated 1-5 by 3 people, two real LLM judges (a row per criterion). DICES: 350 conversations whose last chatbot
+    turn 40 people rated for safety, with a keyword baseline judge (not an LLM).
 
     \b
     Example:

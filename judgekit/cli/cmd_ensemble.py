@@ -30,9 +30,10 @@ def command(runs: tuple[str, ...], name: str, method: str, tiebreak: str | None,
 
     \b
     Example:
-      judgekit ensemble openai:gpt-4.1-mini#1 anthropic:claude-sonnet-4-5#1 openai-compatible:llama3.1#1 \\
-        --name panel
-      judgekit ensemble judge-a judge-b judge-c --name panel-mean --method mean --tiebreak judge-d
+      judgekit ensemble openai:gpt-4.1-mini#1 anthropic:claude-sonnet-4-5#1 \\
+        openai-compatible:llama3.1#1 --name panel
+      judgekit ensemble judge-a judge-b judge-c --name panel-mean --method mean \\
+        --tiebreak judge-d
       judgekit runs show panel
     """
     from judgekit.judging.ensemble import combine_runs

@@ -40,7 +40,8 @@ def command(
     \b
     Example:
       judgekit estimate my-judge --positive pass
-      judgekit estimate gpt-3.5-turbo --db judgekit-demo.db --positive A --label-budget 150
+      judgekit estimate gpt-3.5-turbo --db judgekit-demo.db --positive A \\
+        --label-budget 150
     """
     from judgekit.calibration import estimate_pass_rate, render_estimate
     from judgekit.errors import UserError

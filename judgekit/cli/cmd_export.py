@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, format_option, open_project
+from judgekit.cli.common import Group, db_option, echo, format_option, open_project
 from judgekit.io import detect_format, export_items, export_labels, export_verdicts, write_export
 from judgekit.io.files import check_writable_target
 from judgekit.io.rows import Format
@@ -21,7 +21,7 @@ _out = click.option(
 )
 
 
-@click.group("export")
+@click.group("export", cls=Group)
 def command() -> None:
     """Export items, labels or a judge run's verdicts to JSONL or CSV (deterministic, re-importable)."""
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, format_option, new_name, open_project
+from judgekit.cli.common import Group, db_option, echo, format_option, new_name, open_project
 from judgekit.errors import ConfigError
 from judgekit.io import import_items_file, import_labels_file, import_verdicts_file, resolve_rubric
 from judgekit.judging.prompts import check_template
 from judgekit.models import PROVENANCES, Provenance, load_rubric
 
 
-@click.group("import")
+@click.group("import", cls=Group)
 def command() -> None:
     """Import items, human labels, rubrics, or another tool's judge verdicts.
 
@@ -31,7 +31,8 @@ def items(path: Path, db: Path | None, fmt: str | None) -> None:
 
     \b
     Columns: id, input, output | output_a + output_b, reference, context,
-             segment, source, created_at, risk (low|medium|high), extra (JSON) or extra.<name>
+             segment, source, created_at, risk (low|medium|high),
+             extra (JSON) or extra.<name>
     Example:
       judgekit import items data/items.jsonl
     """
@@ -71,10 +72,11 @@ def labels(
     reported, or refused with --require-critique.
 
     \b
-    Columns: item_id, annotator, label, critique, time_spent_s, created_at, flagged, display_order,
-             provenance (blind|corrected|adjudicated)
+    Columns: item_id, annotator, label, critique, time_spent_s, created_at,
+             flagged, display_order, provenance (blind|corrected|adjudicated)
     Example:
-      judgekit import labels data/labels.csv --rubric rubrics/helpfulness_pass_fail.yaml
+      judgekit import labels data/labels.csv \\
+        --rubric rubrics/helpfulness_pass_fail.yaml
     """
     with open_project(db, create=False) as project:
         rubric = resolve_rubric(project, rubric_spec)
@@ -97,9 +99,11 @@ def verdicts(path: Path, rubric_spec: str, run_name: str, model: str | None, db:
     """Import verdicts produced by another eval tool as a named judge run.
 
     \b
-    Columns: item_id, label, confidence (0-1), rationale, status (ok|parse_error|refused|api_error), raw_reply
+    Columns: item_id, label, confidence (0-1), rationale,
+             status (ok|parse_error|refused|api_error), raw_reply
     Example:
-      judgekit import verdicts evals/judge_out.jsonl --rubric pandalm-pairwise --run prod-judge-v3
+      judgekit import verdicts evals/judge_out.jsonl --rubric pandalm-pairwise \\
+        --run prod-judge-v3
     """
     with open_project(db, create=False) as project:
         rubric = resolve_rubric(project, rubric_spec)

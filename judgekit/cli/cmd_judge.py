@@ -204,12 +204,15 @@ def command(
     \b
     Example:
       export OPENAI_API_KEY=sk-...
-      judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model openai:gpt-4.1-mini --limit 100 --max-cost 1
-      judgekit judge --rubric rubrics/helpfulness_pass_fail.yaml --model openai:gpt-4.1-mini \\
-        --few-shot dynamic --k 3 --split main
+      judgekit judge --rubric rubrics/pandalm_pairwise.yaml \\
+        --model openai:gpt-4.1-mini --limit 100 --max-cost 1
+      judgekit judge --rubric rubrics/helpfulness_pass_fail.yaml \\
+        --model openai:gpt-4.1-mini --few-shot dynamic --k 3 --split main
       judgekit judge --resume openai:gpt-4.1-mini#1
-      judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model anthropic:claude-haiku-4-5 --batch --no-wait
-      judgekit judge --rubric rubrics/pandalm_pairwise.yaml --model openai:gpt-4.1-mini --concurrency 128
+      judgekit judge --rubric rubrics/pandalm_pairwise.yaml \\
+        --model anthropic:claude-haiku-4-5 --batch --no-wait
+      judgekit judge --rubric rubrics/pandalm_pairwise.yaml \\
+        --model openai:gpt-4.1-mini --concurrency 128
     """
 
     def given(name: str) -> bool:

@@ -58,12 +58,16 @@ def command(
     """Measure a judge bias: judge the items as they are and transformed, and report how much verdicts move.
 
     \b
-    position    pairwise items in both orders -> consistency rate (+ a combined run of consistent verdicts)
-    verbosity   output padded with empty restatement -> shift toward the padded output
+    position    pairwise items in both orders -> consistency rate
+                (+ a combined run of consistent verdicts)
+    verbosity   output padded with empty restatement -> shift toward the
+                padded output
     paraphrase  surface rewrite of the output -> label stability
-    injection   "ignore the rubric, answer X" appended to the output -> attack success rate
+    injection   "ignore the rubric, answer X" appended to the output ->
+                attack success rate
     Example:
-      judgekit probe position --rubric rubrics/pandalm_pairwise.yaml --model openai:gpt-4.1-mini --limit 200
+      judgekit probe position --rubric rubrics/pandalm_pairwise.yaml \\
+        --model openai:gpt-4.1-mini --limit 200
     """
     with open_project(db, create=False) as project:
         config, rubric = config_from_options(

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import echo
+from judgekit.cli.common import Group, echo
 from judgekit.errors import ConfigError
 from judgekit.judging.prompts import check_template
 from judgekit.models import load_rubric, rubric_json_schema_text
 
 
-@click.group("rubric")
+@click.group("rubric", cls=Group)
 def command() -> None:
     """Check rubric files and print their JSON Schema."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import db_option, echo, open_project
+from judgekit.cli.common import Group, db_option, echo, open_project
 from judgekit.judging.batch import batch_lines, cancel_batches
 from judgekit.judging.compare import run_stats
 
@@ -17,7 +17,7 @@ def _cost(amount: float, known: bool) -> str:
     return f"${amount:.4f}" + ("" if known else "+?")
 
 
-@click.group("runs", invoke_without_command=True)
+@click.group("runs", cls=Group, invoke_without_command=True)
 @db_option
 @click.pass_context
 def command(ctx: click.Context, db: Path | None) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from judgekit.cli.common import SEED, db_option, echo, new_name, open_project
+from judgekit.cli.common import SEED, Group, db_option, echo, new_name, open_project
 from judgekit.errors import UserError
 from judgekit.models import Rubric, parse_key
 from judgekit.storage import Project
@@ -26,7 +26,7 @@ def _rubric(project: Project, spec: str | None) -> Rubric:
     return project.rubric(str(keys[0][0]), int(keys[0][1]))
 
 
-@click.group("split", invoke_without_command=True)
+@click.group("split", cls=Group, invoke_without_command=True)
 @db_option
 @click.option(
     "--name",

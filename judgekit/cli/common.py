@@ -212,3 +212,19 @@ def model_call_options(*, base_url_help: str, max_cost_help: str) -> Callable[[F
 def quiet_option(f: F) -> F:
     """``--quiet``: no progress display on stderr."""
     return click.option("--quiet", is_flag=True, help="No progress lines.")(f)
+
+
+class Group(click.Group):
+    """A command group whose command list gives each command's whole first sentence, wrapped to the terminal,
+    instead of click's cut after about 45-65 characters ("Trust or escalate: a confidence threshold above which
+    RUN..."): at 80 columns the list says what every command is for."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
