@@ -43,7 +43,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy judgekit
+	$(BIN)/mypy judgekit labeling_app
 
 pytest: setup chromium postgresql phoenix
 	$(BIN)/pytest

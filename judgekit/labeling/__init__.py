@@ -5,6 +5,8 @@ The Streamlit app (``labeling_app/app.py``, started by ``judgekit label``) is a 
 package; everything here works, and is tested, without it. Importing it does not import streamlit.
 """
 
+from typing import TYPE_CHECKING
+
 from judgekit.labeling._annotators import (
     Annotator,
     add_annotator,
@@ -92,6 +94,69 @@ from judgekit.labeling._work import (
     submit_label,
 )
 
+if TYPE_CHECKING:  # the lazy names below, for type checkers and editors (nothing is imported at run time)
+    from judgekit.labeling._adjudicate import (
+        Adjudication,
+        AdminAction,
+        ItemDetail,
+        JudgeVerdictView,
+        PersonLabel,
+        adjudicate,
+        adjudications,
+        apply_admin_actions,
+        gold_label,
+        item_detail,
+        parse_admin_actions,
+    )
+    from judgekit.labeling._admin import (
+        SORTS,
+        AgreementSummary,
+        CriterionFigures,
+        DisagreementPage,
+        DisagreementRow,
+        DisagreementTable,
+        FigureRow,
+        Flag,
+        JudgeCell,
+        LabelMatrix,
+        LevelCount,
+        agreement_summary,
+        browse,
+        ceiling_rows,
+        criterion_figure_rows,
+        current_labels,
+        disagreement_table,
+        flags,
+        judge_rows,
+        judge_runs,
+        label_matrix,
+        numeric_figure_rows,
+        progress_all,
+    )
+    from judgekit.labeling._browser import (
+        PAGE_SIZE,
+        BrowserQuery,
+        disagreement_page,
+        disagreements,
+        item_snippet,
+        parse_query,
+    )
+    from judgekit.labeling._snapshot import (
+        AdminSnapshot,
+        DataStamp,
+        RunFigures,
+        SnapshotState,
+        compute_snapshot,
+        data_stamp,
+        lead_view,
+        load_snapshot,
+        request_refresh,
+        resolved_since,
+        save_snapshot,
+        snapshot_state,
+        wait_for_refresh,
+    )
+
 # The admin figures need judgekit.stats (numpy, scipy, pandas: seconds to import). The annotator's page never uses
 # them, so they load on first use (PEP 562), and a freshly started app signs its first annotator in without them.
 _LAZY: dict[str, str] = (
@@ -114,7 +179,6 @@ _LAZY: dict[str, str] = (
             "ceiling_rows",
             "criterion_figure_rows",
             "current_labels",
-            "disagreement_page",
             "disagreement_table",
             "flags",
             "judge_rows",
