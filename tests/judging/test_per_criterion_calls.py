@@ -43,7 +43,9 @@ def _criterion(prompt: str) -> str:
 
 
 def _label(prompt: str, levels: list[str]) -> str:
-    """helpfulness 5 for even cities else 4; unsafe for city 3."""
+    """helpfulness 5 for even cities else 4; unsafe for city 3 (a one-reply prompt: criteria_labeler answers)."""
+    if len(_CRITERION.findall(prompt)) != 1:
+        return "unused"
     if _criterion(prompt) == "helpfulness":
         return "5" if any(f"city {i}?" in prompt for i in (0, 2)) else "4"
     return "unsafe" if "city 3?" in prompt else "safe"
@@ -52,7 +54,8 @@ def _label(prompt: str, levels: list[str]) -> str:
 @pytest.fixture
 def llm(openai_env: FakeLLMServer) -> FakeLLMServer:
     openai_env.labeler = _label
-    openai_env.criteria_labeler = lambda prompt, name, schema: 0.75  # the interval criterion (grounded)
+    # the interval criterion (grounded) in a per-criterion call; every criterion in one structured reply
+    openai_env.criteria_labeler = lambda prompt, name, schema: 0.75 if "enum" not in schema else schema["enum"][-1]
     return openai_env
 
 
@@ -192,3 +195,18 @@ def test_batch_with_per_criterion_is_refused_before_anything_is_sent(chats: Proj
     with pytest.raises(ConfigError, match=r"per_criterion.*--batch"):
         run_judge(chats, _config(), rubric=PER, progress=False, batch=BatchOptions())
     assert llm.count == 0 and not chats.runs()
+
+
+def test_per_criterion_costs_n_calls_and_more_prompt_tokens(chats: Project, llm: FakeLLMServer) -> None:
+    """The README's cost figure on the shipped rubric (3 criteria): 3 calls per item instead of one, and about 1.6
+    times the prompt tokens of one structured reply (each call carries the material again, but states one
+    criterion); the scripted server counts a token per 4 characters of the messages."""
+    one = PER.model_copy(update={"judge_calls": "one", "version": 2})
+    chats.save_rubric(one)
+    a = run_judge(
+        chats, build_config("openai", "gpt-4.1-mini", one, confidence="verbalized"), rubric=one, progress=False
+    )
+    b = _run(chats)
+    prompt = {s.run.name: sum(v.input_tokens for v in chats.verdicts(s.run.name)) for s in (a, b)}
+    assert (a.requests, b.requests) == (4, 12)
+    assert 1.5 <= prompt[b.run.name] / prompt[a.run.name] <= 1.8, prompt
