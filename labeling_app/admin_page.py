@@ -47,6 +47,7 @@ from judgekit.labeling import (
     failed_attempts,
     item_detail,
     judge_rows,
+    labelled_rubric,
     lead_view,
     levels,
     lockouts,
@@ -107,7 +108,7 @@ def render(project: Project, rubric: Rubric, who: Annotator, session: Session) -
         state = snapshot_state(project, rubric, criteria)  # an inline refresh has finished by now
     snapshot = state.snapshot
     _freshness(project, rubric, criteria, None if snapshot is None else snapshot.computed_at)
-    done = completion(project, rubric)
+    done = completion(project, labelled_rubric(project, rubric))  # an aligned version: its root's labelling
     st.progress(done.fraction, text=done.line())
     # Only the open section is computed and sent (a tab switch is a run): the page the browser builds holds one
     # section's elements, not six; the open section is in the URL, so a reload (or a bookmark) reopens it.
@@ -386,7 +387,7 @@ def _flags_and_queue(project: Project, rubric: Rubric, snapshot: AdminSnapshot |
     else:
         st.text("No flags.")
     st.subheader("Top of the queue")
-    top = queue_entries(project, rubric, limit=20, ensure=False)
+    top = queue_entries(project, labelled_rubric(project, rubric), limit=20, ensure=False)
     if not top:
         st.text("Nothing is waiting for labels.")
         return

@@ -37,6 +37,7 @@ from judgekit.labeling import (
     check_session,
     client_address,
     cookie_name,
+    labelled_rubric,
     open_session,
     sign_in,
 )
@@ -230,7 +231,8 @@ def main() -> None:
 
         admin_page.render(project, rubric, who, session)
     else:
-        label_page.desk(project, rubric, session.token)
+        # people label the version whose labels count: after 'judgekit align' wrote v2, still v1 (its root)
+        label_page.desk(project, labelled_rubric(project, rubric), session.token)
 
 
 main()

@@ -60,7 +60,7 @@ def adjudicate(
         item_id=item_id,
         annotator=admin,
         rubric_id=rubric.id,
-        rubric_version=rubric.version,
+        rubric_version=rubric.labels_version,  # with the labels it resolves (an aligned version: its root's)
         label=label,
         critique=text[:NOTE_MAX],
         provenance="adjudicated",
@@ -85,7 +85,7 @@ def adjudications(project: Project, rubric: Rubric, item_ids: Sequence[str]) -> 
     """The current adjudication of each admin on each of ``item_ids`` (newest first per item); items nobody
     adjudicated are left out. Reads only those items' labels."""
     out: dict[str, list[Adjudication]] = {}
-    for lab in project.labels(rubric.id, rubric.version, provenance="adjudicated", item_ids=list(item_ids)):
+    for lab in project.labels(rubric.id, rubric.labels_version, provenance="adjudicated", item_ids=list(item_ids)):
         out.setdefault(lab.item_id, []).append(
             Adjudication(
                 item_id=lab.item_id,
@@ -174,10 +174,9 @@ def item_detail(project: Project, rubric: Rubric, item_id: str) -> ItemDetail:
     if item is None:
         raise UserError(f"unknown item {item_id!r}")
     frame, sides = item_panes(item, None)
-    people = [_person(lab) for lab in project.labels(rubric.id, rubric.version, provenance="blind", item_ids=[item_id])]
-    others = [
-        _person(lab) for lab in project.labels(rubric.id, rubric.version, provenance="corrected", item_ids=[item_id])
-    ]
+    ver = rubric.labels_version  # an aligned version is measured against its root's labels
+    people = [_person(lab) for lab in project.labels(rubric.id, ver, provenance="blind", item_ids=[item_id])]
+    others = [_person(lab) for lab in project.labels(rubric.id, ver, provenance="corrected", item_ids=[item_id])]
     judges = []
     for run in judge_runs(project, rubric):
         found = project.verdicts(run, item_ids=[item_id])

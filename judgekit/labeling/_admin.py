@@ -33,7 +33,7 @@ from judgekit.agreement import (
 from judgekit.agreement.judge_people import wilson
 from judgekit.agreement.render import numeric_rows, unit_figures
 from judgekit.labeling._annotators import list_annotators
-from judgekit.labeling._queue import ensure_queue, open_item_count
+from judgekit.labeling._queue import ensure_queue, labelled_rubric, open_item_count
 from judgekit.labeling._work import Progress, flagged_skips, progress
 from judgekit.models import HumanLabel, JudgeRun, Rubric
 from judgekit.stats import StatResult
@@ -41,12 +41,14 @@ from judgekit.storage import Project
 
 
 def progress_all(project: Project, rubric: Rubric) -> list[Progress]:
-    """Progress of every annotator (registered or seen in labels), by name."""
+    """Progress of every annotator (registered or seen in labels), by name, on the version people label
+    (:func:`labelled_rubric`: an aligned version's root)."""
+    people = labelled_rubric(project, rubric)
     names = {a.name for a in list_annotators(project)}
-    names |= set(project.labellers(rubric.id, rubric.version))
-    ensure_queue(project, rubric)
-    open_total = open_item_count(project, rubric)
-    return [progress(project, n, rubric, ensure=False, open_total=open_total) for n in sorted(names)]
+    names |= set(project.labellers(people.id, people.version))
+    ensure_queue(project, people)
+    open_total = open_item_count(project, people)
+    return [progress(project, n, people, ensure=False, open_total=open_total) for n in sorted(names)]
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,9 @@ class LabelMatrix:
 
 
 def current_labels(project: Project, rubric: Rubric) -> list[HumanLabel]:
-    """Latest revision of every annotator's blind label on every item, for one rubric version."""
-    return project.labels(rubric.id, rubric.version, provenance="blind")
+    """Latest revision of every annotator's blind label on every item, for one rubric version (its labels
+    version: an aligned version's root)."""
+    return project.labels(rubric.id, rubric.labels_version, provenance="blind")
 
 
 def label_matrix(project: Project, rubric: Rubric) -> LabelMatrix:
@@ -118,14 +121,16 @@ class Flag:
 
 
 def flags(project: Project, rubric: Rubric) -> list[Flag]:
-    """Every flagged item, newest first: blind labels whose current revision is flagged, and flagged skips."""
+    """Every flagged item, newest first: blind labels whose current revision is flagged, and flagged skips (on the
+    version people label, :func:`labelled_rubric`)."""
+    people = labelled_rubric(project, rubric)
     out = [
         Flag(lab.item_id, lab.annotator, "label", lab.critique, lab.created_at.isoformat() if lab.created_at else "")
-        for lab in project.labels(rubric.id, rubric.version, provenance="blind", flagged=True)
+        for lab in project.labels(people.id, people.version, provenance="blind", flagged=True)
     ]
     out += [
         Flag(item_id, annotator, "skip", note, created_at)
-        for item_id, annotator, note, created_at in flagged_skips(project, rubric)
+        for item_id, annotator, note, created_at in flagged_skips(project, people)
     ]
     return sorted(out, key=lambda f: f.created_at, reverse=True)
 

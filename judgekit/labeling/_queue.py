@@ -622,3 +622,16 @@ def completion(project: Project, rubric: Rubric) -> Completion:
     )
     assert row is not None
     return Completion(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def labelled_rubric(project: Project, rubric: Rubric) -> Rubric:
+    """The rubric version people label for ``rubric``: itself, or for a derived version (``judgekit align``'s, see
+    :class:`judgekit.models.RubricLineage`) the version whose labels it is measured against
+    (:attr:`Rubric.labels_version`, the lookup :mod:`judgekit.agreement.data` uses).
+
+    Why: a derived version only changes what the judge is told; people keep answering the root's question, and
+    their labels, skips, queue, flags and gold labels stay with the root, where every figure of every version of
+    the family reads them. A label stored under the derived version would be read by none."""
+    if rubric.labels_version == rubric.version:
+        return rubric
+    return project.rubric(rubric.id, rubric.labels_version)

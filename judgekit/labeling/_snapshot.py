@@ -47,7 +47,7 @@ from judgekit.agreement import (
     load_aligned,
 )
 from judgekit.labeling._admin import DisagreementTable, disagreement_table, flags, judge_runs, progress_all
-from judgekit.labeling._queue import ensure_queue, queue_stamp
+from judgekit.labeling._queue import ensure_queue, labelled_rubric, queue_stamp
 from judgekit.models import OVERALL, Rubric
 from judgekit.storage import Project
 
@@ -87,7 +87,7 @@ SELECT
   (SELECT COUNT(*) FROM judge_runs WHERE rubric_id = :rid AND rubric_version = :ver),
   (SELECT COALESCE(MAX(id), 0) FROM judge_runs WHERE rubric_id = :rid AND rubric_version = :ver),
   (SELECT COALESCE(MAX(id), 0) FROM verdicts),
-  (SELECT COUNT(*) FROM skips WHERE rubric_id = :rid AND rubric_version = :ver),
+  (SELECT COUNT(*) FROM skips WHERE rubric_id = :rid AND rubric_version = :lver),
   (SELECT COUNT(*) FROM annotators)
 """
 
@@ -98,8 +98,9 @@ def criteria_digest(criteria: TrustCriteria) -> str:
 
 
 def data_stamp(project: Project, rubric: Rubric, criteria: TrustCriteria) -> DataStamp:
-    """The data's stamp now: one round trip of index lookups and small counts, plus the queue's stamp."""
-    row = project.db.one(_STAMP_SQL, {"rid": rubric.id, "ver": rubric.version})
+    """The data's stamp now: one round trip of index lookups and small counts, plus the queue's stamp. The runs are
+    the rubric version's; skips and the queue are the version people label (:func:`labelled_rubric`)."""
+    row = project.db.one(_STAMP_SQL, {"rid": rubric.id, "ver": rubric.version, "lver": rubric.labels_version})
     assert row is not None
     labels, n_items, max_seq, n_runs, max_run, max_verdict, n_skips, n_annotators = (int(x) for x in row)
     return DataStamp(
@@ -109,7 +110,7 @@ def data_stamp(project: Project, rubric: Rubric, criteria: TrustCriteria) -> Dat
         verdicts=max_verdict,
         skips=n_skips,
         annotators=n_annotators,
-        queue=queue_stamp(project, rubric),
+        queue=queue_stamp(project, labelled_rubric(project, rubric)),
         criteria=criteria_digest(criteria),
     )
 
@@ -194,7 +195,7 @@ def compute_snapshot(project: Project, rubric: Rubric, criteria: TrustCriteria) 
 
     started = time.time()
     t0 = time.perf_counter()
-    ensure_queue(project, rubric)  # progress reads the queue: bring it up to date before taking the stamp
+    ensure_queue(project, labelled_rubric(project, rubric))  # progress reads the queue: up to date before the stamp
     stamp = data_stamp(project, rubric, criteria)  # then: whatever arrives while computing makes it stale
     shared = ProjectEvidence(project)
     lead = lead_view(rubric)
@@ -436,7 +437,7 @@ def resolved_since(project: Project, rubric: Rubric, snapshot: AdminSnapshot) ->
         for r in project.db.rows(
             "SELECT DISTINCT item_id FROM labels WHERE id > ? AND rubric_id = ? AND rubric_version = ? "
             "AND provenance = 'adjudicated'",
-            (snapshot.stamp.labels, rubric.id, rubric.version),
+            (snapshot.stamp.labels, rubric.id, rubric.labels_version),
         )
     }
     return found
