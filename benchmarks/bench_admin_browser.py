@@ -173,6 +173,8 @@ class Admin:
         """Open the admin page on ``section`` (the new app takes it from the URL; the old one shows every section
         at once) without timing it."""
         self.page.goto(self._at(section))
+        if self.baseline and section != "Agreement":  # the old page always opens on its first tab
+            self.page.get_by_role("tab", name=section, exact=True).click()
         self._wait("figures" if section == "Agreement" else "browser")
 
     def _at(self, section: str) -> str:
@@ -253,11 +255,11 @@ class Admin:
 FIRST_JS = "window.__admFirst = JSON.parse(sessionStorage.getItem('admFirst') || 'null');"
 
 
-def prepare(db: Path) -> list[str]:
+def prepare(db: Path, *, second_rubric: bool = True) -> list[str]:
     """The second rubric (no labels), the queue, and both rubrics' figures computed, before anything is timed.
     Returns the rubrics' keys, the one with the judge run first."""
     with Project(db, create=False) as project:
-        if len({r.id for r in project.rubrics()}) < 2:
+        if second_rubric and len({r.id for r in project.rubrics()}) < 2:
             project.save_rubric(load_rubric(SECOND_RUBRIC))
         rubrics = {r.id: r for r in project.rubrics()}.values()  # the latest version of each
         ordered = sorted(rubrics, key=lambda r: not project.runs() or r.id != project.runs()[0].config.rubric_id)
@@ -366,9 +368,14 @@ def main() -> None:
     ap.add_argument("--loads", type=int, default=5, help="page loads of each section per round")
     ap.add_argument("--apps", default="new", help="which apps: new (this checkout), baseline (--baseline-rev)")
     ap.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline app")
+    ap.add_argument(
+        "--one-rubric",
+        action="store_true",
+        help="do not add the second rubric (no 'rubric' figure; the baseline app forgets the rubric on a reload)",
+    )
     args = ap.parse_args()
     work, db = bench_db(args, "jk-bench-admin-")
-    keys = prepare(db)
+    keys = prepare(db, second_rubric=not args.one_rubric)
     results: dict[str, list[Series]] = {}
     for name in [a.strip() for a in args.apps.split(",") if a.strip()]:
         app = APP if name == "new" else baseline_app(args.baseline_rev, work / "baseline")

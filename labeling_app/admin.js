@@ -20,6 +20,7 @@ const BUSY_RETRY_MS = 2000;
 const LAG_MS = 250;
 const AHEAD = 2;
 const KEEP_DETAILS = 120;
+let BLOCK = 200; // rows asked of the server at once (the server says how many): pages within a block are turned here
 
 function fmtConf(c) {
   return c === null || c === undefined ? "" : ` (${Number(c).toFixed(2)})`;
@@ -74,7 +75,7 @@ function same(a, b) {
 function send(g) {
   if (!g.setState) return;
   g.nonce += 1;
-  g.setState("adj", { query: g.query, want: g.want, outbox: g.outbox, nonce: g.nonce });
+  g.setState("adj", { query: blockOf(g.query), want: g.want, outbox: g.outbox, nonce: g.nonce });
   clearTimeout(g.timer);
   if (g.outbox.length) g.timer = setTimeout(() => send(g), RESEND_MS);
 }
@@ -87,7 +88,9 @@ function receive(g, data) {
   g.kinds = data.kinds;
   g.statuses = data.statuses;
   g.note = data.note;
-  if (g.query === null) g.query = data.query;
+  g.pageSize = data.page_size || 50;
+  BLOCK = data.block || BLOCK;
+  if (g.query === null) g.query = { ...data.query, limit: g.pageSize };
   g.answered = data.query;
   g.page = data.page;
   for (const [id, d] of Object.entries(data.details || {})) {
@@ -131,8 +134,24 @@ function receive(g, data) {
 
 // -- selection --------------------------------------------------------------------------------------------------
 
+// The browser shows pages of ``pageSize`` rows (g.query.offset is the first one shown) and asks the server for the
+// block of BLOCK rows holding that page (blockOf): turning to another page of the block needs no server round.
+function blockOf(q) {
+  if (!q) return q;
+  const offset = Math.floor((q.offset || 0) / BLOCK) * BLOCK;
+  return { ...q, offset, limit: BLOCK };
+}
+
+function answeredNow(g) {
+  return same(blockOf(g.query), g.answered);
+}
+
 function rows(g) {
-  return g.page.rows || [];
+  // the shown page's rows (only once the block holding it has arrived)
+  const all = g.page.rows || [];
+  if (!g.query || !g.answered || !answeredNow(g)) return all.slice(0, g.pageSize || 50);
+  const at = (g.query.offset || 0) - g.page.offset;
+  return all.slice(at, at + (g.query.limit || g.pageSize));
 }
 
 function indexOf(g, id) {
@@ -189,10 +208,18 @@ function nextOpen(g, after) {
 // -- actions ----------------------------------------------------------------------------------------------------
 
 function setQuery(g, change) {
-  g.query = { ...g.query, ...change };
+  g.query = { ...g.query, ...change, limit: g.pageSize };
   if (!("offset" in change)) g.query.offset = 0;
   store(`${g.key}query`, g.query);
   g.message = null;
+  if (answeredNow(g)) {
+    // another page of the block held: shown at once (the details of its first rows are asked for, if missing)
+    g.selected = rows(g).length ? rows(g)[0].item_id : null;
+    const ask = prefetch(g);
+    render(g);
+    if (ask) send(g);
+    return;
+  }
   render(g);
   send(g);
 }
@@ -328,10 +355,10 @@ function build(parent, g) {
   const nav = el("div", "jk-list-nav");
   const prev = el("button", "jk-adj-prev", "Previous page");
   prev.type = "button";
-  prev.addEventListener("click", () => setQuery(g, { offset: Math.max(0, g.answered.offset - g.answered.limit) }));
+  prev.addEventListener("click", () => setQuery(g, { offset: Math.max(0, g.query.offset - g.pageSize) }));
   const next = el("button", "jk-adj-next", "Next page");
   next.type = "button";
-  next.addEventListener("click", () => setQuery(g, { offset: g.answered.offset + g.answered.limit }));
+  next.addEventListener("click", () => setQuery(g, { offset: g.query.offset + g.pageSize }));
   nav.append(prev, next);
   listBox.append(list, nav);
   const detail = el("div", "jk-adj-detail");
@@ -376,14 +403,16 @@ function renderBar(g) {
   fill(d.run.s, [["", "every judge"], ...g.runs.map((r) => [r, r])], q.run || "");
   fill(d.status.s, g.statuses, q.status);
   fill(d.sort.s, g.sorts, q.sort);
-  const loading = !same(g.query, g.answered);
+  const loading = !answeredNow(g);
   d.root.classList.toggle("jk-loading", loading);
-  d.root.dataset.answered = loading ? "" : JSON.stringify(g.answered);
+  d.root.dataset.answered = loading ? "" : JSON.stringify(g.query); // the page shown answers this query
   const p = g.page;
-  const shown = p.rows.length ? `${p.offset + 1}-${p.offset + p.rows.length} of ${p.total.toLocaleString()}` : "none";
+  const n = rows(g).length;
+  const from = q.offset || 0;
+  const shown = n ? `${from + 1}-${from + n} of ${p.total.toLocaleString()}` : "none";
   d.count.textContent = loading ? "Loading…" : `${shown} items`;
-  d.prev.disabled = loading || p.offset === 0;
-  d.next.disabled = loading || p.offset + p.rows.length >= p.total;
+  d.prev.disabled = loading || from === 0;
+  d.next.disabled = loading || from + n >= p.total;
 }
 
 function levelName(g, value) {
@@ -547,10 +576,10 @@ export default function (component) {
   receive(g, data);
   g.round = data.round;
   if (g.selected && indexOf(g, g.selected) < 0 && !g.details.has(g.selected)) g.selected = null;
-  if (!g.selected && rows(g).length && same(g.query, g.answered)) g.selected = rows(g)[0].item_id;
+  if (!g.selected && rows(g).length && answeredNow(g)) g.selected = rows(g)[0].item_id;
   if (prefetch(g) && !first) send(g);
   render(g);
-  if (first && (g.outbox.length || !same(g.query, g.answered) || g.want.length)) send(g); // after a reload
+  if (first && (g.outbox.length || !answeredNow(g) || g.want.length)) send(g); // after a reload
   const keyHandler = (e) => onKey(g, e);
   document.addEventListener("keydown", keyHandler, true);
   return () => document.removeEventListener("keydown", keyHandler, true);

@@ -66,6 +66,9 @@ POLL_S = 3.0
 """How often the page checks for new figures (a few indexed reads)."""
 _DONE = "_adj_done"
 _KEEP_DONE = 500
+BLOCK = 200
+"""Rows of the disagreement table sent at once (the most a query may ask): admin.js shows them PAGE_SIZE at a time,
+so turning to another page of the block needs no server round."""
 _SHOWN = "_adj_shown"  # the query of the page last sent, to send its first items' details with a new one
 KINDS = [["judge", "Judge vs people"], ["tie", "People tied (no majority)"], ["all", "Both"]]
 STATUSES = [["open", "Not adjudicated"], ["resolved", "Adjudicated"], ["all", "All"]]
@@ -298,7 +301,7 @@ def _browser(project: Project, rubric: Rubric, session: Session, snapshot: Admin
         st.session_state["_ended"] = next(o.message for o in outcomes if o.status == "ended")
         st.rerun(scope="app")
     runs = [] if snapshot is None else snapshot.disagreements.runs
-    query = parse_query(state.get("query"), runs)
+    query = parse_query(state.get("query", {"limit": BLOCK}), runs)  # at first, the first block
     if snapshot is None:
         page = DisagreementPage(total=0, offset=0, rows=[])
     else:
@@ -335,6 +338,7 @@ def _browser(project: Project, rubric: Rubric, session: Session, snapshot: Admin
         "outcomes": [o.model_dump(mode="json") for o in outcomes],
         "note": note,
         "page_size": PAGE_SIZE,
+        "block": BLOCK,
     }
     BROWSER(key=KEY, data=data, default={"adj": {}}, on_adj_change=_noop)
 

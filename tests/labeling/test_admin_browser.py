@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+from judgekit.labeling import submit_label
 from judgekit.storage import Project
 
 from .browser_support import serve_app, shot
-from .conftest import build_disagreements
+from .conftest import BINARY, add_judge, build_disagreements, build_project
 
 FIGURES_TIMEOUT_MS = 300_000  # the first figures come from a separate process (imports + bootstrap, under load)
 
@@ -108,3 +109,38 @@ def test_adjudicate_by_keyboard_in_the_browser(tmp_path: Path, browser: Any) -> 
             "Both people are right: the answer is wrong.",
         )
         assert len(p.labels(provenance="blind")) == 24  # the people's labels, untouched
+
+
+def test_pages_of_a_block_turn_without_a_server_round(tmp_path: Path, browser: Any) -> None:
+    """130 entries: the server sends them as one block (admin_page.BLOCK), the browser shows 50 at a time, and
+    "Next page" within the block is answered in the page (the component's server round does not move)."""
+    from playwright.sync_api import expect
+
+    db = tmp_path / "p.db"
+    project, codes = build_project(db, BINARY, n_items=130)
+    rubric = project.rubrics()[0]
+    for who in ("alice", "bob"):
+        for i in range(130):
+            submit_label(project, who, rubric, f"it{i}", "fail", critique="c")
+    add_judge(project, "judge-x", {f"it{i}": ("pass", 0.9) for i in range(130)})
+    project.close()
+    with serve_app(db, tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/?page=admin&section=Disagreements")
+        page.get_by_label("Access code").fill(codes["root"])
+        page.get_by_label("Access code").press("Enter")
+        expect(page.locator(".jk-adj-count")).to_have_text("1-50 of 130 items", timeout=FIGURES_TIMEOUT_MS)
+        # within the block a page turn is drawn in the same task as the click: no server round was awaited
+        turn = """(cls) => { document.querySelector(cls).click();
+                   return [document.querySelector('.jk-adj-count').textContent,
+                           document.querySelector('.jk-adj-row .jk-adj-rank').textContent]; }"""
+        assert page.evaluate(turn, ".jk-adj-next") == ["51-100 of 130 items", "51."]
+        assert page.evaluate(turn, ".jk-adj-next") == ["101-130 of 130 items", "101."]
+        expect(page.locator(".jk-adj-row")).to_have_count(30)
+        expect(page.locator(".jk-adj-next")).to_be_disabled()
+        assert page.evaluate(turn, ".jk-adj-prev") == ["51-100 of 130 items", "51."]
+        page.locator(".jk-adj-detail").focus()
+        page.keyboard.press("j")  # the shown page's entries are the ones moved through
+        expect(page.locator("[data-jk-adj-heading]")).to_have_text(
+            "Item " + page.locator(".jk-adj-row").nth(1).locator(".jk-list-id").inner_text(), timeout=20_000
+        )
