@@ -65,3 +65,43 @@ def test_hanna_report_has_a_row_per_criterion(tmp_path: Path) -> None:
         assert f'<strong class="mono">{name}</strong>' in html
     a = report.runs[0].assessment
     assert '"parts"' in paths.json.read_text() and len(a.parts) == 6
+
+
+def test_hanna_numeric_figures_per_segment_and_risk_tier(tmp_path: Path) -> None:
+    """Per segment (HANNA: the story's system), the numeric figures of the segment's items, computed as the
+    headline is: MAE and bias against the mean human score and the people's pairwise MAE equal numpy on the CSV's
+    rows of that system; the one risk tier (none assessed) holds every story, so it shows the headline itself."""
+    from judgekit.agreement.render import numeric_group_rows
+    from judgekit.report import build_report, write_report
+
+    demo = build_demo_project(tmp_path / "hanna.db", "hanna")
+    with Project(demo.path) as p:
+        a = assess_run(p, "chatgpt", TrustCriteria(n_boot=100))
+    rows = _csv()
+    coherence = next(x for x in a.parts if x.scope == "coherence")
+    segments = {g.key: g for g in coherence.per_segment}
+    assert len(segments) == 11 and all(g.numeric is not None for g in segments.values())
+    for system, g in segments.items():
+        mine = [r for r in rows if r["system"] == system and 1 <= float(r["ChatGPT_CH"]) <= 5]
+        people = np.array([[float(r[f"human{h}_CH"]) for h in (1, 2, 3)] for r in mine])
+        judge = np.array([float(r["ChatGPT_CH"]) for r in mine])
+        n = g.numeric
+        assert n is not None and n.judge_mae is not None and n.judge_bias is not None and n.human_mae is not None
+        assert n.judge_mae.n_items == len(mine)
+        assert n.judge_mae.value == pytest.approx(np.abs(judge - people.mean(axis=1)).mean())
+        assert n.judge_bias.value == pytest.approx((judge - people.mean(axis=1)).mean())
+        every = [r for r in rows if r["system"] == system]
+        allp = np.array([[float(r[f"human{h}_CH"]) for h in (1, 2, 3)] for r in every])
+        pairs = [np.abs(allp[:, i] - allp[:, j]).mean() for i, j in ((0, 1), (0, 2), (1, 2))]
+        assert n.human_mae.value == pytest.approx(np.mean(pairs))
+    (tier,) = coherence.per_risk
+    assert tier.numeric is not None and coherence.numeric is not None
+    for name in ("human_icc", "human_mae", "judge_icc", "judge_mae", "judge_bias"):
+        assert getattr(tier.numeric, name) == getattr(coherence.numeric, name), name
+    groups = numeric_group_rows(a)
+    assert len(groups) == 6 * (11 + 1)  # six criteria, 11 systems and the one risk tier each
+    with Project(demo.path) as p:
+        report = build_report(p, ["chatgpt"], lambda _rid: TrustCriteria(n_boot=100))
+    md = write_report(report, tmp_path / "report").markdown.read_text()
+    assert "| people ICC | people MAE | judge ICC | judge MAE | judge bias |" in md
+    assert f"| `coherence` | segment {next(iter(segments))} |" in md

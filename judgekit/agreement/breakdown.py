@@ -1,7 +1,8 @@
 """Judge vs reference label per segment and per risk tier: where does the judge fail?
 
-Each group's figures are :func:`~judgekit.agreement.judge_people.reference_figures` on the group's items, the very
-computation of the headline (same bootstrap size and seed), so a group that holds every item shows the headline's
+Each group's figures are :func:`~judgekit.agreement.judge_people.reference_figures` on the group's items (and, on an
+interval scale, :func:`~judgekit.agreement.numeric.group_numeric`: ICC, MAE, bias), the very computation of the
+headline (same bootstrap size and seed), so a group that holds every item shows the headline's
 numbers to the last digit. Items without a segment form the group ``(none)``, items without a risk tier
 ``unassessed``.
 """
@@ -20,6 +21,7 @@ from judgekit.agreement.criteria import TrustCriteria
 from judgekit.agreement.data import AlignedRatings
 from judgekit.agreement.estimands import figure_name
 from judgekit.agreement.judge_people import BothBases, reference_figures, wilson
+from judgekit.agreement.numeric import GroupNumeric, group_numeric
 from judgekit.stats import StatResult
 
 __all__ = ["NO_SEGMENT", "GroupResult", "breakdown"]
@@ -39,6 +41,9 @@ class GroupResult(BaseModel):
     kappa: BothBases
     accuracy: BothBases
     failure_rate: StatResult
+    numeric: GroupNumeric | None = None
+    """Interval scales: the people's ICC and MAE, the judge's ICC, MAE and bias on the group
+    (:func:`judgekit.agreement.numeric.group_numeric`); None otherwise."""
 
 
 def breakdown(data: AlignedRatings, keys: NDArray[np.object_], c: TrustCriteria, missing: str) -> list[GroupResult]:
@@ -58,6 +63,7 @@ def breakdown(data: AlignedRatings, keys: NDArray[np.object_], c: TrustCriteria,
                 kappa=kappa,
                 accuracy=accuracy,
                 failure_rate=wilson(figure_name("failure_rate"), int((judge < 0).sum()), n, c.confidence_level),
+                numeric=group_numeric(data, sel, c),
             )
         )
     out.sort(key=lambda g: (math.isnan(g.kappa.failures_as_wrong.value), g.kappa.failures_as_wrong.value))

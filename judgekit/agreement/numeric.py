@@ -370,3 +370,40 @@ def numeric_figures(data: AlignedRatings, c: TrustCriteria) -> NumericFigures | 
         mae_gap=gap,
         **figs,
     )
+
+
+# -- per segment and risk tier -----------------------------------------------------------------------------------
+
+
+class GroupNumeric(BaseModel):
+    """The headline numeric figures of an interval scale on one segment or risk tier: the people's ICC (in the
+    group's design's form) and pairwise MAE among themselves, the judge's ICC(A,1), MAE and mean bias against the
+    reference score, each computed on the group's items exactly as :func:`numeric_figures` computes them on all."""
+
+    model_config = _CONFIG
+    human_icc: StatResult | None
+    human_mae: StatResult | None
+    judge_icc: StatResult | None
+    judge_mae: StatResult | None
+    judge_bias: StatResult | None
+
+
+def group_numeric(data: AlignedRatings, sel: NDArray[np.bool_], c: TrustCriteria) -> GroupNumeric | None:
+    """:class:`GroupNumeric` of the items ``sel`` of ``data`` (None unless its scale is an interval scale)."""
+    if data.rubric.interval_scale is None or data.human_scores is None or data.judge_scores is None:
+        return None
+    human_icc, _, human_mae, _ = human_numeric_ceiling(data.human_scores[sel], data.annotators, c)
+    ref = reference_scores(data)[sel]
+    x = data.judge_scores[sel]
+    both = ~np.isnan(x) & ~np.isnan(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedStatisticWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        figs = _versus_reference(x[both], ref[both], c)
+    return GroupNumeric(
+        human_icc=human_icc,
+        human_mae=human_mae,
+        judge_icc=figs["judge_icc"],
+        judge_mae=figs["judge_mae"],
+        judge_bias=figs["judge_bias"],
+    )

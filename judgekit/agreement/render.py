@@ -12,7 +12,7 @@ import numpy as np
 from judgekit.agreement.assess import AgreementOverview, TrustAssessment
 from judgekit.agreement.judge_judge import JudgePair
 from judgekit.agreement.judge_people import BothBases, JudgeVsPeople
-from judgekit.agreement.numeric import NumericFigures
+from judgekit.agreement.numeric import GroupNumeric, NumericFigures
 from judgekit.agreement.verdict import CriterionResult
 from judgekit.stats import StatResult
 
@@ -23,6 +23,7 @@ __all__ = [
     "criterion_rows",
     "figure_cell",
     "fit",
+    "numeric_group_rows",
     "numeric_lines",
     "numeric_rows",
     "pair_lines",
@@ -143,6 +144,18 @@ def numeric_rows(
             (scope, "judge vs each annotator: MAE", n.judge_mean_mae),
             (scope, "judge vs each annotator minus MAE between people", n.mae_gap),
         ]
+    return rows
+
+
+def numeric_group_rows(a: TrustAssessment) -> list[tuple[str, str, str, int, GroupNumeric]]:
+    """``(criterion, "segment" | "risk tier", group, n items, figures)`` for every segment and risk tier of the
+    assessment's interval scales (its units', or its own), each in the breakdown's order (weakest kappa first): the
+    report's numeric table per segment and risk tier."""
+    units = [(p.scope or "", p) for p in a.parts] if a.parts else [(a.scope or "", a)]
+    rows: list[tuple[str, str, str, int, GroupNumeric]] = []
+    for scope, unit in units:
+        for kind, groups in (("segment", unit.per_segment), ("risk tier", unit.per_risk)):
+            rows += [(scope, kind, g.key, g.n_items, g.numeric) for g in groups if g.numeric is not None]
     return rows
 
 

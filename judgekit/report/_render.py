@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.agreement import BothBases, CriterionResult, TrustAssessment
-from judgekit.agreement.render import numeric_rows, unit_figures
+from judgekit.agreement.render import numeric_group_rows, numeric_rows, unit_figures
 from judgekit.align.explain import DisagreementReport, FailureMode
 from judgekit.align.record import AlignmentRecord, DevFigures
 from judgekit.align.render import signed
@@ -114,6 +114,7 @@ def render_html(report: Report) -> str:
         outcome_counts=_outcome_counts,
         unit_figures=unit_figures,
         numeric_rows=numeric_rows,
+        numeric_group_rows=numeric_group_rows,
         level_pct=_level_pct(report),
     )
 
@@ -155,6 +156,20 @@ def _md_numeric(a: TrustAssessment) -> list[str]:
         return []
     lines = ["| criterion | numeric figure | value [95% CI] (n) |", "|---|---|---|"]
     lines += [f"| `{md_escape(scope)}` | {md_escape(what)} | {_fig(fig)} |" for scope, what, fig in rows]
+    groups = numeric_group_rows(a)
+    if groups:
+        lines += [
+            "",
+            "Numeric figures per segment and risk tier (people among themselves; the judge vs the reference score):",
+            "",
+            "| criterion | group | items | people ICC | people MAE | judge ICC | judge MAE | judge bias |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{md_escape(scope)}` | {kind} {md_escape(key)} | {n} | {_fig(g.human_icc)} | {_fig(g.human_mae)} | "
+            f"{_fig(g.judge_icc)} | {_fig(g.judge_mae)} | {_fig(g.judge_bias)} |"
+            for scope, kind, key, n, g in groups
+        ]
     return [*lines, ""]
 
 
