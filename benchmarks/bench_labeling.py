@@ -46,7 +46,7 @@ from judgekit.models import Item, JudgeConfig, Rubric, load_rubric
 from judgekit.storage import Project, now_iso
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "labeling"))
-from queue_reference import reference_rows
+from queue_reference import queue_rows, reference_rows
 
 BUDGET_MS = 300.0
 RUBRIC = Path(__file__).resolve().parents[1] / "rubrics" / "helpfulness_pass_fail.yaml"
@@ -148,17 +148,6 @@ def legacy_rebuild(project: Project, rubric: Rubric) -> tuple[float, list[tuple[
         return time.perf_counter() - t0, rows
     finally:
         c.execute("ROLLBACK")
-
-
-def queue_rows(project: Project, rubric: Rubric) -> list[tuple[object, ...]]:
-    return [
-        tuple(r)
-        for r in project.conn.execute(
-            "SELECT rubric_id, rubric_version, item_id, seq, priority, target, overlap, n_labelled, reasons "
-            "FROM label_queue WHERE rubric_id = ? AND rubric_version = ? ORDER BY seq",
-            (rubric.id, rubric.version),
-        )
-    ]
 
 
 def time_rebuilds(project: Project, rubric: Rubric, *, legacy: bool) -> None:

@@ -72,3 +72,15 @@ def reference_rows(project: Project, rubric: Rubric, policy: AssignmentPolicy) -
              "; ".join(reasons))
         )  # fmt: skip
     return out
+
+
+def queue_rows(project: Project, rubric: Rubric) -> list[Row]:
+    """The queue rows the set-based rebuild stored, in the same shape and order as :func:`reference_rows`."""
+    return [
+        tuple(r)  # type: ignore[misc]
+        for r in project.db.execute(
+            "SELECT q.rubric_id, q.rubric_version, q.item_id, q.seq, q.priority, q.target, q.overlap, q.n_labelled,"
+            " q.reasons FROM label_queue q WHERE q.rubric_id = ? AND q.rubric_version = ? ORDER BY q.seq",
+            (rubric.id, rubric.version),
+        )
+    ]

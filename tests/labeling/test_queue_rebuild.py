@@ -27,18 +27,8 @@ from judgekit.models import Item, ItemMetadata, JudgeConfig, JudgeVerdict, Rubri
 from judgekit.storage import Project
 
 from .conftest import BINARY, ORDINAL, add_judge, build_project
-from .queue_reference import Row, reference_rows
-
-
-def stored_rows(project: Project, rubric: Rubric) -> list[Row]:
-    return [
-        tuple(r)  # type: ignore[misc]
-        for r in project.db.execute(
-            "SELECT q.rubric_id, q.rubric_version, q.item_id, q.seq, q.priority, q.target, q.overlap, q.n_labelled,"
-            " q.reasons FROM label_queue q WHERE q.rubric_id = ? AND q.rubric_version = ? ORDER BY q.seq",
-            (rubric.id, rubric.version),
-        )
-    ]
+from .queue_reference import queue_rows as stored_rows
+from .queue_reference import reference_rows
 
 
 def old_progress(project: Project, annotator: str, rubric: Rubric) -> tuple[int, int, int, int, int]:
