@@ -14,8 +14,12 @@ repeat, fresh projects get the same rubric (and, for labels, the same items), th
 Printed: best of N and spread (wall clock) for each, this process's CPU time beside it (the PostgreSQL server's is
 not in it), the ratio of the bests, and the load average beside every figure (the machine is shared).
 
-    .venv/bin/python benchmarks/bench_import.py [--items 10000,100000] [--labels 1000000] [--repeat 3]
-                                                [--engines sqlite,postgresql]   (--labels 0 / --items 0: skip)
+    nice .venv/bin/python benchmarks/bench_import.py [--items 10000,100000,1000000] [--labels 1000000]
+                [--repeat 3] [--large-repeat 2] [--engines sqlite,postgresql]   (--labels 0 / --items 0: skip)
+
+``--large-repeat``: repeats at 1,000,000 rows and more (a label import of that size takes minutes on a loaded
+machine). Beside the ratio of the bests, the spread of the per-repeat ratios (each repeat times the baseline and
+the import back to back, so a load swing moves both).
 """
 
 from __future__ import annotations
@@ -184,8 +188,8 @@ def fresh(new_db: Callable[[], str], irows: list[tuple[object, ...]] | None = No
     return p
 
 
-def report(engine: str, kind: str, n: int, times: Times) -> float:
-    """Print the figures of one comparison; returns the ratio of the bests."""
+def report(engine: str, kind: str, n: int, times: Times) -> tuple[float, float, float]:
+    """Print the figures of one comparison; returns the ratio of the bests and the range of per-repeat ratios."""
 
     def fmt(name: str) -> str:
         xs = times[name]
@@ -199,11 +203,16 @@ def report(engine: str, kind: str, n: int, times: Times) -> float:
     base = min(x.wall for x in times["executemany"])
     imp = min(x.wall for x in times["import"])
     ratio = imp / base
+    pairs = [i.wall / b.wall for b, i in zip(times["executemany"], times["import"], strict=True)]
     print(f"\n{engine}: {kind}, {n:,} rows")
     print(f"  executemany  {fmt('executemany')}")
     print(f"  import       {fmt('import')}")
-    print(f"  ratio import / executemany = {ratio:.2f}x (budget 3x) ({load()})", flush=True)
-    return ratio
+    print(
+        f"  ratio import / executemany = {ratio:.2f}x (per repeat {min(pairs):.2f}-{max(pairs):.2f}; budget 3x) "
+        f"({load()})",
+        flush=True,
+    )
+    return ratio, min(pairs), max(pairs)
 
 
 def sizes(text: str) -> list[int]:
@@ -212,9 +221,10 @@ def sizes(text: str) -> list[int]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--items", default="10000,100000", help="item import sizes, comma-separated (0: none)")
+    ap.add_argument("--items", default="10000,100000,1000000", help="item import sizes, comma-separated (0: none)")
     ap.add_argument("--labels", default="1000000", help="label import sizes (on a tenth as many items; 0: none)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--large-repeat", type=int, default=2, help="repeats at 1,000,000 rows and more")
     ap.add_argument("--engines", default="sqlite,postgresql")
     args = ap.parse_args()
     ratios: list[str] = []
@@ -248,12 +258,16 @@ def main() -> int:
                 new_db = server.fresh_url
             try:
                 for name, (n, items_csv, labels_csv) in files.items():
+                    repeat = args.large_repeat if n >= 1_000_000 else args.repeat
                     if labels_csv is None:
-                        times = run_items(engine, new_db, items_csv, args.repeat)
+                        times = run_items(engine, new_db, items_csv, repeat)
                     else:
-                        times = run_labels(engine, new_db, items_csv, labels_csv, args.repeat)
-                    ratio = report(engine, name.split()[0], n, times)
-                    ratios.append(f"  {engine:<10} {name.split()[0]:<6} {n:>9,}: {ratio:.2f}x")
+                        times = run_labels(engine, new_db, items_csv, labels_csv, repeat)
+                    ratio, low, high = report(engine, name.split()[0], n, times)
+                    ratios.append(
+                        f"  {engine:<10} {name.split()[0]:<6} {n:>9,}: {ratio:.2f}x (per repeat {low:.2f}-{high:.2f},"
+                        f" n={repeat}; {load()})"
+                    )
             finally:
                 if server is not None:
                     server.stop()

@@ -183,7 +183,11 @@ def item_from_row(row: Row) -> Item:
         fields[key] = value
     conversation = bool(fields) and any(fields.get(k) is not None for k in ("messages", "messages_a", "messages_b"))
     for key in plan.text:
-        fields[key] = text_field(row, key, required=key == "id" or (key == "input" and not conversation))
+        value = d.get(key)
+        if type(value) is str and value.isascii() and "\x00" not in value:  # text_field's common case, inline
+            fields[key] = value
+        else:
+            fields[key] = text_field(row, key, required=key == "id" or (key == "input" and not conversation))
     if fields.get("output") == "" or fields.get("output_a") == "" or fields.get("output_b") == "":
         _empty_outputs_of_the_other_kind(fields)
     fields = {k: v for k, v in fields.items() if v is not None}

@@ -36,6 +36,10 @@ def normalize_id(value: str) -> str:
     >>> normalize_id("  cafe\\u0301 "), normalize_id("007")
     ('café', '007')
     """
+    if value.isascii():  # the common case first (every id of every import row): printable ASCII is canonical
+        text = value.strip()
+        if text and text.isprintable():
+            return text
     text = value if value.isascii() else unicodedata.normalize("NFC", value)
     text = text.strip()
     if not text:

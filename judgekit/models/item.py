@@ -78,6 +78,16 @@ class Item(StrictModel):
 
     @model_validator(mode="after")
     def _one_kind_of_output(self) -> Item:
+        if (
+            self.output is not None
+            and self.input is not None
+            and self.output_a is None
+            and self.output_b is None
+            and self.messages_a is None
+            and self.messages_b is None
+            and (self.judged is None or self.judged.kind == "output")
+        ):
+            return self  # a single output (the common kind, checked first: an import validates every item)
         pair = (self.output_a is not None, self.output_b is not None)
         convs = (self.messages_a is not None, self.messages_b is not None)
         if self.output is not None and any(pair):

@@ -37,6 +37,8 @@ def text_problem(value: str) -> str | None:
 
 def check_text(value: str) -> str:
     """``value`` unchanged, or ``ValueError`` saying why it cannot be stored (:func:`text_problem`)."""
+    if value.isascii() and "\x00" not in value:  # the common case inline (every text field of every import row)
+        return value
     problem = text_problem(value)
     if problem is not None:
         raise ValueError(problem)

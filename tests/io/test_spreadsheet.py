@@ -104,3 +104,26 @@ def test_numbers_are_not_escaped(tmp_path: Path) -> None:
     )
     row = next(csv.DictReader(io.StringIO(export_verdicts(p, "r", "csv"))))
     assert row["cost_usd"] == "0.5"
+
+
+def test_a_csv_record_without_empty_cells_is_unescaped_too(tmp_path: Path) -> None:
+    """Records with no empty cell take the reader's short path (cells mapped as they are): an escaped formula is
+    still undone there, and apostrophes elsewhere in the text stay."""
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "id,input,output,context\r\n"
+        "a,'=1+1,it's fine,c\r\n"  # escaped formula; an apostrophe inside a cell
+        "b,q,'Tis,c\r\n"  # a leading apostrophe that escapes nothing
+        'c,"\'@x","\'\'=1",c\r\n'  # quoted escapes
+        "d,'=2,o,\r\n",  # an empty cell: the general path
+        encoding="utf-8",
+    )
+    p = Project(tmp_path / "p.db")
+    import_items_file(p, path)
+    got = {i.id: (i.input, i.output, i.context) for i in p.items()}
+    assert got == {
+        "a": ("=1+1", "it's fine", "c"),
+        "b": ("q", "'Tis", "c"),
+        "c": ("@x", "'=1", "c"),
+        "d": ("=2", "o", None),
+    }
