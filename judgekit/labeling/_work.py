@@ -86,10 +86,10 @@ def submit_label(
         time_spent_s=None if time_spent_s is None else max(0.0, float(time_spent_s)),
         display_order=order,
     )
-    with project.transaction():
-        stored = project.add_label(new, request_id=request_id)
-        release_claim(project, annotator, rubric, item_id)
-    return stored
+    # the reservation is released in the label's own transaction; the label's checks run before the write lock
+    return project.add_label(
+        new, request_id=request_id, then=lambda: release_claim(project, annotator, rubric, item_id)
+    )
 
 
 def skip_item(

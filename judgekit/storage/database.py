@@ -620,10 +620,15 @@ class PostgresDatabase(Database):
         start = time.monotonic()
         warned = False
         while True:
-            # Wait for the project's write lock in slices, so a long wait can be reported and bounded; the four
-            # statements travel in one round trip (the lock is held for as short a time as possible).
+            # Wait for the project's write lock, bounded by lock_timeout; the four statements travel in one round
+            # trip (the lock is held for as short a time as possible). Only the first wait is cut short (0.5 s),
+            # and only to tell on_lock_wait that this writer waits; after that it waits for the rest in one go:
+            # PostgreSQL grants a lock to its waiters in the order they asked, and a writer that gave up and asked
+            # again went to the back of the queue, behind the writers that came after it. With 50 annotators
+            # that unfairness made the next-item p95 (see benchmarks/bench_annotators.py).
             remaining = self.lock_timeout - (time.monotonic() - start)
-            slice_ms = max(10, int(min(remaining, self.lock_timeout / 4, 0.5) * 1000))
+            first = not warned and self.on_lock_wait is not None
+            slice_ms = max(10, int((min(remaining, 0.5) if first else remaining) * 1000))
             try:
                 self.conn.execute(
                     f"BEGIN; SET LOCAL lock_timeout = {slice_ms}; SELECT pg_advisory_xact_lock({self._lock_key}); "

@@ -322,12 +322,25 @@ class Project:
 
     # -- labels -----------------------------------------------------------------------------------------------
 
-    def add_label(self, label: HumanLabel, *, request_id: str | None = None) -> HumanLabel:
+    def add_label(
+        self,
+        label: HumanLabel,
+        *,
+        request_id: str | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> HumanLabel:
         """Append a label; its ``revision`` is assigned here (1 + the annotator's latest for that item).
 
         ``request_id`` makes a submit idempotent: a second call with the same id (a double click, a rerun)
-        returns the stored label and writes nothing. Validates the label against the rubric's levels.
+        returns the stored label and writes nothing (a label already stored is found without taking the write
+        lock: labels are append-only). Validates the label against the rubric's levels. ``then`` runs in the same
+        transaction right after a new label is stored (the desk releases the item's reservation there): the caller
+        needs no transaction of its own around this call, which would put the checks under the write lock.
         """
+        if request_id is not None:
+            row = self.db.one("SELECT * FROM labels WHERE request_id = ?", (request_id,))
+            if row is not None:  # a resend: nothing to write, so no lock to wait for
+                return _label_from_row(row, _label_criteria(self.db, row))
         label = self._check_label(self.db, label)  # items and rubric versions are immutable: checked before the lock
         with self.transaction() as c:
             # one round trip under the write lock: the latest revision, and a label already stored for this request
@@ -344,6 +357,8 @@ class Project:
             c.execute(_INSERT_LABEL, _label_row(stored, request_id))
             if stored.criteria:
                 c.executemany(_INSERT_LABEL_CRITERION, _label_criteria_rows(stored, rev))
+            if then is not None:
+                then()
             return stored
 
     def add_labels(self, labels: Sequence[HumanLabel]) -> WriteCounts:
