@@ -14,7 +14,11 @@ is accounted for:
 * the queue's counts match the labels.
 
 Printed: next-item and submit latency (p50, p95, max, from the annotator's side, in ms), labels per second, busy
-retries, and the load average (the machine is shared with other work; the figures hold under that load).
+retries, and the load average (the machine is shared with other work; the figures hold under that load). Beside
+the latency, each call's **server time**: the CPU time the app's side spent on it (this process) plus the CPU time
+of the database server's process for this connection (PostgreSQL's backend, read from ``/proc``; SQLite runs in
+this process), mean per call. With more annotators than cores the latency is mostly waiting for a core and for the
+project's write lock; the server time is what one call costs.
 
     .venv/bin/python benchmarks/bench_annotators.py [--annotators 50] [--labels-each 20] [--items 20000]
                                                     [--engines postgresql,sqlite]
@@ -31,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +81,7 @@ def build(url: str, n_items: int, n_annotators: int) -> dict[str, str]:
 def annotate(url: str, who: str, code: str, n: int, start: mp.synchronize.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
     next_ms: list[float] = []
     submit_ms: list[float] = []
+    cpu = {"next": 0.0, "submit": 0.0}  # server time: this process's CPU + the database backend's CPU
     stored: list[tuple[str, str]] = []
     retries = 0
     with Project(url, create=False, lock_timeout=5) as p:
@@ -88,9 +94,10 @@ def annotate(url: str, who: str, code: str, n: int, start: mp.synchronize.Event,
                 retries += 1
         assert signed.annotator is not None and signed.annotator.name == who, signed.message
         token = open_session(p, signed.annotator)
+        backend = _backend_cpu(p)
         start.wait()
         for _ in range(n):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time() + backend()
             while True:
                 try:
                     view = desk_view(p, who, rubric)
@@ -98,11 +105,12 @@ def annotate(url: str, who: str, code: str, n: int, start: mp.synchronize.Event,
                 except DatabaseBusyError:  # the page shows the last view and asks again
                     retries += 1
             next_ms.append((time.perf_counter() - t0) * 1000)
+            cpu["next"] += time.process_time() + backend() - c0
             if not view.items:
                 break
             item_id = view.items[0].item_id
             action = DeskAction(rid=uuid.uuid4().hex, kind="submit", item_id=item_id, choice="pass", seconds=3.0)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time() + backend()
             for _send in range(2):  # the outbox is sent twice: the second must store nothing
                 while True:
                     (outcome,) = apply_actions(p, token, rubric, [action])
@@ -111,8 +119,25 @@ def annotate(url: str, who: str, code: str, n: int, start: mp.synchronize.Event,
                     retries += 1  # kept in the outbox, sent again
                 assert outcome.status == "saved", outcome.message
             submit_ms.append((time.perf_counter() - t0) * 1000 / 2)
+            cpu["submit"] += (time.process_time() + backend() - c0) / 2
             stored.append((item_id, action.rid))
-    out.put((who, next_ms, submit_ms, stored, retries))
+    out.put((who, next_ms, submit_ms, stored, retries, cpu))
+
+
+def _backend_cpu(p: Project) -> Callable[[], float]:
+    """The CPU seconds (user + system) used so far by the PostgreSQL server process serving ``p``'s connection
+    (0 for SQLite, which runs in this process). Clock-tick resolution: summed over many calls it is unbiased."""
+    conn = getattr(p.db, "conn", None)
+    info = getattr(conn, "info", None)
+    if info is None or not hasattr(info, "backend_pid"):
+        return lambda: 0.0
+    stat, tick = Path(f"/proc/{info.backend_pid}/stat"), os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+
+    return read
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -147,6 +172,8 @@ def run(engine: str, url: str, n_annotators: int, per: int, n_items: int) -> Non
     submit_ms = [x for r in results for x in r[2]]
     submitted = {(r[0], item, form) for r in results for item, form in r[3]}
     retries = sum(r[4] for r in results)
+    calls = {"next": len(next_ms), "submit": len(submit_ms)}  # submit: per send (each form is sent twice)
+    server_ms = {k: sum(r[5][k] for r in results) * 1000 / max(1, calls[k]) for k in calls}
     with Project(url, create=False) as p:
         labels = p.labels(history=True)
         rows = {(lab.annotator, lab.item_id) for lab in labels}
@@ -157,9 +184,9 @@ def run(engine: str, url: str, n_annotators: int, per: int, n_items: int) -> Non
     print(f"  labels stored {len(labels):,} of {len(submitted):,} submitted (each form twice): lost {lost}, doubled "
           f"{doubled}; queue counts {queue_total:,}")  # fmt: skip
     print(f"  next item  p50 {statistics.median(next_ms):7.1f} ms  p95 {pct(next_ms, 0.95):7.1f} ms  "
-          f"max {max(next_ms):7.1f} ms  (n={len(next_ms)})")  # fmt: skip
+          f"max {max(next_ms):7.1f} ms  (n={len(next_ms)}); server time {server_ms['next']:.1f} ms/call")  # fmt: skip
     print(f"  submit     p50 {statistics.median(submit_ms):7.1f} ms  p95 {pct(submit_ms, 0.95):7.1f} ms  "
-          f"max {max(submit_ms):7.1f} ms")  # fmt: skip
+          f"max {max(submit_ms):7.1f} ms; server time {server_ms['submit']:.1f} ms/call")  # fmt: skip
     print(f"  {len(labels) / wall:,.0f} labels/s over {wall:.1f} s; busy retries {retries}")
     assert lost == 0 and doubled == 0 and len(labels) == len(submitted) == queue_total
 

@@ -115,22 +115,22 @@ class QueueEntry:
 
 
 def _stamp(project: Project, rubric: Rubric, policy: AssignmentPolicy) -> str:
-    # one round trip: items, verdicts and escalations as they stand
-    n_items, max_seq, verdicts, n_esc, max_esc = project.db.rows(
-        "SELECT (SELECT COUNT(*) FROM items), (SELECT COALESCE(MAX(seq), 0) FROM items), "
+    # one round trip: items, verdicts and escalations as they stand. Items are never deleted and each new one gets
+    # the next seq, so MAX(seq) (one index seek) says whether items were added; a COUNT(*) of the items was a
+    # scan of the table on every desk request (31 ms at 100,000 items on PostgreSQL).
+    max_seq, verdicts, n_esc, max_esc = project.db.rows(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM items), "
         "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id IN (SELECT id FROM judge_runs WHERE rubric_id = :rid "
         "AND rubric_version = :ver)), "
         "(SELECT COUNT(*) FROM escalations WHERE rubric_id = :rid AND rubric_version = :ver), "
         "(SELECT COALESCE(MAX(id), 0) FROM escalations WHERE rubric_id = :rid AND rubric_version = :ver)",
         {"rid": rubric.id, "ver": rubric.version},
     )[0]
-    items = (n_items, max_seq)
     escalations = (n_esc, max_esc)
     # the policy stays the last element: _stamped_fraction reads it back
     return json.dumps(
         [
-            int(items[0]),
-            int(items[1]),
+            int(max_seq),
             int(verdicts),
             int(escalations[0]),
             int(escalations[1]),

@@ -58,6 +58,14 @@ def is_postgres_url(db: str | os.PathLike[str]) -> bool:
     return str(db).startswith(_URL_PREFIXES)
 
 
+LOCK_WAIT_NOTICE_S = 0.5
+"""A writer that has waited this long (a quarter of ``lock_timeout`` if less) for the write lock tells
+``on_lock_wait`` (the CLI says it is waiting)."""
+_BEGIN_POLL_MS = 20
+"""SQLite: how long one ``BEGIN IMMEDIATE`` waits before :meth:`SQLiteDatabase._retry` asks again (short, so
+the busy handler's backoff stays at a few ms)."""
+
+
 def default_lock_timeout() -> float:
     """``JUDGEKIT_LOCK_TIMEOUT`` (seconds) or :data:`DEFAULT_LOCK_TIMEOUT`."""
     raw = os.environ.get("JUDGEKIT_LOCK_TIMEOUT")
@@ -162,9 +170,15 @@ class Database(ABC):
         waited = time.monotonic() - start
         if waited >= self.lock_timeout:
             raise self._busy(waited) from None
-        if not warned and self.on_lock_wait is not None:
-            self.on_lock_wait(waited)
+        if warned or self.on_lock_wait is None or waited < self._notice_s:
+            return warned
+        self.on_lock_wait(waited)
         return True
+
+    @property
+    def _notice_s(self) -> float:
+        """How long a writer waits for the lock before it tells ``on_lock_wait``."""
+        return min(LOCK_WAIT_NOTICE_S, self.lock_timeout / 4)
 
     def _busy(self, waited: float) -> DatabaseBusyError:
         return DatabaseBusyError(
@@ -353,7 +367,14 @@ class SQLiteDatabase(Database):
             yield self
             return
         try:
-            self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            # BEGIN polls for the write lock every few ms (SQLite's busy handler sleeps 1, 2, 5, 10 ms, then up to
+            # 100 ms between polls: a writer that had waited long polled rarely and lost the lock to newcomers,
+            # the next-item p95 with 50 annotators); statements keep the longer step.
+            self.conn.execute(f"PRAGMA busy_timeout={_BEGIN_POLL_MS}")
+            try:
+                self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout={self._step_ms}")
         except sqlite3.Error as exc:
             raise _sqlite_error(exc, self.location) from exc
         try:
@@ -621,14 +642,14 @@ class PostgresDatabase(Database):
         warned = False
         while True:
             # Wait for the project's write lock, bounded by lock_timeout; the four statements travel in one round
-            # trip (the lock is held for as short a time as possible). Only the first wait is cut short (0.5 s),
-            # and only to tell on_lock_wait that this writer waits; after that it waits for the rest in one go:
+            # trip (the lock is held for as short a time as possible). Only the first wait is cut short (at
+            # _notice_s), to tell on_lock_wait that this writer waits; after that it waits for the rest in one go:
             # PostgreSQL grants a lock to its waiters in the order they asked, and a writer that gave up and asked
             # again went to the back of the queue, behind the writers that came after it. With 50 annotators
             # that unfairness made the next-item p95 (see benchmarks/bench_annotators.py).
             remaining = self.lock_timeout - (time.monotonic() - start)
             first = not warned and self.on_lock_wait is not None
-            slice_ms = max(10, int((min(remaining, 0.5) if first else remaining) * 1000))
+            slice_ms = max(10, int((min(remaining, self._notice_s) if first else remaining) * 1000))
             try:
                 self.conn.execute(
                     f"BEGIN; SET LOCAL lock_timeout = {slice_ms}; SELECT pg_advisory_xact_lock({self._lock_key}); "
