@@ -354,7 +354,7 @@ class Project:
                 return _label_from_row(row, _label_criteria(c, row))
             rev = 1 + int(latest)
             stored = label.model_copy(update={"revision": rev, "created_at": utc(label.created_at)})
-            c.execute(_INSERT_LABEL, _label_row(stored, request_id))
+            c.defer(_INSERT_LABEL, _label_row(stored, request_id))  # sent with the COMMIT on PostgreSQL
             if stored.criteria:
                 c.executemany(_INSERT_LABEL_CRITERION, _label_criteria_rows(stored, rev))
             if then is not None:

@@ -96,3 +96,25 @@ def test_caught_error_inside_a_transaction_does_not_commit_silently(db_url: str,
             db.execute("INSERT INTO project_meta (key, value) VALUES ('a', '2')")
     assert db.scalar("SELECT COUNT(*) FROM project_meta") == 0
     db.close()
+
+
+def test_deferred_writes_are_seen_in_order_and_fail_the_whole_transaction(db_url: str) -> None:
+    """``defer``: a write sent later (PostgreSQL: with the next statement or the COMMIT) is seen by the next query
+    of its transaction, applies in order, and its error rolls the whole transaction back like any statement's."""
+    Project(db_url).close()
+    db = open_database(db_url)
+    ins = "INSERT INTO project_meta (key, value) VALUES (?, ?)"
+    with db.transaction():
+        db.defer(ins, ("d1", "1"))
+        db.defer("UPDATE project_meta SET value = ? WHERE key = ?", ("2", "d1"))
+        assert db.scalar("SELECT value FROM project_meta WHERE key = ?", ("d1",)) == "2"
+        db.defer(ins, ("d2", "x"))  # sent with the COMMIT
+    assert db.rows("SELECT key, value FROM project_meta WHERE key LIKE 'd%' ORDER BY key") == [("d1", "2"), ("d2", "x")]
+    with pytest.raises(ConstraintViolation), db.transaction():
+        db.defer(ins, ("d3", "3"))
+        db.defer(ins, ("d1", "again"))  # a duplicate key: fails (at the commit on PostgreSQL)
+    assert db.scalar("SELECT COUNT(*) FROM project_meta WHERE key = 'd3'") == 0, "nothing of it was written"
+    with db.transaction():  # the connection is usable afterwards
+        db.defer(ins, ("d4", "4"))
+    assert db.scalar("SELECT value FROM project_meta WHERE key = 'd4'") == "4"
+    db.close()
