@@ -52,6 +52,8 @@ def _rich_project(path: str) -> None:
     submit_label(project, "alice", rubric, "it0", "pass", request_id="form-1")  # a revision
     project.add_label(HumanLabel(item_id="it3", annotator="root", rubric_id=rubric.id, rubric_version=1,
                                  label="pass", provenance="adjudicated"))  # fmt: skip
+    project.add_label(HumanLabel(item_id="it4", annotator="carol", rubric_id=rubric.id, rubric_version=1,
+                                 label="fail", critique="the judge said pass", provenance="corrected"))  # fmt: skip
     rebuild_queue(project, rubric)  # folds the labels into label_tally
     skip_item(project, "bob", rubric, "it9", flagged=True, note="broken")
     next_item(project, "bob", rubric)  # an open claim
@@ -131,6 +133,8 @@ def test_round_trip_sqlite_postgresql_sqlite_is_lossless(tmp_path: Path, postgre
     _rich_project(src)
     original = _dump(src)
     assert all(original[t] for t in COPY_ORDER), [t for t in COPY_ORDER if not original[t]]
+    with Project(src) as p:  # every provenance is copied (criteria answers, alignments, snapshots: non-empty above)
+        assert {lab.provenance for lab in p.labels(history=True)} == {"blind", "corrected", "adjudicated"}
     pg = postgres_server.fresh_url()
     res = copy_project(src, pg)
     assert res.rows == {t: len(rows) for t, rows in original.items()}
