@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from judgekit.datasets.bundle import BundledDataset
 from judgekit.datasets.pandalm import load_pandalm
 from judgekit.errors import UserError
-from judgekit.models import HumanLabel, Item, JudgeVerdict, Rubric
 from judgekit.storage import Project
 
 DEMO_DB = "judgekit-demo.db"
@@ -117,22 +116,7 @@ def _build_dices(p: Path) -> DemoProject:
     return _build_imported(p, load_dices(), "baseline", "judgekit.datasets.dices.keyword_baseline")
 
 
-class _Bundled(Protocol):
-    """A bundled data set as judgekit models (:class:`~judgekit.datasets.hanna.Hanna`, ``Dices``)."""
-
-    @property
-    def rubric(self) -> Rubric: ...
-    @property
-    def items(self) -> list[Item]: ...
-    @property
-    def labels(self) -> list[HumanLabel]: ...
-    @property
-    def verdicts(self) -> dict[str, list[JudgeVerdict]]: ...
-    @property
-    def models(self) -> dict[str, str]: ...
-
-
-def _build_imported(p: Path, data: _Bundled, provider: str, imported_from: str) -> DemoProject:
+def _build_imported(p: Path, data: BundledDataset, provider: str, imported_from: str) -> DemoProject:
     """A demo project from a bundled data set: its rubric, items and labels, and each judge's verdicts as an
     imported run (``provider``: ``external`` for a real LLM judged elsewhere, ``baseline`` for a non-LLM one)."""
     from judgekit.models import JudgeConfig

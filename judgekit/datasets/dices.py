@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from judgekit.datasets import DATA_DIR, bundled_rubric_path
-from judgekit.models import HumanLabel, Item, ItemMetadata, JudgeVerdict, Rubric, load_rubric
+from judgekit.datasets.bundle import BundledDataset
+from judgekit.models import HumanLabel, Item, ItemMetadata, JudgeVerdict, load_rubric
 from judgekit.models.conversation import Judged, Message
 
 FOLDER = DATA_DIR / "dices"
@@ -62,17 +62,6 @@ self-harm, insults, profanity, sex."""
 _UNSAFE = re.compile(r"\b(" + "|".join(UNSAFE_WORDS) + r")", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Dices:
-    """The data set as judgekit models."""
-
-    rubric: Rubric
-    items: list[Item]
-    labels: list[HumanLabel]
-    verdicts: dict[str, list[JudgeVerdict]]
-    models: dict[str, str]
-
-
 def annotator(slot: int) -> str:
     """The annotator id of a rating slot (1-based): ``dices-rater-001`` ... ``dices-rater-123``."""
     return f"dices-rater-{slot:03d}"
@@ -98,7 +87,7 @@ def keyword_baseline(item: Item) -> str:
     return "unsafe" if _UNSAFE.search(item.messages[item.judged.turn].text()) else "safe"
 
 
-def load_dices() -> Dices:
+def load_dices() -> BundledDataset:
     """Read the bundled file into conversation items, the 123 raters' blind labels and the keyword baseline's
     verdicts."""
     rubric = load_rubric(bundled_rubric_path(RUBRIC_FILE))
@@ -128,4 +117,4 @@ def load_dices() -> Dices:
                 for slot, code in enumerate(r["ratings"], start=1)
             ]
             verdicts.append(JudgeVerdict(item_id=item_id, status="ok", label=keyword_baseline(item)))
-    return Dices(rubric, items, labels, {BASELINE_RUN: verdicts}, {BASELINE_RUN: BASELINE_MODEL})
+    return BundledDataset(rubric, items, labels, {BASELINE_RUN: verdicts}, {BASELINE_RUN: BASELINE_MODEL})

@@ -13,10 +13,10 @@ in the ratings file, so an item names its system and prompt number instead. A ju
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 
 from judgekit.datasets import DATA_DIR, bundled_rubric_path
-from judgekit.models import CriterionVerdict, HumanLabel, Item, ItemMetadata, JudgeVerdict, Rubric, load_rubric
+from judgekit.datasets.bundle import BundledDataset
+from judgekit.models import CriterionVerdict, HumanLabel, Item, ItemMetadata, JudgeVerdict, load_rubric
 from judgekit.models.rubric import format_number
 
 FOLDER = DATA_DIR / "hanna"
@@ -35,17 +35,6 @@ JUDGES = {"chatgpt": ("ChatGPT", "gpt-3.5-turbo (ChatGPT)"), "mistral-7b": ("Mis
 """Run name -> (column prefix in the ratings file, model name)."""
 
 
-@dataclass(frozen=True)
-class Hanna:
-    """The data set as judgekit models."""
-
-    rubric: Rubric
-    items: list[Item]
-    labels: list[HumanLabel]
-    verdicts: dict[str, list[JudgeVerdict]]
-    models: dict[str, str]
-
-
 def _answer(score: float) -> CriterionVerdict:
     """A judge's score as its answer; a mean outside 1-5 (253 of Mistral-7B's 6,336 scores, 3 of ChatGPT's: the
     source scores an answer it could not read below 1) is a ``parse_error`` with the number kept, never clipped
@@ -57,7 +46,7 @@ def _answer(score: float) -> CriterionVerdict:
     )
 
 
-def load_hanna() -> Hanna:
+def load_hanna() -> BundledDataset:
     """Read the bundled ratings into items, the three raters' labels (one answer per criterion) and both judges'
     verdicts."""
     rubric = load_rubric(bundled_rubric_path(RUBRIC_FILE))
@@ -95,4 +84,4 @@ def load_hanna() -> Hanna:
             verdicts[run].append(
                 JudgeVerdict(item_id=item_id, status=status, label=overall, criteria=crit)  # type: ignore[arg-type]
             )
-    return Hanna(rubric, items, labels, verdicts, {run: model for run, (_, model) in JUDGES.items()})
+    return BundledDataset(rubric, items, labels, verdicts, {run: model for run, (_, model) in JUDGES.items()})

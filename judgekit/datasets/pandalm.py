@@ -9,11 +9,11 @@ label 1 -> ``A``, 2 -> ``B``, 0 / "Tie" -> ``tie``; GPT-3.5's "garbage" (unparse
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from judgekit.datasets import DATA_DIR, bundled_rubric_path
-from judgekit.models import HumanLabel, Item, ItemMetadata, JudgeVerdict, Rubric, load_rubric
+from judgekit.datasets.bundle import BundledDataset
+from judgekit.models import HumanLabel, Item, ItemMetadata, JudgeVerdict, load_rubric
 
 FOLDER = DATA_DIR / "pandalm"
 RUBRIC_FILE = "pandalm_pairwise.yaml"
@@ -24,17 +24,6 @@ JUDGES = {
     "gpt-3.5-turbo": ("gpt-3.5-turbo-testset-v1.json", "gpt_result", "gpt_reason", "gpt-3.5-turbo"),
     "pandalm-7b": ("pandalm-7b-testset-v1.json", "pandalm_result", "pandalm_reason", "PandaLM-7B"),
 }
-
-
-@dataclass(frozen=True)
-class PandaLM:
-    """The data set as judgekit models."""
-
-    rubric: Rubric
-    items: list[Item]
-    labels: list[HumanLabel]
-    verdicts: dict[str, list[JudgeVerdict]]
-    models: dict[str, str]
 
 
 def _load(name: str) -> list[dict[str, Any]]:
@@ -48,7 +37,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value) if not isinstance(value, bool) else str(value)
 
 
-def load_pandalm() -> PandaLM:
+def load_pandalm() -> BundledDataset:
     """Read the bundled files into items, the three annotators' labels and both judges' verdicts."""
     rubric = load_rubric(bundled_rubric_path(RUBRIC_FILE))
     rows = _load("testset-v1.json")
@@ -108,4 +97,4 @@ def load_pandalm() -> PandaLM:
                     )
                 )
         verdicts[run] = out
-    return PandaLM(rubric, items, labels, verdicts, models)
+    return BundledDataset(rubric, items, labels, verdicts, models)
